@@ -1,0 +1,215 @@
+//! Orders a folder's migrations into their revision graph and records what
+//! is wrong with it. Everything after this stage sees an ordered list.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use crate::model::{Flavour, Migration, Named, Parents};
+
+/// The kind of a migrations folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetFlavour {
+    Alembic,
+    Yoyo,
+}
+
+impl SetFlavour {
+    pub fn of(f: Flavour) -> Self {
+        if f.is_yoyo() {
+            SetFlavour::Yoyo
+        } else {
+            SetFlavour::Alembic
+        }
+    }
+}
+
+/// One migrations folder: its migrations in file-name order and their graph.
+pub struct MigrationSet {
+    pub dir: PathBuf,
+    pub flavour: SetFlavour,
+    /// Sorted by file name.
+    pub migrations: Vec<Migration>,
+    pub chain: Chain,
+}
+
+impl MigrationSet {
+    pub fn new(dir: PathBuf, flavour: SetFlavour, mut migrations: Vec<Migration>) -> Self {
+        migrations.sort_by(|a, b| a.stem.cmp(&b.stem));
+        let chain = Chain::build(flavour, &migrations);
+        MigrationSet {
+            dir,
+            flavour,
+            migrations,
+            chain,
+        }
+    }
+
+    /// Migrations in applied order (parents first).
+    pub fn ordered(&self) -> impl Iterator<Item = &Migration> {
+        self.chain.order.iter().map(|&i| &self.migrations[i])
+    }
+}
+
+/// The revision graph of one set.
+#[derive(Debug, Default)]
+pub struct Chain {
+    /// Revision id → indices of the migrations that claim it.
+    pub by_id: HashMap<String, Vec<usize>>,
+    /// Effective parents of each migration (indices). For yoyo files that
+    /// declare no dependencies, the previous file, as yoyo orders them.
+    pub parents: Vec<Vec<usize>>,
+    /// Parent references that name no migration: (child index, the reference).
+    pub missing: Vec<(usize, Named)>,
+    pub roots: Vec<usize>,
+    pub heads: Vec<usize>,
+    /// Topological order, ties broken by file name.
+    pub order: Vec<usize>,
+    /// Migrations that could not be ordered because they sit on a cycle.
+    pub cycle: Vec<usize>,
+}
+
+impl Chain {
+    pub fn build(flavour: SetFlavour, migrations: &[Migration]) -> Chain {
+        let mut chain = Chain::default();
+        for (i, m) in migrations.iter().enumerate() {
+            if let Some(id) = &m.id {
+                chain.by_id.entry(id.name.clone()).or_default().push(i);
+            }
+        }
+        for (i, m) in migrations.iter().enumerate() {
+            let mut parents = Vec::new();
+            match &m.parents {
+                Parents::Of(list) => {
+                    for p in list {
+                        match chain.by_id.get(&p.name) {
+                            Some(idx) => parents.push(idx[0]),
+                            None => chain.missing.push((i, p.clone())),
+                        }
+                    }
+                }
+                Parents::Root | Parents::Undeclared
+                    if flavour == SetFlavour::Yoyo && i > 0 && m.parents_span.is_none() =>
+                {
+                    parents.push(i - 1);
+                }
+                _ => {}
+            }
+            parents.retain(|&p| p != i);
+            chain.parents.push(parents);
+        }
+        let n = migrations.len();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut indegree = vec![0usize; n];
+        for (i, ps) in chain.parents.iter().enumerate() {
+            for &p in ps {
+                children[p].push(i);
+                indegree[i] += 1;
+            }
+        }
+        let has_missing: BTreeSet<usize> = chain.missing.iter().map(|(i, _)| *i).collect();
+        for i in 0..n {
+            if chain.parents[i].is_empty() && !has_missing.contains(&i) {
+                chain.roots.push(i);
+            }
+            if children[i].is_empty() {
+                chain.heads.push(i);
+            }
+        }
+        let mut ready: BTreeSet<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+        while let Some(i) = ready.pop_first() {
+            chain.order.push(i);
+            for &c in &children[i] {
+                indegree[c] -= 1;
+                if indegree[c] == 0 {
+                    ready.insert(c);
+                }
+            }
+        }
+        if chain.order.len() < n {
+            let placed: BTreeSet<usize> = chain.order.iter().copied().collect();
+            chain.cycle = (0..n).filter(|i| !placed.contains(i)).collect();
+            // Keep every migration visible to later stages, in file order.
+            chain.order.extend(chain.cycle.iter().copied());
+            chain.heads.retain(|h| !chain.cycle.contains(h));
+        }
+        chain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Span};
+
+    fn mig(stem: &str, parents: &[&str]) -> Migration {
+        let mut m = Migration::new(FileId(0), Flavour::Alembic, stem.to_string());
+        let span = Span::new(FileId(0), 0, 0);
+        m.id = Some(Named {
+            name: stem[..3].to_string(),
+            span,
+        });
+        m.parents = if parents.is_empty() {
+            Parents::Root
+        } else {
+            Parents::Of(
+                parents
+                    .iter()
+                    .map(|p| Named {
+                        name: p.to_string(),
+                        span,
+                    })
+                    .collect(),
+            )
+        };
+        m
+    }
+
+    #[test]
+    fn orders_parents_first_and_finds_heads() {
+        let set = MigrationSet::new(
+            PathBuf::from("v"),
+            SetFlavour::Alembic,
+            vec![mig("003_c", &["001"]), mig("001_a", &[]), mig("002_b", &["001"])],
+        );
+        let order: Vec<_> = set.ordered().map(|m| m.stem.as_str()).collect();
+        assert_eq!(order, ["001_a", "002_b", "003_c"]);
+        assert_eq!(set.chain.heads.len(), 2);
+        assert_eq!(set.chain.roots, vec![0]);
+    }
+
+    #[test]
+    fn finds_cycles_and_missing_parents() {
+        let set = MigrationSet::new(
+            PathBuf::from("v"),
+            SetFlavour::Alembic,
+            vec![mig("001_a", &["002"]), mig("002_b", &["001"]), mig("003_c", &["009"])],
+        );
+        assert_eq!(set.chain.cycle, vec![0, 1]);
+        assert_eq!(set.chain.missing[0].1.name, "009");
+        assert_eq!(set.chain.order.len(), 3);
+    }
+}
+
+/// The leading number of a migration file name: `007_add_users` → (7, 3 digits).
+/// Long digit runs (dates, timestamps) do not count as sequence numbers.
+pub fn file_number(stem: &str) -> Option<(u64, usize)> {
+    let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 6 || stem.as_bytes().get(digits) != Some(&b'_') {
+        return None;
+    }
+    stem[..digits].parse().ok().map(|n| (n, digits))
+}
+
+impl MigrationSet {
+    /// Whether this folder numbers its files (at least half of them carry a
+    /// sequence number). Folders of hex revision ids or dates are not judged
+    /// by the numbering rules.
+    pub fn is_numbered(&self) -> bool {
+        let numbered = self
+            .migrations
+            .iter()
+            .filter(|m| file_number(&m.stem).is_some())
+            .count();
+        numbered > 0 && numbered * 2 >= self.migrations.len()
+    }
+}

@@ -1,0 +1,185 @@
+//! The command line: `miglint lint`, `miglint rules`, `miglint explain`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{ConfigError, Dialect, Settings};
+use crate::report::{self, Format, ReportOptions};
+use crate::rules::{self, RuleSet};
+
+/// Exit codes: 0 clean, 1 error-level findings, 2 usage/config/IO failure.
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_FAILURE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "miglint",
+    version,
+    about = "Lint Alembic and yoyo database migrations against your team's conventions"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Lint migrations: a project folder, a migrations folder, or single files.
+    Lint(LintArgs),
+    /// List every rule with its id, default severity and summary.
+    Rules {
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Print a rule's documentation.
+    Explain {
+        /// The rule id, e.g. `batch-mode`.
+        rule: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LintArgs {
+    /// Files or folders to lint (default: the current folder). With files,
+    /// the whole folder is still read for chain rules, but only findings in
+    /// the named files are shown.
+    pub paths: Vec<PathBuf>,
+    /// Output format (default: `github` inside GitHub Actions, else `text`).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Only run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Read this configuration file instead of searching for one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// SQL dialect: `sqlite` (default) or `postgresql`.
+    #[arg(long)]
+    pub dialect: Option<Dialect>,
+    /// Exit 0 even when error-level findings are reported.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Print only error-level findings and the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_FAILURE } else { EXIT_CLEAN };
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let code = match run(cli, &mut out) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("miglint: error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    if let Err(e) = out.flush()
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("miglint: error: cannot write output: {e}");
+        return EXIT_FAILURE;
+    }
+    code
+}
+
+fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, ConfigError> {
+    let io = |e: std::io::Error| ConfigError(format!("cannot write output: {e}"));
+    match cli.command {
+        Command::Rules { format } => {
+            match format {
+                ListFormat::Text => {
+                    for m in rules::ALL {
+                        writeln!(out, "{:<22} {:<8} {}", m.id, m.severity.name(), m.summary)
+                            .map_err(io)?;
+                    }
+                }
+                ListFormat::Json => {
+                    let list: Vec<_> = rules::ALL
+                        .iter()
+                        .map(|m| {
+                            serde_json::json!({
+                                "id": m.id,
+                                "severity": m.severity.name(),
+                                "summary": m.summary,
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut *out, &list)
+                        .map_err(|e| ConfigError(e.to_string()))?;
+                    writeln!(out).map_err(io)?;
+                }
+            }
+            Ok(EXIT_CLEAN)
+        }
+        Command::Explain { rule } => match rules::find(&rule) {
+            Some(m) => {
+                write!(out, "{}", m.doc).map_err(io)?;
+                Ok(EXIT_CLEAN)
+            }
+            None => Err(ConfigError(format!(
+                "unknown rule `{rule}` (see `miglint rules`)"
+            ))),
+        },
+        Command::Lint(args) => lint(args, out),
+    }
+}
+
+fn lint(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| ConfigError(format!("cannot read the working directory: {e}")))?;
+    let mut settings = Settings::load(&cwd, args.config.as_deref())?;
+    if let Some(d) = args.dialect {
+        settings.dialect = d;
+    }
+    let rule_set = RuleSet::build(&settings, &args.select, &args.ignore)?;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let discovery = crate::discover::discover(&settings, &paths)?;
+    let outcome = crate::lint::run(&settings, &rule_set, discovery);
+
+    let format = args.format.unwrap_or_else(|| {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            Format::Github
+        } else {
+            Format::Text
+        }
+    });
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let opts = ReportOptions {
+        color,
+        quiet: args.quiet,
+    };
+    report::write(format, &outcome, &opts, out)
+        .map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
+    Ok(if outcome.errors() > 0 && !args.exit_zero {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}

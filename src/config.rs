@@ -1,0 +1,282 @@
+//! `miglint.toml`, `.miglint.toml` or `[tool.miglint]` in `pyproject.toml`,
+//! merged with command-line flags into one immutable [`Settings`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::rules::{self, Severity};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    Sqlite,
+    Postgresql,
+}
+
+impl std::str::FromStr for Dialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sqlite" => Ok(Dialect::Sqlite),
+            "postgresql" | "postgres" => Ok(Dialect::Postgresql),
+            other => Err(format!(
+                "unknown dialect `{other}` (expected `sqlite` or `postgresql`)"
+            )),
+        }
+    }
+}
+
+/// A configuration problem: where it is and what is wrong. Exit code 2.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    dialect: Option<Dialect>,
+    migrations: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
+    rules: Option<BTreeMap<String, toml::Spanned<toml::Table>>>,
+}
+
+#[derive(Deserialize)]
+struct PyProject {
+    tool: Option<PyTool>,
+}
+
+#[derive(Deserialize)]
+struct PyTool {
+    miglint: Option<RawConfig>,
+}
+
+/// Per-rule settings from `[rules.<id>]`.
+#[derive(Clone, Debug, Default)]
+pub struct RuleConfig {
+    /// `None` keeps the rule's default.
+    pub severity: Option<Option<Severity>>,
+    /// The rule's own options (everything but `severity`).
+    pub options: toml::Table,
+    /// Where the table was written, for error messages ("miglint.toml:12").
+    pub location: String,
+}
+
+/// Everything a run needs to know, fixed before any file is read.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The folder paths in the configuration are relative to.
+    pub root: PathBuf,
+    pub config_path: Option<PathBuf>,
+    pub dialect: Dialect,
+    pub migrations: Vec<PathBuf>,
+    pub exclude: globset::GlobSet,
+    pub rules: BTreeMap<String, RuleConfig>,
+}
+
+impl Settings {
+    pub fn defaults(root: PathBuf) -> Self {
+        Settings {
+            root,
+            config_path: None,
+            dialect: Dialect::Sqlite,
+            migrations: Vec::new(),
+            exclude: globset::GlobSet::empty(),
+            rules: BTreeMap::new(),
+        }
+    }
+
+    /// Finds the configuration searching upward from `start`, or reads `explicit`.
+    pub fn load(start: &Path, explicit: Option<&Path>) -> Result<Settings, ConfigError> {
+        if let Some(path) = explicit {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!("cannot read config {}: {e}", path.display()))
+            })?;
+            let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+            return Self::from_text(path, &text, is_pyproject)?.ok_or_else(|| {
+                ConfigError(format!("{}: has no [tool.miglint] table", path.display()))
+            });
+        }
+        let mut dir = Some(start);
+        while let Some(d) = dir {
+            for name in ["miglint.toml", ".miglint.toml", "pyproject.toml"] {
+                let path = d.join(name);
+                if !path.is_file() {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    ConfigError(format!("cannot read config {}: {e}", path.display()))
+                })?;
+                if let Some(settings) = Self::from_text(&path, &text, name == "pyproject.toml")? {
+                    return Ok(settings);
+                }
+            }
+            dir = d.parent();
+        }
+        Ok(Settings::defaults(start.to_path_buf()))
+    }
+
+    /// Parses one configuration file. `Ok(None)`: a pyproject.toml without `[tool.miglint]`.
+    pub fn from_text(
+        path: &Path,
+        text: &str,
+        is_pyproject: bool,
+    ) -> Result<Option<Settings>, ConfigError> {
+        let shown = path.display().to_string();
+        let at = |offset: usize| line_of(text, offset);
+        let toml_err = |e: toml::de::Error| {
+            let line = e.span().map(|s| format!(":{}", at(s.start))).unwrap_or_default();
+            ConfigError(format!("{shown}{line}: {}", e.message().trim()))
+        };
+        let raw: RawConfig = if is_pyproject {
+            let py: PyProject = toml::from_str(text).map_err(toml_err)?;
+            match py.tool.and_then(|t| t.miglint) {
+                Some(raw) => raw,
+                None => return Ok(None),
+            }
+        } else {
+            toml::from_str(text).map_err(toml_err)?
+        };
+        let root = path
+            .parent()
+            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let mut settings = Settings::defaults(root.clone());
+        settings.config_path = Some(path.to_path_buf());
+        if let Some(d) = raw.dialect {
+            settings.dialect = d;
+        }
+        settings.migrations = raw
+            .migrations
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| root.join(m))
+            .collect();
+        if let Some(patterns) = raw.exclude {
+            let mut b = globset::GlobSetBuilder::new();
+            for p in patterns {
+                let glob = globset::Glob::new(&p)
+                    .map_err(|e| ConfigError(format!("{shown}: exclude: bad pattern `{p}`: {e}")))?;
+                b.add(glob);
+            }
+            settings.exclude = b
+                .build()
+                .map_err(|e| ConfigError(format!("{shown}: exclude: {e}")))?;
+        }
+        for (id, table) in raw.rules.unwrap_or_default() {
+            let line = at(table.span().start);
+            let location = format!("{shown}:{line}");
+            if rules::find(&id).is_none() {
+                return Err(ConfigError(format!(
+                    "{location}: unknown rule `{id}` in [rules.{id}] (see `miglint rules`)"
+                )));
+            }
+            let mut options = table.into_inner();
+            let severity = match options.remove("severity") {
+                None => None,
+                Some(toml::Value::String(s)) => Some(match s.as_str() {
+                    "error" => Some(Severity::Error),
+                    "warning" => Some(Severity::Warning),
+                    "off" => None,
+                    other => {
+                        return Err(ConfigError(format!(
+                            "{location}: [rules.{id}] severity: `{other}` is not one of \"error\", \"warning\", \"off\""
+                        )));
+                    }
+                }),
+                Some(other) => {
+                    return Err(ConfigError(format!(
+                        "{location}: [rules.{id}] severity: expected a string, found {}",
+                        other.type_str()
+                    )));
+                }
+            };
+            settings.rules.insert(
+                id,
+                RuleConfig {
+                    severity,
+                    options,
+                    location,
+                },
+            );
+        }
+        Ok(Some(settings))
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Deserialises a rule's options table into its options type, naming the
+/// table's location on error.
+pub fn rule_options<T: serde::de::DeserializeOwned + Default>(
+    id: &str,
+    config: Option<&RuleConfig>,
+) -> Result<T, ConfigError> {
+    let Some(config) = config else {
+        return Ok(T::default());
+    };
+    T::deserialize(toml::Value::Table(config.options.clone())).map_err(|e| {
+        ConfigError(format!(
+            "{}: [rules.{id}]: {}",
+            config.location,
+            e.to_string().trim()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Option<Settings>, ConfigError> {
+        Settings::from_text(Path::new("miglint.toml"), text, false)
+    }
+
+    #[test]
+    fn reads_keys_and_rule_tables() {
+        let s = parse(
+            "dialect = \"sqlite\"\nmigrations = [\"db/versions\"]\n\n[rules.batch-mode]\nseverity = \"warning\"\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.migrations, vec![PathBuf::from("./db/versions")]);
+        assert_eq!(
+            s.rules["batch-mode"].severity,
+            Some(Some(Severity::Warning))
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let e = parse("dialect = \"sqlite\"\nmigratoins = []\n").unwrap_err();
+        assert!(e.0.starts_with("miglint.toml:2:"), "{e}");
+        assert!(e.0.contains("migratoins"), "{e}");
+    }
+
+    #[test]
+    fn unknown_rule_and_bad_severity_are_errors() {
+        let e = parse("\n[rules.no-such-rule]\n").unwrap_err();
+        assert!(e.0.contains("miglint.toml:2: unknown rule `no-such-rule`"), "{e}");
+        let e = parse("[rules.batch-mode]\nseverity = \"loud\"\n").unwrap_err();
+        assert!(e.0.contains("severity"), "{e}");
+        let e = parse("dialect = \"oracle\"\n").unwrap_err();
+        assert!(e.0.starts_with("miglint.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn pyproject_without_table_is_not_a_config() {
+        let r = Settings::from_text(Path::new("pyproject.toml"), "[project]\nname = \"x\"\n", true)
+            .unwrap();
+        assert!(r.is_none());
+    }
+}

@@ -1,0 +1,361 @@
+//! Which folders hold migrations, of which flavour, and which files in them
+//! are migrations. Files are read here, once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use crate::chain::SetFlavour;
+use crate::config::{ConfigError, Settings};
+use crate::model::Flavour;
+
+/// A migrations folder and the files to load from it.
+#[derive(Debug)]
+pub struct SetInput {
+    pub dir: PathBuf,
+    pub flavour: SetFlavour,
+    pub files: Vec<FileInput>,
+}
+
+#[derive(Debug)]
+pub struct FileInput {
+    pub path: PathBuf,
+    pub flavour: Flavour,
+    pub bytes: Vec<u8>,
+    /// A yoyo `.sql` migration's `.rollback.sql` companion.
+    pub rollback: Option<(PathBuf, Vec<u8>)>,
+}
+
+/// A file that was named or found but not linted, and why.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub sets: Vec<SetInput>,
+    /// When files were named on the command line: only their findings are shown.
+    pub only: Option<BTreeSet<PathBuf>>,
+    pub skipped: Vec<Skipped>,
+}
+
+static ALEMBIC_REVISION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^down_revision\s*(:[^=\n]*)?=").expect("valid regex")
+});
+static YOYO_PY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*(from\s+yoyo\s+import|import\s+yoyo\b)|^__depends__\s*(:[^=\n]*)?=")
+        .expect("valid regex")
+});
+static YOYO_SQL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^--\s*depends\s*:").expect("valid regex"));
+static NUMBERED_SQL: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"^\d+_[^.]*\.sql$").expect("valid regex"));
+
+/// Folders never searched for migrations.
+const SKIP_DIRS: &[&str] = &[
+    "node_modules",
+    "__pycache__",
+    "site-packages",
+    ".venv",
+    "venv",
+    ".tox",
+    ".git",
+    "target",
+];
+
+fn io_error(path: &Path, e: std::io::Error) -> ConfigError {
+    ConfigError(format!("cannot read {}: {e}", path.display()))
+}
+
+/// Finds the migration sets for the given paths (files or folders).
+pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, ConfigError> {
+    let mut discovery = Discovery::default();
+    let mut dirs: BTreeMap<PathBuf, Option<SetFlavour>> = BTreeMap::new();
+    let mut explicit: Vec<PathBuf> = Vec::new();
+
+    if !settings.migrations.is_empty() && paths.iter().all(|p| p.is_dir()) {
+        for dir in &settings.migrations {
+            if !dir.is_dir() {
+                return Err(ConfigError(format!(
+                    "migrations folder {} from {} does not exist",
+                    dir.display(),
+                    settings
+                        .config_path
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| "the configuration".into())
+                )));
+            }
+            dirs.insert(clean(dir), None);
+        }
+    } else {
+        for path in paths {
+            let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+            if meta.is_file() {
+                explicit.push(clean(path));
+                let parent = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                dirs.entry(clean(parent)).or_insert(None);
+            } else {
+                for (dir, flavour) in find_migration_dirs(path)? {
+                    dirs.insert(dir, Some(flavour));
+                }
+            }
+        }
+    }
+
+    for (dir, known) in dirs {
+        let set = read_dir(settings, &dir, known)?;
+        match set {
+            Some(set) => discovery.sets.push(set),
+            None => {
+                for f in explicit.iter().filter(|f| f.parent() == Some(&dir)) {
+                    discovery.skipped.push(Skipped {
+                        path: f.clone(),
+                        reason: "not in an Alembic or yoyo migrations folder".into(),
+                    });
+                }
+            }
+        }
+    }
+    if !explicit.is_empty() {
+        let mut only = BTreeSet::new();
+        for f in explicit {
+            let known = discovery.sets.iter().any(|s| {
+                s.files.iter().any(|fi| {
+                    fi.path == f || fi.rollback.as_ref().is_some_and(|(p, _)| *p == f)
+                })
+            });
+            let already = discovery.skipped.iter().any(|s| s.path == f);
+            if !known && !already {
+                discovery.skipped.push(Skipped {
+                    path: f.clone(),
+                    reason: "not a migration file".into(),
+                });
+            }
+            only.insert(f);
+        }
+        discovery.only = Some(only);
+    }
+    Ok(discovery)
+}
+
+/// `./a/b` → `a/b`, so paths compare and display the same way.
+fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        if c != std::path::Component::CurDir {
+            out.push(c);
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+/// Migration folders below `root`: from `alembic.ini`, else by content.
+fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, ConfigError> {
+    let ini = root.join("alembic.ini");
+    if ini.is_file() {
+        let text = std::fs::read_to_string(&ini).map_err(|e| io_error(&ini, e))?;
+        if let Some(loc) = script_location(&text) {
+            let loc = loc.replace("%(here)s", &root.display().to_string());
+            let loc = Path::new(&loc);
+            let base = if loc.is_absolute() {
+                loc.to_path_buf()
+            } else {
+                root.join(loc)
+            };
+            let versions = base.join("versions");
+            if versions.is_dir() {
+                return Ok(vec![(clean(&versions), SetFlavour::Alembic)]);
+            }
+        }
+    }
+    let mut per_dir: BTreeMap<PathBuf, (usize, usize)> = BTreeMap::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .filter_entry(|e| {
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
+        })
+        .build();
+    for entry in walker {
+        let Ok(entry) = entry else { continue };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy();
+        let is_py = name.ends_with(".py");
+        let is_sql = name.ends_with(".sql");
+        if !is_py && !is_sql {
+            continue;
+        }
+        let Some(dir) = path.parent() else { continue };
+        let head = read_head(path);
+        let counts = per_dir.entry(clean(dir)).or_default();
+        if is_py && ALEMBIC_REVISION.is_match(&head) {
+            counts.0 += 1;
+        } else if (is_py && YOYO_PY.is_match(&head))
+            || (is_sql
+                && (YOYO_SQL.is_match(&head)
+                    || name.ends_with(".rollback.sql")
+                    || NUMBERED_SQL.is_match(&name)))
+        {
+            counts.1 += 1;
+        }
+    }
+    Ok(per_dir
+        .into_iter()
+        .filter_map(|(dir, (alembic, yoyo))| match (alembic, yoyo) {
+            (0, 0) => None,
+            (a, y) if a >= y => Some((dir, SetFlavour::Alembic)),
+            _ => Some((dir, SetFlavour::Yoyo)),
+        })
+        .collect())
+}
+
+/// The first 16 KiB of a file: enough to see its imports and header.
+fn read_head(path: &Path) -> Vec<u8> {
+    let mut buf = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(16 * 1024).read_to_end(&mut buf);
+    }
+    buf
+}
+
+fn script_location(ini: &str) -> Option<String> {
+    let mut in_alembic = false;
+    for line in ini.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_alembic = line == "[alembic]";
+            continue;
+        }
+        if in_alembic
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "script_location"
+        {
+            return Some(value.trim().to_string());
+        }
+    }
+    None
+}
+
+/// Reads the migration files of one folder; `None` if it holds none.
+fn read_dir(
+    settings: &Settings,
+    dir: &Path,
+    known: Option<SetFlavour>,
+) -> Result<Option<SetInput>, ConfigError> {
+    let mut names: Vec<(String, PathBuf)> = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(dir, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(name.ends_with(".py") || name.ends_with(".sql")) || name.starts_with('_') {
+            continue;
+        }
+        if path.is_dir() {
+            continue;
+        }
+        let rel = path.strip_prefix(&settings.root).unwrap_or(&path);
+        if settings.exclude.is_match(rel) || settings.exclude.is_match(&name) {
+            continue;
+        }
+        names.push((name, clean(&path)));
+    }
+    names.sort();
+    let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (name, path) in &names {
+        // A file that vanished or cannot be read still counts: it becomes
+        // a parse-error finding, not a silent skip.
+        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        contents.insert(name.clone(), bytes);
+    }
+    let flavour = match known {
+        Some(f) => f,
+        None => {
+            let alembic = names
+                .iter()
+                .filter(|(n, _)| n.ends_with(".py") && ALEMBIC_REVISION.is_match(&contents[n]))
+                .count();
+            let yoyo = names
+                .iter()
+                .filter(|(n, _)| {
+                    let c = &contents[n];
+                    (n.ends_with(".py") && YOYO_PY.is_match(c))
+                        || (n.ends_with(".sql")
+                            && (YOYO_SQL.is_match(c)
+                                || n.ends_with(".rollback.sql")
+                                || NUMBERED_SQL.is_match(n)))
+                })
+                .count();
+            match (alembic, yoyo) {
+                (0, 0) => return Ok(None),
+                (a, y) if a >= y => SetFlavour::Alembic,
+                _ => SetFlavour::Yoyo,
+            }
+        }
+    };
+    let mut files = Vec::new();
+    for (name, path) in &names {
+        let flavour = match flavour {
+            SetFlavour::Alembic if name.ends_with(".py") => Flavour::Alembic,
+            SetFlavour::Yoyo if name.ends_with(".py") && !name.starts_with("post-apply") => {
+                Flavour::YoyoPy
+            }
+            SetFlavour::Yoyo if name.ends_with(".sql") && !name.ends_with(".rollback.sql") => {
+                Flavour::YoyoSql
+            }
+            _ => continue,
+        };
+        let rollback = if flavour == Flavour::YoyoSql {
+            let rb_name = format!("{}.rollback.sql", name.trim_end_matches(".sql"));
+            contents
+                .remove(&rb_name)
+                .map(|bytes| (clean(&dir.join(&rb_name)), bytes))
+        } else {
+            None
+        };
+        files.push(FileInput {
+            path: path.clone(),
+            flavour,
+            bytes: contents.remove(name).unwrap_or_default(),
+            rollback,
+        });
+    }
+    Ok(Some(SetInput {
+        dir: dir.to_path_buf(),
+        flavour,
+        files,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_script_location() {
+        let ini = "[alembic]\nscript_location = %(here)s/migrations\n[loggers]\nkeys = root\n";
+        assert_eq!(script_location(ini).unwrap(), "%(here)s/migrations");
+    }
+
+    #[test]
+    fn clean_drops_current_dir() {
+        assert_eq!(clean(Path::new("./a/./b")), PathBuf::from("a/b"));
+        assert_eq!(clean(Path::new(".")), PathBuf::from("."));
+    }
+}

@@ -1,0 +1,18 @@
+//! miglint: a linter for Alembic and yoyo database migrations.
+//!
+//! The stages, in the order data flows:
+//! [`config`] → [`discover`] → [`load`] → [`chain`] → [`rules`] → [`suppress`] → [`report`],
+//! driven by [`lint::run`].
+
+pub mod chain;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod discover;
+pub mod lint;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod suppress;

@@ -1,0 +1,219 @@
+//! One lint run: discovered files → sources → migrations (in parallel) →
+//! chains → rules → suppressions → sorted diagnostics.
+
+use std::collections::BTreeSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::chain::MigrationSet;
+use crate::config::Settings;
+use crate::diagnostic::Diagnostic;
+use crate::discover::{Discovery, Skipped};
+use crate::model::Migration;
+use crate::rules::{Context, RuleSet, internal_error};
+use crate::source::{FileId, SourceDb, SourceFile, Span};
+use crate::suppress;
+
+/// What a run found.
+pub struct Outcome {
+    pub sources: SourceDb,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Migration files read (rollback companions not counted).
+    pub files: usize,
+    pub skipped: Vec<Skipped>,
+    pub sets: Vec<MigrationSet>,
+}
+
+impl Outcome {
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+/// How a path is shown: relative to the working directory, with `/`.
+pub fn display_path(path: &Path, cwd: Option<&Path>) -> String {
+    let shown = match cwd {
+        Some(cwd) if path.is_absolute() => path.strip_prefix(cwd).unwrap_or(path),
+        _ => path,
+    };
+    let s = shown.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// The message of a caught panic.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
+    let cwd = std::env::current_dir().ok();
+    let mut sources = SourceDb::default();
+    let Discovery {
+        sets: set_inputs,
+        only,
+        skipped,
+    } = discovery;
+
+    // Decode every file in parallel, then number them in a fixed order.
+    struct Pending {
+        set: usize,
+        flavour: crate::model::Flavour,
+        main: SourceFile,
+        rollback: Option<SourceFile>,
+    }
+    let mut dirs = Vec::new();
+    let mut inputs = Vec::new();
+    for (si, set) in set_inputs.into_iter().enumerate() {
+        dirs.push((set.dir, set.flavour));
+        for f in set.files {
+            inputs.push((si, f));
+        }
+    }
+    let pending: Vec<Pending> = inputs
+        .into_par_iter()
+        .map(|(set, f)| {
+            let shown = display_path(&f.path, cwd.as_deref());
+            let main = SourceFile::from_bytes(&f.path, shown, &f.bytes);
+            let rollback = f.rollback.map(|(p, bytes)| {
+                let shown = display_path(&p, cwd.as_deref());
+                SourceFile::from_bytes(&p, shown, &bytes)
+            });
+            Pending {
+                set,
+                flavour: f.flavour,
+                main,
+                rollback,
+            }
+        })
+        .collect();
+    let files = pending.len();
+    let mut jobs = Vec::with_capacity(pending.len());
+    for p in pending {
+        let main = sources.add(p.main);
+        let rollback = p.rollback.map(|r| sources.add(r));
+        jobs.push((p.set, p.flavour, main, rollback));
+    }
+
+    let mut diagnostics = Vec::new();
+    let internal = rule_set.severity_of(internal_error::ID);
+    let loaded: Vec<(usize, Result<Migration, Diagnostic>)> = jobs
+        .par_iter()
+        .map(|&(set, flavour, main, rollback)| {
+            let file = sources.get(main);
+            let rb = rollback.map(|id| (sources.get(id), id));
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                crate::load::load(flavour, file, main, rb, settings.dialect)
+            }))
+            .map_err(|payload| {
+                internal_error::diagnostic(
+                    Span::new(main, 0, 0),
+                    &format!("reading this file failed: {}", panic_message(&*payload)),
+                )
+            });
+            (set, result)
+        })
+        .collect();
+
+    let mut per_set: Vec<Vec<Migration>> = (0..dirs.len()).map(|_| Vec::new()).collect();
+    for (set, result) in loaded {
+        match result {
+            Ok(m) => per_set[set].push(m),
+            Err(d) => {
+                if internal.is_some() {
+                    diagnostics.push(d)
+                }
+            }
+        }
+    }
+    let sets: Vec<MigrationSet> = dirs
+        .into_iter()
+        .zip(per_set)
+        .map(|((dir, flavour), migrations)| MigrationSet::new(dir, flavour, migrations))
+        .collect();
+
+    let rule_findings: Vec<Vec<Diagnostic>> = sets
+        .par_iter()
+        .map(|set| {
+            let mut out = Vec::new();
+            for (meta, severity, rule) in &rule_set.rules {
+                let mut found = Vec::new();
+                let ran = catch_unwind(AssertUnwindSafe(|| {
+                    let mut cx = Context {
+                        rule: meta.id,
+                        severity: *severity,
+                        settings,
+                        sources: &sources,
+                        out: &mut found,
+                    };
+                    rule.check(set, &mut cx);
+                }));
+                match ran {
+                    Ok(()) => out.append(&mut found),
+                    Err(payload) => {
+                        if let Some(first) = set.migrations.first() {
+                            out.push(internal_error::diagnostic(
+                                Span::new(first.file, 0, 0),
+                                &format!(
+                                    "rule `{}` failed on this folder: {}",
+                                    meta.id,
+                                    panic_message(&*payload)
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    diagnostics.extend(rule_findings.into_iter().flatten());
+
+    let comments: Vec<_> = sets
+        .iter()
+        .flat_map(|s| s.migrations.iter())
+        .flat_map(|m| m.suppressions.iter().cloned())
+        .collect();
+    let mut diagnostics = suppress::apply(diagnostics, &comments, &sources, rule_set);
+
+    if let Some(only) = &only {
+        let wanted: BTreeSet<FileId> = (0..sources.len() as u32)
+            .map(FileId)
+            .filter(|&id| only.contains(&PathBuf::from(&sources.get(id).path)))
+            .collect();
+        diagnostics.retain(|d| wanted.contains(&d.span.file));
+    }
+    diagnostics.sort_by(|a, b| {
+        let pa = &sources.get(a.span.file).display_path;
+        let pb = &sources.get(b.span.file).display_path;
+        (pa, a.span.start, a.span.end, a.rule, &a.message).cmp(&(
+            pb,
+            b.span.start,
+            b.span.end,
+            b.rule,
+            &b.message,
+        ))
+    });
+    diagnostics.dedup();
+    Outcome {
+        sources,
+        diagnostics,
+        files,
+        skipped,
+        sets,
+    }
+}

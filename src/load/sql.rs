@@ -1,0 +1,771 @@
+//! SQL text (a `.sql` file, a yoyo step string, an `op.execute` argument)
+//! read into schema operations.
+//!
+//! Statements are split on sqlparser's tokens (trigger bodies keep their
+//! inner semicolons) and parsed one at a time, so one bad statement never
+//! hides the others. When sqlparser cannot read a statement, real SQLite is
+//! asked whether the statement is valid: if it is (a vec0 virtual table, a
+//! `CREATE TRIGGER IF NOT EXISTS`, a `PRAGMA`), the statement is kept as a
+//! shallow operation instead of being reported as a parse error.
+
+use std::cell::RefCell;
+
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, ColumnOption, ObjectName, ObjectType, Statement,
+    TableConstraint as SqlConstraint,
+};
+use sqlparser::dialect::{Dialect as SqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
+
+use crate::config::Dialect;
+use crate::load::suppression::parse_suppression;
+use crate::model::{
+    Column, ColumnChanges, ConstraintKind, ForeignKeyRef, IndexDef, LoadProblem, OpKind,
+    OpaqueKind, Operation, SqlInfo, SuppressionComment, TableConstraint,
+};
+use crate::source::{FileId, SourceFile, Span};
+
+/// Maps byte offsets in a SQL string back to byte offsets in its file.
+///
+/// A string literal without escapes maps as one segment; every escape
+/// sequence starts a new one, so offsets stay exact around `\n` or `\'`.
+#[derive(Clone, Debug, Default)]
+pub struct OffsetMap {
+    /// (offset in SQL text, offset in file), sorted by the first.
+    segments: Vec<(u32, u32)>,
+}
+
+impl OffsetMap {
+    pub fn identity_at(file_offset: usize) -> Self {
+        OffsetMap {
+            segments: vec![(0, file_offset as u32)],
+        }
+    }
+
+    pub fn push(&mut self, sql_offset: usize, file_offset: usize) {
+        self.segments.push((sql_offset as u32, file_offset as u32));
+    }
+
+    pub fn to_file(&self, sql_offset: usize) -> usize {
+        let i = match self.segments.binary_search_by_key(&(sql_offset as u32), |s| s.0) {
+            Ok(i) => i,
+            Err(0) => 0,
+            Err(i) => i - 1,
+        };
+        match self.segments.get(i) {
+            Some(&(sql, file)) => file as usize + sql_offset.saturating_sub(sql as usize),
+            None => sql_offset,
+        }
+    }
+}
+
+/// SQL text together with where it sits in its file.
+pub struct SqlSource<'a> {
+    pub text: &'a str,
+    pub map: &'a OffsetMap,
+    pub file: FileId,
+}
+
+impl SqlSource<'_> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, self.map.to_file(start), self.map.to_file(end))
+    }
+}
+
+/// What reading one SQL text produced.
+#[derive(Debug, Default)]
+pub struct SqlOutput {
+    pub ops: Vec<Operation>,
+    pub problems: Vec<LoadProblem>,
+    pub suppressions: Vec<SuppressionComment>,
+    /// Number of statements found (0: empty or only comments).
+    pub statements: usize,
+}
+
+/// Line starts of a SQL string as sqlparser counts them (`\n` only).
+struct SqlLines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> SqlLines<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SqlLines { text, starts }
+    }
+
+    /// Byte offset of a sqlparser location (1-based line, 1-based char column).
+    fn offset(&self, loc: Location) -> usize {
+        if loc.line == 0 {
+            return 0;
+        }
+        let Some(&start) = self.starts.get(loc.line as usize - 1) else {
+            return self.text.len();
+        };
+        let col = loc.column.saturating_sub(1) as usize;
+        self.text[start..]
+            .char_indices()
+            .nth(col)
+            .map(|(i, _)| start + i)
+            .unwrap_or(self.text.len())
+    }
+}
+
+fn dialect_impl(dialect: Dialect) -> Box<dyn SqlDialect> {
+    match dialect {
+        Dialect::Sqlite => Box::new(SQLiteDialect {}),
+        Dialect::Postgresql => Box::new(PostgreSqlDialect {}),
+    }
+}
+
+/// Reads every statement of `src` into operations.
+pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut SqlOutput) {
+    let sql_dialect = dialect_impl(dialect);
+    let lines = SqlLines::new(src.text);
+    let tokens = match Tokenizer::new(sql_dialect.as_ref(), src.text).tokenize_with_location() {
+        Ok(t) => t,
+        Err(e) => {
+            let at = lines.offset(e.location);
+            out.problems.push(LoadProblem {
+                span: src.span(at, at + 1),
+                message: format!("SQL does not parse: {}", e.message),
+            });
+            out.statements += 1;
+            return;
+        }
+    };
+
+    for tok in &tokens {
+        if let Token::Whitespace(Whitespace::SingleLineComment { comment, prefix }) = &tok.token
+            && comment.contains("miglint:")
+        {
+            let start = lines.offset(tok.span.start);
+            let end = lines.offset(tok.span.end);
+            let span = src.span(start, end);
+            let text = format!("{prefix}{comment}");
+            if let Some(s) = parse_suppression(&text, span, file) {
+                out.suppressions.push(s);
+            }
+        }
+    }
+
+    for stmt in split_statements(&tokens) {
+        out.statements += 1;
+        let start = lines.offset(stmt[0].span.start);
+        let end = lines.offset(stmt[stmt.len() - 1].span.end);
+        let span = src.span(start, end);
+        let stmt_text = &src.text[start..end];
+        let mut parser = Parser::new(sql_dialect.as_ref()).with_tokens_with_locations(stmt.to_vec());
+        let parsed = parser.parse_statement().and_then(|s| {
+            if parser.peek_token_ref().token == Token::EOF {
+                Ok(s)
+            } else {
+                let t = parser.peek_token();
+                Err(sqlparser::parser::ParserError::ParserError(format!(
+                    "Expected: end of statement, found: {}{}",
+                    t.token, t.span.start
+                )))
+            }
+        });
+        match parsed {
+            Ok(statement) => statement_ops(&statement, span, src, &lines, &mut out.ops),
+            Err(err) => {
+                let (message, at) = split_location(&err.to_string(), &lines);
+                let syntax_ok = dialect == Dialect::Sqlite && sqlite_accepts(stmt_text);
+                if syntax_ok {
+                    out.ops.push(shallow_op(stmt, span));
+                } else {
+                    let at = at.unwrap_or(start);
+                    out.problems.push(LoadProblem {
+                        span: src.span(at, (at + 1).min(src.text.len()).max(at)),
+                        message: format!("SQL does not parse: {message}"),
+                    });
+                    out.ops.push(Operation {
+                        kind: OpKind::Opaque {
+                            what: OpaqueKind::Sql,
+                            note: "statement that does not parse".into(),
+                        },
+                        span,
+                        in_batch: false,
+                        sql: Some(SqlInfo { guarded: false }),
+                        call: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Splits tokens into statements (whitespace and comments trimmed off each).
+/// A `CREATE TRIGGER` body keeps its semicolons until the matching `END`.
+fn split_statements(tokens: &[TokenWithSpan]) -> Vec<&[TokenWithSpan]> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut last_real = 0;
+    let mut words: Vec<Keyword> = Vec::new();
+    let mut depth = 0i32;
+    for (i, tok) in tokens.iter().enumerate() {
+        match &tok.token {
+            Token::Whitespace(_) | Token::EOF => continue,
+            Token::SemiColon if depth <= 0 => {
+                if let Some(s) = start.take() {
+                    out.push(&tokens[s..=last_real]);
+                }
+                words.clear();
+                depth = 0;
+                continue;
+            }
+            Token::Word(w) => {
+                if words.len() < 4 {
+                    words.push(w.keyword);
+                }
+                let is_trigger = words.first() == Some(&Keyword::CREATE)
+                    && words.iter().take(3).any(|k| *k == Keyword::TRIGGER);
+                if is_trigger {
+                    match w.keyword {
+                        Keyword::BEGIN | Keyword::CASE => depth += 1,
+                        Keyword::END => depth -= 1,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        if start.is_none() {
+            start = Some(i);
+        }
+        last_real = i;
+    }
+    if let Some(s) = start {
+        out.push(&tokens[s..=last_real]);
+    }
+    out
+}
+
+/// Splits sqlparser's " at Line: L, Column: C" suffix off a message and
+/// turns it into an offset.
+fn split_location(message: &str, lines: &SqlLines) -> (String, Option<usize>) {
+    let message = message
+        .strip_prefix("sql parser error: ")
+        .unwrap_or(message);
+    if let Some(idx) = message.rfind(" at Line: ") {
+        let tail = &message[idx + " at Line: ".len()..];
+        let mut parts = tail.split(", Column: ");
+        let line = parts.next().and_then(|l| l.trim().parse::<u64>().ok());
+        let column = parts.next().and_then(|c| c.trim().parse::<u64>().ok());
+        if let (Some(line), Some(column)) = (line, column) {
+            let at = lines.offset(Location { line, column });
+            return (message[..idx].to_string(), Some(at));
+        }
+    }
+    (message.to_string(), None)
+}
+
+thread_local! {
+    static SQLITE: RefCell<Option<rusqlite::Connection>> = const { RefCell::new(None) };
+}
+
+/// Whether SQLite's own grammar accepts a statement. Errors about missing
+/// tables, modules or columns mean the syntax was fine.
+pub fn sqlite_accepts(statement: &str) -> bool {
+    SQLITE.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            *cell = rusqlite::Connection::open_in_memory().ok();
+        }
+        let Some(conn) = cell.as_ref() else {
+            return false;
+        };
+        match conn.prepare(statement) {
+            Ok(_) => true,
+            Err(e) => {
+                let msg = e.to_string();
+                !(msg.contains("syntax error")
+                    || msg.contains("incomplete input")
+                    || msg.contains("unrecognized token"))
+            }
+        }
+    })
+}
+
+fn word(tok: &TokenWithSpan) -> Option<Keyword> {
+    match &tok.token {
+        Token::Word(w) => Some(w.keyword),
+        _ => None,
+    }
+}
+
+fn ident_text(tok: &TokenWithSpan) -> String {
+    match &tok.token {
+        Token::Word(w) => w.value.clone(),
+        Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads the kind, name and guard of a statement SQLite accepts but
+/// sqlparser cannot read, from its leading keywords.
+fn shallow_op(stmt: &[TokenWithSpan], span: Span) -> Operation {
+    let toks: Vec<&TokenWithSpan> = stmt
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .collect();
+    let mut i = 0;
+    let kw = |i: usize| toks.get(i).and_then(|t| word(t));
+    let mut guarded = false;
+    // Reads a possibly schema-qualified name starting at `i`.
+    let name_at = |mut i: usize| -> (String, usize) {
+        let mut name = toks.get(i).map(|t| ident_text(t)).unwrap_or_default();
+        while toks.get(i + 1).map(|t| &t.token) == Some(&Token::Period) {
+            name = toks.get(i + 2).map(|t| ident_text(t)).unwrap_or_default();
+            i += 2;
+        }
+        (name, i + 1)
+    };
+    let kind = match kw(0) {
+        Some(Keyword::CREATE) => {
+            i += 1;
+            while matches!(
+                kw(i),
+                Some(Keyword::TEMP | Keyword::TEMPORARY | Keyword::UNIQUE | Keyword::VIRTUAL)
+            ) {
+                i += 1;
+            }
+            let object = kw(i);
+            i += 1;
+            if kw(i) == Some(Keyword::IF) && kw(i + 1) == Some(Keyword::NOT) {
+                guarded = true;
+                i += 3;
+            }
+            let (name, next) = name_at(i);
+            match object {
+                Some(Keyword::TABLE) if kw(next) == Some(Keyword::USING) => {
+                    OpKind::CreateVirtualTable {
+                        name,
+                        module: toks.get(next + 1).map(|t| ident_text(t)).unwrap_or_default(),
+                    }
+                }
+                Some(Keyword::TRIGGER) => OpKind::CreateTrigger { name },
+                Some(Keyword::VIEW) => OpKind::CreateView { name },
+                _ => opaque_sql(),
+            }
+        }
+        Some(Keyword::DROP) => {
+            let object = kw(1);
+            i = 2;
+            if kw(i) == Some(Keyword::IF) && kw(i + 1) == Some(Keyword::EXISTS) {
+                guarded = true;
+                i += 2;
+            }
+            let (name, _) = name_at(i);
+            match object {
+                Some(Keyword::TABLE) => OpKind::DropTable { name },
+                Some(Keyword::INDEX) => OpKind::DropIndex { name, table: None },
+                Some(Keyword::VIEW) => OpKind::DropView { name },
+                Some(Keyword::TRIGGER) => OpKind::DropTrigger { name },
+                _ => opaque_sql(),
+            }
+        }
+        Some(
+            Keyword::PRAGMA
+            | Keyword::INSERT
+            | Keyword::UPDATE
+            | Keyword::DELETE
+            | Keyword::SELECT
+            | Keyword::REPLACE
+            | Keyword::WITH,
+        ) => OpKind::Data {
+            statement: toks.first().map(|t| ident_text(t)).unwrap_or_default().to_uppercase(),
+        },
+        _ => opaque_sql(),
+    };
+    Operation {
+        kind,
+        span,
+        in_batch: false,
+        sql: Some(SqlInfo { guarded }),
+        call: None,
+    }
+}
+
+fn opaque_sql() -> OpKind {
+    OpKind::Opaque {
+        what: OpaqueKind::Sql,
+        note: "SQLite accepts this statement but miglint does not model it".into(),
+    }
+}
+
+/// The unqualified, unquoted last part of a name.
+pub fn object_name(name: &ObjectName) -> String {
+    name.0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(|i| i.value.clone())
+        .unwrap_or_else(|| name.to_string())
+}
+
+fn statement_ops(
+    statement: &Statement,
+    span: Span,
+    src: &SqlSource,
+    lines: &SqlLines,
+    ops: &mut Vec<Operation>,
+) {
+    let mut push = |kind: OpKind, guarded: bool| {
+        ops.push(Operation {
+            kind,
+            span,
+            in_batch: false,
+            sql: Some(SqlInfo { guarded }),
+            call: None,
+        })
+    };
+    let ident_span = |ident: &sqlparser::ast::Ident| {
+        if ident.span.start.line == 0 {
+            span
+        } else {
+            src.span(lines.offset(ident.span.start), lines.offset(ident.span.end))
+        }
+    };
+    match statement {
+        Statement::CreateTable(ct) => {
+            let mut columns = Vec::new();
+            for def in &ct.columns {
+                let type_name = match def.data_type {
+                    sqlparser::ast::DataType::Unspecified => None,
+                    ref t => Some(t.to_string()),
+                };
+                let mut col = Column {
+                    name: def.name.value.clone(),
+                    type_name,
+                    nullable: true,
+                    default: None,
+                    primary_key: false,
+                    unique: false,
+                    references: None,
+                    span: ident_span(&def.name),
+                };
+                for opt in &def.options {
+                    match &opt.option {
+                        ColumnOption::NotNull => col.nullable = false,
+                        ColumnOption::Default(e) => col.default = Some(e.to_string()),
+                        ColumnOption::PrimaryKey(_) => col.primary_key = true,
+                        ColumnOption::Unique(_) => col.unique = true,
+                        ColumnOption::ForeignKey(fk) => {
+                            col.references = Some(ForeignKeyRef {
+                                table: object_name(&fk.foreign_table),
+                                columns: fk.referred_columns.iter().map(|c| c.value.clone()).collect(),
+                            })
+                        }
+                        _ => {}
+                    }
+                }
+                columns.push(col);
+            }
+            let constraints = ct.constraints.iter().filter_map(table_constraint).collect();
+            push(
+                OpKind::CreateTable {
+                    name: object_name(&ct.name),
+                    columns,
+                    constraints,
+                },
+                ct.if_not_exists,
+            );
+        }
+        Statement::CreateVirtualTable {
+            name,
+            if_not_exists,
+            module_name,
+            ..
+        } => push(
+            OpKind::CreateVirtualTable {
+                name: object_name(name),
+                module: module_name.value.clone(),
+            },
+            *if_not_exists,
+        ),
+        Statement::CreateIndex(ix) => push(
+            OpKind::CreateIndex(IndexDef {
+                name: ix.name.as_ref().map(object_name),
+                table: object_name(&ix.table_name),
+                columns: ix
+                    .columns
+                    .iter()
+                    .map(|c| match &c.column.expr {
+                        sqlparser::ast::Expr::Identifier(i) => i.value.clone(),
+                        e => e.to_string(),
+                    })
+                    .collect(),
+                unique: ix.unique,
+                where_clause: ix.predicate.as_ref().map(|p| p.to_string()),
+            }),
+            ix.if_not_exists,
+        ),
+        Statement::CreateView(v) => push(
+            OpKind::CreateView {
+                name: object_name(&v.name),
+            },
+            v.if_not_exists,
+        ),
+        Statement::CreateTrigger(t) => push(
+            OpKind::CreateTrigger {
+                name: object_name(&t.name),
+            },
+            false,
+        ),
+        Statement::DropTrigger(t) => push(
+            OpKind::DropTrigger {
+                name: object_name(&t.trigger_name),
+            },
+            t.if_exists,
+        ),
+        Statement::Drop {
+            object_type,
+            if_exists,
+            names,
+            table,
+            ..
+        } => {
+            for name in names {
+                let name = object_name(name);
+                let kind = match object_type {
+                    ObjectType::Table => OpKind::DropTable { name },
+                    ObjectType::Index => OpKind::DropIndex {
+                        name,
+                        table: table.as_ref().map(object_name),
+                    },
+                    ObjectType::View => OpKind::DropView { name },
+                    _ => opaque_sql(),
+                };
+                push(kind, *if_exists);
+            }
+        }
+        Statement::AlterTable(alter) => {
+            let table = object_name(&alter.name);
+            for op in &alter.operations {
+                push(alter_op(&table, op, &ident_span), alter.if_exists);
+            }
+        }
+        Statement::Insert(_)
+        | Statement::Update(_)
+        | Statement::Delete(_)
+        | Statement::Query(_)
+        | Statement::Pragma { .. } => {
+            let text = statement.to_string();
+            let head = text.split_whitespace().next().unwrap_or("").to_uppercase();
+            push(OpKind::Data { statement: head }, false)
+        }
+        _ => push(opaque_sql(), false),
+    }
+}
+
+fn alter_op(
+    table: &str,
+    op: &AlterTableOperation,
+    ident_span: &dyn Fn(&sqlparser::ast::Ident) -> Span,
+) -> OpKind {
+    let table = table.to_string();
+    match op {
+        AlterTableOperation::AddColumn { column_def, .. } => {
+            let mut col = Column {
+                name: column_def.name.value.clone(),
+                type_name: match column_def.data_type {
+                    sqlparser::ast::DataType::Unspecified => None,
+                    ref t => Some(t.to_string()),
+                },
+                nullable: true,
+                default: None,
+                primary_key: false,
+                unique: false,
+                references: None,
+                span: ident_span(&column_def.name),
+            };
+            for opt in &column_def.options {
+                match &opt.option {
+                    ColumnOption::NotNull => col.nullable = false,
+                    ColumnOption::Default(e) => col.default = Some(e.to_string()),
+                    ColumnOption::PrimaryKey(_) => col.primary_key = true,
+                    ColumnOption::Unique(_) => col.unique = true,
+                    ColumnOption::ForeignKey(fk) => {
+                        col.references = Some(ForeignKeyRef {
+                            table: object_name(&fk.foreign_table),
+                            columns: fk.referred_columns.iter().map(|c| c.value.clone()).collect(),
+                        })
+                    }
+                    _ => {}
+                }
+            }
+            OpKind::AddColumn { table, column: col }
+        }
+        AlterTableOperation::DropColumn { column_names, .. } => OpKind::DropColumn {
+            table,
+            column: column_names.first().map(|c| c.value.clone()).unwrap_or_default(),
+        },
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => OpKind::RenameColumn {
+            table,
+            from: old_column_name.value.clone(),
+            to: new_column_name.value.clone(),
+        },
+        AlterTableOperation::RenameTable { table_name } => {
+            let to = match table_name {
+                sqlparser::ast::RenameTableNameKind::As(n)
+                | sqlparser::ast::RenameTableNameKind::To(n) => object_name(n),
+            };
+            OpKind::RenameTable { from: table, to }
+        }
+        AlterTableOperation::AlterColumn { column_name, op } => {
+            let mut changes = ColumnChanges::default();
+            match op {
+                AlterColumnOperation::SetNotNull => changes.nullable = Some(false),
+                AlterColumnOperation::DropNotNull => changes.nullable = Some(true),
+                AlterColumnOperation::SetDefault { value } => {
+                    changes.default = Some(Some(value.to_string()))
+                }
+                AlterColumnOperation::DropDefault => changes.default = Some(None),
+                AlterColumnOperation::SetDataType { data_type, .. } => {
+                    changes.type_name = Some(data_type.to_string())
+                }
+                _ => {}
+            }
+            OpKind::AlterColumn {
+                table,
+                column: column_name.value.clone(),
+                changes,
+            }
+        }
+        AlterTableOperation::AddConstraint { constraint, .. } => match table_constraint(constraint)
+        {
+            Some(constraint) => OpKind::AddConstraint { table, constraint },
+            None => opaque_sql(),
+        },
+        AlterTableOperation::DropConstraint { name, .. } => OpKind::DropConstraint {
+            table,
+            name: name.value.clone(),
+        },
+        _ => opaque_sql(),
+    }
+}
+
+fn table_constraint(c: &SqlConstraint) -> Option<TableConstraint> {
+    let index_cols = |cols: &[sqlparser::ast::IndexColumn]| -> Vec<String> {
+        cols.iter()
+            .map(|c| match &c.column.expr {
+                sqlparser::ast::Expr::Identifier(i) => i.value.clone(),
+                e => e.to_string(),
+            })
+            .collect()
+    };
+    Some(match c {
+        SqlConstraint::PrimaryKey(pk) => TableConstraint {
+            name: pk.name.as_ref().map(|n| n.value.clone()),
+            kind: ConstraintKind::PrimaryKey,
+            columns: index_cols(&pk.columns),
+        },
+        SqlConstraint::Unique(u) => TableConstraint {
+            name: u.name.as_ref().map(|n| n.value.clone()),
+            kind: ConstraintKind::Unique,
+            columns: index_cols(&u.columns),
+        },
+        SqlConstraint::ForeignKey(fk) => TableConstraint {
+            name: fk.name.as_ref().map(|n| n.value.clone()),
+            kind: ConstraintKind::ForeignKey(ForeignKeyRef {
+                table: object_name(&fk.foreign_table),
+                columns: fk.referred_columns.iter().map(|c| c.value.clone()).collect(),
+            }),
+            columns: fk.columns.iter().map(|c| c.value.clone()).collect(),
+        },
+        SqlConstraint::Check(chk) => TableConstraint {
+            name: chk.name.as_ref().map(|n| n.value.clone()),
+            kind: ConstraintKind::Check,
+            columns: Vec::new(),
+        },
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn read(sql: &str) -> SqlOutput {
+        let file = SourceFile::from_bytes(Path::new("t.sql"), "t.sql".into(), sql.as_bytes());
+        let map = OffsetMap::identity_at(0);
+        let src = SqlSource {
+            text: sql,
+            map: &map,
+            file: FileId(0),
+        };
+        let mut out = SqlOutput::default();
+        read_sql(&src, Dialect::Sqlite, &file, &mut out);
+        out
+    }
+
+    #[test]
+    fn splits_statements_and_keeps_trigger_bodies_whole() {
+        let sql = "CREATE TABLE a (x INTEGER);\nCREATE TRIGGER IF NOT EXISTS t AFTER UPDATE ON a BEGIN UPDATE a SET x = 1; SELECT CASE WHEN 1 THEN 2 END; END;\nDROP TABLE a";
+        let out = read(sql);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(out.statements, 3);
+        assert!(matches!(out.ops[1].kind, OpKind::CreateTrigger { ref name } if name == "t"));
+        assert!(out.ops[1].sql.as_ref().unwrap().guarded);
+        assert_eq!(&sql[out.ops[2].span.range()], "DROP TABLE a");
+    }
+
+    #[test]
+    fn valid_sqlite_that_sqlparser_rejects_is_not_a_parse_error() {
+        let out = read(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS v USING vec0(embedding float[384]); PRAGMA foreign_keys = ON; REINDEX",
+        );
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert!(matches!(out.ops[0].kind, OpKind::CreateVirtualTable { ref module, .. } if module == "vec0"));
+        assert!(matches!(out.ops[1].kind, OpKind::Data { .. }));
+    }
+
+    #[test]
+    fn real_syntax_errors_are_reported_at_their_token() {
+        let sql = "CREATE TABLE ok (a TEXT);\nCREATE TABEL broken (a TEXT);";
+        let out = read(sql);
+        assert_eq!(out.problems.len(), 1);
+        let p = &out.problems[0];
+        assert!(sql[p.span.start as usize..].starts_with("TABEL"), "{p:?}");
+        assert_eq!(out.ops.len(), 2);
+    }
+
+    #[test]
+    fn create_table_columns_are_modelled() {
+        let out = read(
+            "CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY, u TEXT NOT NULL REFERENCES users(id), created_at TEXT NOT NULL DEFAULT (strftime('%s','now')))",
+        );
+        let OpKind::CreateTable { name, columns, .. } = &out.ops[0].kind else {
+            panic!("{:?}", out.ops)
+        };
+        assert_eq!(name, "t");
+        assert!(columns[0].primary_key);
+        assert!(!columns[1].nullable);
+        assert_eq!(columns[1].references.as_ref().unwrap().table, "users");
+        assert!(columns[2].default.is_some());
+        assert!(out.ops[0].sql.as_ref().unwrap().guarded);
+    }
+
+    #[test]
+    fn offset_map_follows_segments() {
+        let mut m = OffsetMap::identity_at(10);
+        m.push(5, 20);
+        assert_eq!(m.to_file(0), 10);
+        assert_eq!(m.to_file(4), 14);
+        assert_eq!(m.to_file(6), 21);
+    }
+
+    #[test]
+    fn comment_only_text_has_no_statements() {
+        let out = read("-- SQLite doesn't support DROP COLUMN before 3.35.0\n");
+        assert_eq!(out.statements, 0);
+    }
+}

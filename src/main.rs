@@ -1,0 +1,16 @@
+fn main() {
+    // Panics are caught per file and per rule and reported as
+    // `internal-error` findings; keep the default hook's noise off stderr.
+    std::panic::set_hook(Box::new(|_| {}));
+    let code = match std::panic::catch_unwind(miglint::cli::main) {
+        Ok(code) => code,
+        Err(payload) => {
+            eprintln!(
+                "miglint: internal error: {}",
+                miglint::lint::panic_message(&*payload)
+            );
+            miglint::cli::EXIT_FAILURE
+        }
+    };
+    std::process::exit(code);
+}

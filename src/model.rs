@@ -1,0 +1,348 @@
+//! The one migration model every front end produces.
+//!
+//! Alembic revisions, yoyo Python steps and yoyo `.sql` files are all read
+//! into a [`Migration`]: identity, parents, docstring and a list of
+//! [`Step`]s, each with the schema [`Operation`]s it applies and the ones its
+//! rollback runs. Rules work on this model only.
+
+use crate::source::{FileId, Span};
+
+/// Which front end read a migration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Flavour {
+    Alembic,
+    YoyoPy,
+    YoyoSql,
+}
+
+impl Flavour {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavour::Alembic => "alembic",
+            Flavour::YoyoPy => "yoyo-py",
+            Flavour::YoyoSql => "yoyo-sql",
+        }
+    }
+
+    pub fn is_yoyo(self) -> bool {
+        matches!(self, Flavour::YoyoPy | Flavour::YoyoSql)
+    }
+}
+
+/// A name with the place it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Named {
+    pub name: String,
+    pub span: Span,
+}
+
+/// How a migration declares its parents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parents {
+    /// Alembic without a `down_revision` assignment at all.
+    Undeclared,
+    /// `down_revision = None`, `__depends__ = set()`, or no `-- depends:` line in yoyo.
+    Root,
+    /// One or more parents (more than one is a merge).
+    Of(Vec<Named>),
+    /// Declared with an expression miglint cannot evaluate statically.
+    Unknown(Span),
+}
+
+impl Parents {
+    pub fn names(&self) -> &[Named] {
+        match self {
+            Parents::Of(v) => v,
+            _ => &[],
+        }
+    }
+}
+
+/// The module docstring and the header lines Alembic's template puts in it.
+#[derive(Clone, Debug, Default)]
+pub struct Docstring {
+    pub span: Option<Span>,
+    /// `Revision ID: <id>`
+    pub revision_id: Option<Named>,
+    /// `Revises: <id>[, <id>]`
+    pub revises: Option<Vec<Named>>,
+}
+
+/// A problem met while reading a file; the `parse-error` rule reports these.
+#[derive(Clone, Debug)]
+pub struct LoadProblem {
+    pub span: Span,
+    pub message: String,
+}
+
+/// One migration file (with its `.rollback.sql` companion for yoyo SQL).
+#[derive(Clone, Debug)]
+pub struct Migration {
+    pub file: FileId,
+    /// yoyo `.rollback.sql` companion, when there is one.
+    pub rollback_file: Option<FileId>,
+    pub flavour: Flavour,
+    /// File name without extension, e.g. `001_initial`.
+    pub stem: String,
+    /// Alembic `revision` (with its span) or the yoyo file stem.
+    pub id: Option<Named>,
+    pub parents: Parents,
+    /// Where the parents were declared (the assignment or the header comment).
+    pub parents_span: Option<Span>,
+    pub docstring: Docstring,
+    pub steps: Vec<Step>,
+    /// The operations could not be read (syntax errors): rules that judge
+    /// operations stay silent rather than guess.
+    pub ops_unknown: bool,
+    pub problems: Vec<LoadProblem>,
+    pub suppressions: Vec<SuppressionComment>,
+}
+
+impl Migration {
+    pub fn new(file: FileId, flavour: Flavour, stem: String) -> Self {
+        Migration {
+            file,
+            rollback_file: None,
+            flavour,
+            stem,
+            id: None,
+            parents: Parents::Undeclared,
+            parents_span: None,
+            docstring: Docstring::default(),
+            steps: Vec::new(),
+            ops_unknown: false,
+            problems: Vec::new(),
+            suppressions: Vec::new(),
+        }
+    }
+
+    pub fn id_str(&self) -> &str {
+        self.id.as_ref().map(|n| n.name.as_str()).unwrap_or(&self.stem)
+    }
+
+    /// Operations applied by the upgrade, in order.
+    pub fn upgrade_ops(&self) -> impl Iterator<Item = &Operation> {
+        self.steps.iter().flat_map(|s| s.apply.iter())
+    }
+
+    /// Operations run by the downgrade, in the order they run (last step first).
+    pub fn downgrade_ops(&self) -> impl Iterator<Item = &Operation> {
+        self.steps.iter().rev().flat_map(|s| match &s.rollback {
+            Rollback::Ops { ops, .. } => ops.as_slice(),
+            _ => &[],
+        })
+    }
+}
+
+/// A unit of work with its undo: a yoyo `step(apply, rollback)`, a yoyo SQL
+/// file with its `.rollback.sql`, or Alembic's `upgrade()` with `downgrade()`.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Where the step is written (the `step(...)` call, `def upgrade`, or the SQL file's start).
+    pub span: Span,
+    pub apply: Vec<Operation>,
+    /// Whether the apply side does anything at all (Python code counts).
+    pub apply_does_work: bool,
+    pub rollback: Rollback,
+}
+
+#[derive(Clone, Debug)]
+pub enum Rollback {
+    /// No rollback given at all (`step("...")`, no `downgrade()`, no `.rollback.sql`).
+    Missing,
+    /// A rollback that does nothing: empty, only comments, only `pass` or `...`.
+    Empty { span: Span, why: &'static str },
+    Ops { span: Span, ops: Vec<Operation> },
+}
+
+/// One schema change, with where it was written and how.
+#[derive(Clone, Debug)]
+pub struct Operation {
+    pub kind: OpKind,
+    pub span: Span,
+    /// Ran inside `with op.batch_alter_table(...)` (Alembic).
+    pub in_batch: bool,
+    /// Present when the operation came from SQL text.
+    pub sql: Option<SqlInfo>,
+    /// For Alembic calls: the `op.<name>` / `batch_op.<name>` method called.
+    pub call: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SqlInfo {
+    /// The statement carried `IF NOT EXISTS` (creates) or `IF EXISTS` (drops).
+    pub guarded: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    /// The declared type as written (`sa.String()`, `TEXT`), if any.
+    pub type_name: Option<String>,
+    pub nullable: bool,
+    /// The default as written (`server_default=...`, `DEFAULT ...`).
+    pub default: Option<String>,
+    pub primary_key: bool,
+    pub unique: bool,
+    pub references: Option<ForeignKeyRef>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForeignKeyRef {
+    pub table: String,
+    pub columns: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    Check,
+    ForeignKey(ForeignKeyRef),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableConstraint {
+    pub name: Option<String>,
+    pub kind: ConstraintKind,
+    pub columns: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexDef {
+    pub name: Option<String>,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+    /// The partial index condition as written.
+    pub where_clause: Option<String>,
+}
+
+/// What an alter changes; `None` means unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ColumnChanges {
+    pub new_name: Option<String>,
+    pub type_name: Option<String>,
+    pub nullable: Option<bool>,
+    pub default: Option<Option<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    CreateTable {
+        name: String,
+        columns: Vec<Column>,
+        constraints: Vec<TableConstraint>,
+    },
+    CreateVirtualTable {
+        name: String,
+        module: String,
+    },
+    DropTable {
+        name: String,
+    },
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    AlterColumn {
+        table: String,
+        column: String,
+        changes: ColumnChanges,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    CreateIndex(IndexDef),
+    DropIndex {
+        name: String,
+        table: Option<String>,
+    },
+    AddConstraint {
+        table: String,
+        constraint: TableConstraint,
+    },
+    DropConstraint {
+        table: String,
+        name: String,
+    },
+    CreateView {
+        name: String,
+    },
+    DropView {
+        name: String,
+    },
+    CreateTrigger {
+        name: String,
+    },
+    DropTrigger {
+        name: String,
+    },
+    /// SQL that reads or writes rows (INSERT, UPDATE, DELETE, SELECT, PRAGMA…).
+    Data {
+        statement: String,
+    },
+    /// Something miglint cannot model: kept, never dropped silently.
+    Opaque {
+        what: OpaqueKind,
+        note: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpaqueKind {
+    /// SQL that parsed in SQLite's grammar but not into a modelled statement.
+    Sql,
+    /// A Python callable step, or Python code between `op.*` calls.
+    Python,
+    /// SQL built at run time (f-strings, variables): its text is unknown.
+    DynamicSql,
+}
+
+impl OpKind {
+    /// The kind of object this operation creates or drops, for guard checks.
+    pub fn object_kind(&self) -> Option<(&'static str, &str, bool)> {
+        Some(match self {
+            OpKind::CreateTable { name, .. } => ("TABLE", name, true),
+            OpKind::CreateVirtualTable { name, .. } => ("TABLE", name, true),
+            OpKind::DropTable { name } => ("TABLE", name, false),
+            OpKind::CreateIndex(ix) => ("INDEX", ix.name.as_deref().unwrap_or(""), true),
+            OpKind::DropIndex { name, .. } => ("INDEX", name, false),
+            OpKind::CreateView { name } => ("VIEW", name, true),
+            OpKind::DropView { name } => ("VIEW", name, false),
+            OpKind::CreateTrigger { name } => ("TRIGGER", name, true),
+            OpKind::DropTrigger { name } => ("TRIGGER", name, false),
+            _ => return None,
+        })
+    }
+}
+
+/// An inline `miglint: ignore[...]` comment found while reading a file.
+#[derive(Clone, Debug)]
+pub struct SuppressionComment {
+    pub span: Span,
+    /// Rule ids listed; empty means every rule.
+    pub rules: Vec<Named>,
+    pub scope: SuppressionScope,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuppressionScope {
+    /// Trailing a line of code: that line.
+    Line,
+    /// Alone on its line: the next line.
+    NextLine,
+    /// `ignore-file[...]`: the whole file.
+    File,
+}

@@ -1,0 +1,68 @@
+//! `--format json`: a stable contract, version 1.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::lint::Outcome;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    rule: &'a str,
+    severity: &'a str,
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+    help: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    errors: usize,
+    warnings: usize,
+    skipped: usize,
+}
+
+pub fn write(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+    let diagnostics = outcome
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (start, end) = super::positions(outcome, d);
+            JsonDiagnostic {
+                rule: d.rule,
+                severity: d.severity.name(),
+                path: &outcome.sources.get(d.span.file).display_path,
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                message: &d.message,
+                help: d.help.as_deref(),
+            }
+        })
+        .collect();
+    let report = Report {
+        version: 1,
+        diagnostics,
+        summary: Summary {
+            files: outcome.files,
+            errors: outcome.errors(),
+            warnings: outcome.warnings(),
+            skipped: outcome.skipped.len(),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}

@@ -1,0 +1,50 @@
+//! Output formats. A reporter sees diagnostics and sources, never rules'
+//! internals; everything goes through one buffered writer.
+
+mod github;
+mod json;
+mod sarif;
+mod text;
+
+use std::io::Write;
+
+use crate::lint::Outcome;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Github,
+    Sarif,
+}
+
+pub struct ReportOptions {
+    pub color: bool,
+    pub quiet: bool,
+}
+
+pub fn write(
+    format: Format,
+    outcome: &Outcome,
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => text::write(outcome, opts, out),
+        Format::Json => json::write(outcome, out),
+        Format::Github => github::write(outcome, out),
+        Format::Sarif => sarif::write(outcome, out),
+    }
+}
+
+/// Start and end (1-based line and column) of a diagnostic's span.
+pub(crate) fn positions(
+    outcome: &Outcome,
+    d: &crate::diagnostic::Diagnostic,
+) -> (crate::source::LineCol, crate::source::LineCol) {
+    let file = outcome.sources.get(d.span.file);
+    (
+        file.line_col(d.span.start as usize),
+        file.line_col(d.span.end as usize),
+    )
+}

@@ -1,0 +1,49 @@
+//! `if-exists-guard`: SQL creates need `IF NOT EXISTS`, SQL drops need `IF EXISTS`.
+
+use super::{Context, Rule, RuleMeta, Severity, no_options};
+use crate::chain::MigrationSet;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "if-exists-guard",
+    severity: Severity::Error,
+    summary: "SQL CREATE without IF NOT EXISTS, or DROP without IF EXISTS",
+    doc: include_str!("../../rules/if-exists-guard.md"),
+    has_examples: true,
+    build: no_options::<IfExistsGuard>,
+};
+
+#[derive(Default)]
+pub struct IfExistsGuard;
+
+impl Rule for IfExistsGuard {
+    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+        for m in &set.migrations {
+            for op in m.upgrade_ops().chain(m.downgrade_ops()) {
+                let Some(sql) = &op.sql else { continue };
+                let Some((object, name, creates)) = op.kind.object_kind() else {
+                    continue;
+                };
+                if sql.guarded {
+                    continue;
+                }
+                let span = cx.first_line(op.span);
+                let (verb, guard) = if creates {
+                    ("CREATE", "IF NOT EXISTS")
+                } else {
+                    ("DROP", "IF EXISTS")
+                };
+                let virtual_kw = if matches!(op.kind, crate::model::OpKind::CreateVirtualTable { .. }) {
+                    "VIRTUAL "
+                } else {
+                    ""
+                };
+                cx.report(
+                    span,
+                    format!("`{verb} {virtual_kw}{object}` without `{guard}`"),
+                )
+                .label(format!("add `{guard}`"))
+                .help(format!("write `{verb} {virtual_kw}{object} {guard} {name}`"));
+            }
+        }
+    }
+}

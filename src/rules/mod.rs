@@ -1,0 +1,151 @@
+//! The rules. Each lives in its own file with its id, default severity,
+//! summary and check; its words and examples live in `rules/<id>.md`.
+//! To add a rule: write its file, its doc, and one line in [`ALL`].
+
+use crate::chain::MigrationSet;
+use crate::config::{ConfigError, RuleConfig, Settings};
+use crate::diagnostic::Diagnostic;
+pub use crate::diagnostic::Severity;
+use crate::source::{FileId, SourceDb, Span};
+
+mod batch_mode;
+mod if_exists_guard;
+pub mod internal_error;
+mod parse_error;
+mod revision_chain;
+mod rollback_required;
+mod sequential_numbering;
+mod timestamp_columns;
+pub mod unused_ignore;
+
+/// Every rule miglint knows, in the order `miglint rules` lists them.
+pub const ALL: &[RuleMeta] = &[
+    parse_error::META,
+    batch_mode::META,
+    sequential_numbering::META,
+    revision_chain::META,
+    timestamp_columns::META,
+    if_exists_guard::META,
+    rollback_required::META,
+    unused_ignore::META,
+    internal_error::META,
+];
+
+/// A rule's identity and how to build it from its configuration.
+pub struct RuleMeta {
+    /// Stable kebab-case id, used in output, config and suppressions.
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// The rule's Markdown doc (`rules/<id>.md`), embedded in the binary.
+    pub doc: &'static str,
+    /// Whether the doc's Bad/Good examples can be linted (false only for
+    /// `internal-error`, which no input should ever trigger).
+    pub has_examples: bool,
+    pub build: fn(Option<&RuleConfig>, &Settings) -> Result<Box<dyn Rule>, ConfigError>,
+}
+
+pub fn find(id: &str) -> Option<&'static RuleMeta> {
+    ALL.iter().find(|m| m.id == id)
+}
+
+/// A check over one migration set (a migrations folder).
+pub trait Rule: Send + Sync {
+    fn check(&self, set: &MigrationSet, cx: &mut Context);
+}
+
+/// Builds a rule that has no options.
+pub fn no_options<R: Rule + Default + 'static>(
+    _: Option<&RuleConfig>,
+    _: &Settings,
+) -> Result<Box<dyn Rule>, ConfigError> {
+    Ok(Box::new(R::default()))
+}
+
+/// Where a rule reports its findings.
+pub struct Context<'a> {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub settings: &'a Settings,
+    pub sources: &'a SourceDb,
+    pub out: &'a mut Vec<Diagnostic>,
+}
+
+impl Context<'_> {
+    pub fn report(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+        self.out
+            .push(Diagnostic::new(self.rule, self.severity, span, message.into()));
+        self.out.last_mut().expect("just pushed")
+    }
+
+    /// The span cut at the end of its first line: long calls and statements
+    /// are underlined where they start.
+    pub fn first_line(&self, span: Span) -> Span {
+        let file = self.sources.get(span.file);
+        let line = file.line_index(span.start as usize);
+        let end = file.line_end(line).max(span.start as usize);
+        Span::new(span.file, span.start as usize, (span.end as usize).min(end))
+    }
+
+    /// The file name (no folder) of a migration file.
+    pub fn file_name(&self, file: FileId) -> String {
+        let f = self.sources.get(file);
+        f.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| f.display_path.clone())
+    }
+
+    pub fn text(&self, span: Span) -> &str {
+        self.sources.get(span.file).slice(span)
+    }
+}
+
+/// The enabled rules of a run, with their effective severities.
+pub struct RuleSet {
+    pub rules: Vec<(&'static RuleMeta, Severity, Box<dyn Rule>)>,
+}
+
+impl RuleSet {
+    /// Applies config severities, then `--select` (only these) and `--ignore`.
+    pub fn build(
+        settings: &Settings,
+        select: &[String],
+        ignore: &[String],
+    ) -> Result<RuleSet, ConfigError> {
+        for id in select.iter().chain(ignore) {
+            if find(id).is_none() {
+                return Err(ConfigError(format!(
+                    "unknown rule `{id}` (see `miglint rules`)"
+                )));
+            }
+        }
+        let mut rules = Vec::new();
+        for meta in ALL {
+            let config = settings.rules.get(meta.id);
+            let mut severity = match config.and_then(|c| c.severity) {
+                Some(s) => s,
+                None => Some(meta.severity),
+            };
+            if !select.is_empty() && !select.iter().any(|s| s == meta.id) {
+                severity = None;
+            }
+            if ignore.iter().any(|s| s == meta.id) {
+                severity = None;
+            }
+            // Rules are always built so bad options are reported even when off.
+            let rule = (meta.build)(config, settings)?;
+            if let Some(severity) = severity {
+                rules.push((meta, severity, rule));
+            }
+        }
+        Ok(RuleSet { rules })
+    }
+
+    pub fn severity_of(&self, id: &str) -> Option<Severity> {
+        self.rules
+            .iter()
+            .find(|(m, _, _)| m.id == id)
+            .map(|(_, s, _)| *s)
+    }
+}

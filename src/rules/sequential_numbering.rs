@@ -1,0 +1,225 @@
+//! `sequential-numbering`: `NNN_snake_case` file names, numbered 1, 2, 3…
+//! with one width, and Alembic `revision` equal to the file's number.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::{Context, Rule, RuleMeta, Severity};
+use crate::chain::{MigrationSet, SetFlavour, file_number};
+use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::model::Flavour;
+use crate::source::Span;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "sequential-numbering",
+    severity: Severity::Error,
+    summary: "Migration files not named NNN_snake_case or not numbered 1, 2, 3… without gaps",
+    doc: include_str!("../../rules/sequential-numbering.md"),
+    has_examples: true,
+    build,
+};
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct SequentialNumbering {
+    /// Digits in a file number; by default the width the folder already uses
+    /// (3 for Alembic and 4 for yoyo when it is new).
+    width: Option<usize>,
+}
+
+fn build(config: Option<&RuleConfig>, _: &Settings) -> Result<Box<dyn Rule>, ConfigError> {
+    let rule: SequentialNumbering = rule_options(META.id, config)?;
+    if rule.width == Some(0) || rule.width.is_some_and(|w| w > 6) {
+        return Err(ConfigError(format!(
+            "{}: [rules.{}] width: must be between 1 and 6",
+            config.map(|c| c.location.as_str()).unwrap_or("config"),
+            META.id
+        )));
+    }
+    Ok(Box::new(rule))
+}
+
+fn is_snake_case(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('_')
+        && !s.ends_with('_')
+        && !s.contains("__")
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn to_snake_case(s: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        } else {
+            if !out.ends_with('_') && !out.is_empty() {
+                out.push('_');
+            }
+            prev_lower = false;
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+impl Rule for SequentialNumbering {
+    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+        if !set.is_numbered() {
+            return;
+        }
+        let default_width = match set.flavour {
+            SetFlavour::Alembic => 3,
+            SetFlavour::Yoyo => 4,
+        };
+        let mut widths: BTreeMap<usize, usize> = BTreeMap::new();
+        for m in &set.migrations {
+            if let Some((_, w)) = file_number(&m.stem) {
+                *widths.entry(w).or_default() += 1;
+            }
+        }
+        let width = self.width.unwrap_or_else(|| {
+            let most = widths.values().copied().max().unwrap_or(0);
+            if widths.get(&default_width) == Some(&most) {
+                default_width
+            } else {
+                widths
+                    .iter()
+                    .find(|(_, n)| **n == most)
+                    .map(|(w, _)| *w)
+                    .unwrap_or(default_width)
+            }
+        });
+
+        let mut numbers: Vec<(u64, usize)> = Vec::new();
+        for (i, m) in set.migrations.iter().enumerate() {
+            let file_span = Span::new(m.file, 0, 0);
+            let name = cx.file_name(m.file);
+            let ext = if m.flavour == Flavour::YoyoSql { "sql" } else { "py" };
+            let Some((number, digits)) = file_number(&m.stem) else {
+                cx.report(
+                    file_span,
+                    format!("file name `{name}` does not start with a sequence number"),
+                )
+                .help(format!(
+                    "name it `{:0width$}_{}.{ext}`",
+                    0,
+                    to_snake_case(&m.stem)
+                ));
+                continue;
+            };
+            numbers.push((number, i));
+            let desc = &m.stem[digits + 1..];
+            let natural = number.to_string().len();
+            if digits != width && !(digits > width && natural == digits) {
+                cx.report(
+                    file_span,
+                    format!(
+                        "`{name}` uses {digits}-digit numbering; this folder uses {width} digits"
+                    ),
+                )
+                .help(format!("rename it to `{number:0width$}_{desc}.{ext}`"));
+            }
+            if !is_snake_case(desc) {
+                cx.report(
+                    file_span,
+                    format!("`{name}`: the description after the number is not snake_case"),
+                )
+                .help(format!(
+                    "rename it to `{}_{}.{ext}`",
+                    &m.stem[..digits],
+                    to_snake_case(desc)
+                ));
+            }
+            if m.flavour == Flavour::Alembic
+                && let Some(id) = &m.id
+                && id.name != m.stem[..digits]
+            {
+                cx.report(
+                    id.span,
+                    format!(
+                        "revision \"{}\" does not match the file number {}",
+                        id.name,
+                        &m.stem[..digits]
+                    ),
+                )
+                .label("revision id")
+                .help(format!(
+                    "set `revision = \"{}\"` (and update the `Revision ID:` line)",
+                    &m.stem[..digits]
+                ));
+            }
+        }
+
+        numbers.sort();
+        if let Some(&(first, i)) = numbers.first()
+            && first != 1
+        {
+            let m = &set.migrations[i];
+            cx.report(
+                Span::new(m.file, 0, 0),
+                format!("numbering starts at {first}, not 1"),
+            )
+            .help(format!("rename it to `{:0width$}_…`", 1));
+        }
+        for pair in numbers.windows(2) {
+            let (a, ia) = pair[0];
+            let (b, ib) = pair[1];
+            let later = &set.migrations[ib];
+            let earlier = &set.migrations[ia];
+            if a == b {
+                cx.report(
+                    Span::new(later.file, 0, 0),
+                    format!(
+                        "two migrations are numbered {a:0width$}: `{}` and `{}`",
+                        cx.file_name(earlier.file),
+                        cx.file_name(later.file)
+                    ),
+                )
+                .secondary(Span::new(earlier.file, 0, 0), "also numbered here")
+                .help(format!(
+                    "renumber the later one to {:0width$} (after the current last number) and point its parent at the head",
+                    numbers.last().map(|l| l.0 + 1).unwrap_or(b + 1)
+                ));
+            } else if b > a + 1 {
+                let missing = if b == a + 2 {
+                    format!("{:0width$} is missing", a + 1)
+                } else {
+                    format!("{:0width$} to {:0width$} are missing", a + 1, b - 1)
+                };
+                cx.report(
+                    Span::new(later.file, 0, 0),
+                    format!(
+                        "gap in numbering: `{}` follows `{}`; {missing}",
+                        cx.file_name(later.file),
+                        cx.file_name(earlier.file)
+                    ),
+                )
+                .help(format!("renumber it to {:0width$}", a + 1));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_checks_and_suggestions() {
+        assert!(is_snake_case("add_users_2"));
+        assert!(!is_snake_case("AddUsers"));
+        assert!(!is_snake_case("add-users"));
+        assert_eq!(to_snake_case("AddUsers"), "add_users");
+        assert_eq!(to_snake_case("add-users table"), "add_users_table");
+    }
+}

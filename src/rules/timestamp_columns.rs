@@ -1,0 +1,96 @@
+//! `timestamp-columns`: every new table carries NOT NULL `created_at` and
+//! `updated_at` columns (with a DEFAULT when written in SQL).
+
+use serde::Deserialize;
+
+use super::{Context, Rule, RuleMeta, Severity};
+use crate::chain::MigrationSet;
+use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::model::OpKind;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "timestamp-columns",
+    severity: Severity::Error,
+    summary: "A new table lacks NOT NULL created_at / updated_at columns",
+    doc: include_str!("../../rules/timestamp-columns.md"),
+    has_examples: true,
+    build,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct TimestampColumns {
+    /// The columns every table must have.
+    columns: Vec<String>,
+    /// Tables exempt from the rule (association tables, caches).
+    ignore_tables: Vec<String>,
+}
+
+impl Default for TimestampColumns {
+    fn default() -> Self {
+        TimestampColumns {
+            columns: vec!["created_at".into(), "updated_at".into()],
+            ignore_tables: Vec::new(),
+        }
+    }
+}
+
+fn build(config: Option<&RuleConfig>, _: &Settings) -> Result<Box<dyn Rule>, ConfigError> {
+    Ok(Box::new(rule_options::<TimestampColumns>(META.id, config)?))
+}
+
+impl Rule for TimestampColumns {
+    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+        for m in &set.migrations {
+            for op in m.upgrade_ops() {
+                let OpKind::CreateTable { name, columns, .. } = &op.kind else {
+                    continue;
+                };
+                if self.ignore_tables.iter().any(|t| t == name) {
+                    continue;
+                }
+                let from_sql = op.sql.is_some();
+                for wanted in &self.columns {
+                    match columns.iter().find(|c| c.name.eq_ignore_ascii_case(wanted)) {
+                        None => {
+                            let span = cx.first_line(op.span);
+                            let help = if from_sql {
+                                format!(
+                                    "add `{wanted} TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))`"
+                                )
+                            } else {
+                                format!(
+                                    "add `sa.Column(\"{wanted}\", sa.DateTime(), nullable=False, server_default=sa.func.now())`"
+                                )
+                            };
+                            cx.report(span, format!("table `{name}` has no `{wanted}` column"))
+                                .label(format!("`{wanted}` missing"))
+                                .help(help);
+                        }
+                        Some(col) if col.nullable => {
+                            cx.report(
+                                cx.first_line(col.span),
+                                format!("`{name}.{wanted}` may be NULL"),
+                            )
+                            .label("declared without NOT NULL")
+                            .help(if from_sql {
+                                "declare it `NOT NULL` with a DEFAULT".to_string()
+                            } else {
+                                "pass `nullable=False`".to_string()
+                            });
+                        }
+                        Some(col) if from_sql && col.default.is_none() => {
+                            cx.report(
+                                cx.first_line(col.span),
+                                format!("`{name}.{wanted}` has no DEFAULT"),
+                            )
+                            .label("rows inserted without it would fail")
+                            .help("add `DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))`");
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    }
+}
