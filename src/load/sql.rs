@@ -179,8 +179,15 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
                     out.ops.push(shallow_op(stmt, span));
                 } else {
                     let at = at.unwrap_or(start);
+                    // Underline the whole token the parser stopped at.
+                    let end = stmt
+                        .iter()
+                        .find(|t| lines.offset(t.span.start) == at)
+                        .map(|t| lines.offset(t.span.end))
+                        .filter(|&e| e > at)
+                        .unwrap_or((at + 1).min(src.text.len()).max(at));
                     out.problems.push(LoadProblem {
-                        span: src.span(at, (at + 1).min(src.text.len()).max(at)),
+                        span: src.span(at, end),
                         message: format!("SQL does not parse: {message}"),
                     });
                     out.ops.push(Operation {

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
 use super::ReportOptions;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -81,6 +81,18 @@ fn render(outcome: &Outcome, d: &Diagnostic, renderer: &Renderer) -> String {
         Severity::Warning => Level::WARNING,
     };
     let file = outcome.sources.get(d.span.file);
+    if d.span.start == 0 && d.span.end == 0 && d.labels.is_empty() {
+        // A finding about the file as a whole (its name, its place in the
+        // folder): show where, without pointing into its first line.
+        let mut group = level
+            .primary_title(d.message.clone())
+            .id(d.rule)
+            .element(Origin::path(file.display_path.clone()));
+        if let Some(help) = &d.help {
+            group = group.element(Level::HELP.message(help.clone()));
+        }
+        return renderer.render(&[group]).to_string();
+    }
     let mut same_file: Vec<Span> = vec![d.span];
     same_file.extend(
         d.labels

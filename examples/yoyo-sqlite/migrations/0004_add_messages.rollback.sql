@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS idx_messages_conversation_id;
+DROP TABLE IF EXISTS messages;

@@ -1,0 +1,164 @@
+//! The rule docs are tests: every Bad example raises its rule (and only
+//! it), every Good example raises nothing at all.
+
+use std::path::{Path, PathBuf};
+
+use miglint::config::Settings;
+use miglint::rules::{ALL, RuleMeta, RuleSet};
+
+/// One `## Bad…` or `## Good…` section: its heading and its files.
+struct Example {
+    heading: String,
+    files: Vec<(String, String)>,
+}
+
+/// Reads the sections and their ```lang title="path" code blocks.
+fn examples(doc: &str) -> Vec<Example> {
+    let mut out: Vec<Example> = Vec::new();
+    let mut lines = doc.lines();
+    let mut current: Option<Example> = None;
+    while let Some(line) = lines.next() {
+        if let Some(h) = line.strip_prefix("## ") {
+            if let Some(ex) = current.take() {
+                out.push(ex);
+            }
+            if h.starts_with("Bad") || h.starts_with("Good") {
+                current = Some(Example {
+                    heading: h.to_string(),
+                    files: Vec::new(),
+                });
+            }
+            continue;
+        }
+        if let Some(info) = line.strip_prefix("```")
+            && let Some(ex) = current.as_mut()
+            && !info.is_empty()
+        {
+            let title = info
+                .split("title=\"")
+                .nth(1)
+                .and_then(|t| t.split('"').next())
+                .unwrap_or_else(|| panic!("code block without title=\"path\": {line}"));
+            let mut body = String::new();
+            for l in lines.by_ref() {
+                if l == "```" {
+                    break;
+                }
+                body.push_str(l);
+                body.push('\n');
+            }
+            ex.files.push((title.to_string(), body));
+        }
+    }
+    if let Some(ex) = current {
+        out.push(ex);
+    }
+    out
+}
+
+fn lint_example(ex: &Example) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, body) in &ex.files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, body).unwrap();
+    }
+    let settings = Settings::defaults(dir.path().to_path_buf());
+    let rules = RuleSet::build(&settings, &[], &[]).unwrap();
+    let discovery =
+        miglint::discover::discover(&settings, &[dir.path().to_path_buf()]).unwrap();
+    assert!(
+        !discovery.sets.is_empty(),
+        "{}: no migrations folder found",
+        ex.heading
+    );
+    let outcome = miglint::lint::run(&settings, &rules, discovery);
+    outcome
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.rule, d.message))
+        .collect()
+}
+
+fn check_rule(meta: &RuleMeta) {
+    assert!(
+        meta.doc.starts_with(&format!("# {}\n", meta.id)),
+        "rules/{}.md must start with `# {}`",
+        meta.id,
+        meta.id
+    );
+    for section in ["## What it does", "## Why", "## Options"] {
+        assert!(meta.doc.contains(section), "rules/{}.md lacks {section}", meta.id);
+    }
+    let examples = examples(meta.doc);
+    if !meta.has_examples {
+        assert!(examples.is_empty());
+        return;
+    }
+    assert!(
+        examples.iter().any(|e| e.heading.starts_with("Bad")),
+        "rules/{}.md has no Bad example",
+        meta.id
+    );
+    assert!(
+        examples.iter().any(|e| e.heading.starts_with("Good")),
+        "rules/{}.md has no Good example",
+        meta.id
+    );
+    for ex in &examples {
+        assert!(!ex.files.is_empty(), "{}: `{}` has no code", meta.id, ex.heading);
+        let found = lint_example(ex);
+        if ex.heading.starts_with("Bad") {
+            assert!(
+                found.iter().any(|f| f.starts_with(&format!("{}:", meta.id))),
+                "rules/{}.md `{}` does not raise {}; found {found:#?}",
+                meta.id,
+                ex.heading,
+                meta.id
+            );
+            assert!(
+                found.iter().all(|f| f.starts_with(&format!("{}:", meta.id))),
+                "rules/{}.md `{}` raises other rules too: {found:#?}",
+                meta.id,
+                ex.heading
+            );
+        } else {
+            assert!(
+                found.is_empty(),
+                "rules/{}.md `{}` should raise nothing; found {found:#?}",
+                meta.id,
+                ex.heading
+            );
+        }
+    }
+}
+
+#[test]
+fn every_rule_doc_example_behaves_as_documented() {
+    for meta in ALL {
+        check_rule(meta);
+    }
+}
+
+#[test]
+fn every_doc_file_belongs_to_a_rule_and_every_rule_file_has_a_doc() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs: Vec<PathBuf> = std::fs::read_dir(root.join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for doc in &docs {
+        let id = doc.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            miglint::rules::find(&id).is_some(),
+            "rules/{id}.md has no rule in the registry"
+        );
+    }
+    for meta in ALL {
+        let file = root
+            .join("src/rules")
+            .join(format!("{}.rs", meta.id.replace('-', "_")));
+        assert!(file.is_file(), "rule {} has no {}", meta.id, file.display());
+    }
+    assert_eq!(docs.len(), ALL.len());
+}
