@@ -107,11 +107,11 @@ impl Chain {
             }
         }
         let has_missing: BTreeSet<usize> = chain.missing.iter().map(|(i, _)| *i).collect();
-        for i in 0..n {
+        for (i, kids) in children.iter().enumerate() {
             if chain.parents[i].is_empty() && !has_missing.contains(&i) {
                 chain.roots.push(i);
             }
-            if children[i].is_empty() {
+            if kids.is_empty() {
                 chain.heads.push(i);
             }
         }
@@ -133,6 +133,30 @@ impl Chain {
             chain.heads.retain(|h| !chain.cycle.contains(h));
         }
         chain
+    }
+}
+
+/// The leading number of a migration file name: `007_add_users` → (7, 3 digits).
+/// Long digit runs (dates, timestamps) do not count as sequence numbers.
+pub fn file_number(stem: &str) -> Option<(u64, usize)> {
+    let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 6 || stem.as_bytes().get(digits) != Some(&b'_') {
+        return None;
+    }
+    stem[..digits].parse().ok().map(|n| (n, digits))
+}
+
+impl MigrationSet {
+    /// Whether this folder numbers its files (at least half of them carry a
+    /// sequence number). Folders of hex revision ids or dates are not judged
+    /// by the numbering rules.
+    pub fn is_numbered(&self) -> bool {
+        let numbered = self
+            .migrations
+            .iter()
+            .filter(|m| file_number(&m.stem).is_some())
+            .count();
+        numbered > 0 && numbered * 2 >= self.migrations.len()
     }
 }
 
@@ -169,7 +193,11 @@ mod tests {
         let set = MigrationSet::new(
             PathBuf::from("v"),
             SetFlavour::Alembic,
-            vec![mig("003_c", &["001"]), mig("001_a", &[]), mig("002_b", &["001"])],
+            vec![
+                mig("003_c", &["001"]),
+                mig("001_a", &[]),
+                mig("002_b", &["001"]),
+            ],
         );
         let order: Vec<_> = set.ordered().map(|m| m.stem.as_str()).collect();
         assert_eq!(order, ["001_a", "002_b", "003_c"]);
@@ -182,34 +210,14 @@ mod tests {
         let set = MigrationSet::new(
             PathBuf::from("v"),
             SetFlavour::Alembic,
-            vec![mig("001_a", &["002"]), mig("002_b", &["001"]), mig("003_c", &["009"])],
+            vec![
+                mig("001_a", &["002"]),
+                mig("002_b", &["001"]),
+                mig("003_c", &["009"]),
+            ],
         );
         assert_eq!(set.chain.cycle, vec![0, 1]);
         assert_eq!(set.chain.missing[0].1.name, "009");
         assert_eq!(set.chain.order.len(), 3);
-    }
-}
-
-/// The leading number of a migration file name: `007_add_users` → (7, 3 digits).
-/// Long digit runs (dates, timestamps) do not count as sequence numbers.
-pub fn file_number(stem: &str) -> Option<(u64, usize)> {
-    let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 || digits > 6 || stem.as_bytes().get(digits) != Some(&b'_') {
-        return None;
-    }
-    stem[..digits].parse().ok().map(|n| (n, digits))
-}
-
-impl MigrationSet {
-    /// Whether this folder numbers its files (at least half of them carry a
-    /// sequence number). Folders of hex revision ids or dates are not judged
-    /// by the numbering rules.
-    pub fn is_numbered(&self) -> bool {
-        let numbered = self
-            .migrations
-            .iter()
-            .filter(|m| file_number(&m.stem).is_some())
-            .count();
-        numbered > 0 && numbered * 2 >= self.migrations.len()
     }
 }

@@ -82,7 +82,11 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_FAILURE } else { EXIT_CLEAN };
+            return if e.use_stderr() {
+                EXIT_FAILURE
+            } else {
+                EXIT_CLEAN
+            };
         }
     };
     let stdout = std::io::stdout();

@@ -95,9 +95,8 @@ impl Settings {
     /// Finds the configuration searching upward from `start`, or reads `explicit`.
     pub fn load(start: &Path, explicit: Option<&Path>) -> Result<Settings, ConfigError> {
         if let Some(path) = explicit {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError(format!("cannot read config {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
             let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
             return Self::from_text(path, &text, is_pyproject)?.ok_or_else(|| {
                 ConfigError(format!("{}: has no [tool.miglint] table", path.display()))
@@ -131,7 +130,10 @@ impl Settings {
         let shown = path.display().to_string();
         let at = |offset: usize| line_of(text, offset);
         let toml_err = |e: toml::de::Error| {
-            let line = e.span().map(|s| format!(":{}", at(s.start))).unwrap_or_default();
+            let line = e
+                .span()
+                .map(|s| format!(":{}", at(s.start)))
+                .unwrap_or_default();
             ConfigError(format!("{shown}{line}: {}", e.message().trim()))
         };
         let raw: RawConfig = if is_pyproject {
@@ -145,7 +147,13 @@ impl Settings {
         };
         let root = path
             .parent()
-            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
             .unwrap_or(Path::new("."))
             .to_path_buf();
         let mut settings = Settings::defaults(root.clone());
@@ -162,8 +170,9 @@ impl Settings {
         if let Some(patterns) = raw.exclude {
             let mut b = globset::GlobSetBuilder::new();
             for p in patterns {
-                let glob = globset::Glob::new(&p)
-                    .map_err(|e| ConfigError(format!("{shown}: exclude: bad pattern `{p}`: {e}")))?;
+                let glob = globset::Glob::new(&p).map_err(|e| {
+                    ConfigError(format!("{shown}: exclude: bad pattern `{p}`: {e}"))
+                })?;
                 b.add(glob);
             }
             settings.exclude = b
@@ -266,7 +275,10 @@ mod tests {
     #[test]
     fn unknown_rule_and_bad_severity_are_errors() {
         let e = parse("\n[rules.no-such-rule]\n").unwrap_err();
-        assert!(e.0.contains("miglint.toml:2: unknown rule `no-such-rule`"), "{e}");
+        assert!(
+            e.0.contains("miglint.toml:2: unknown rule `no-such-rule`"),
+            "{e}"
+        );
         let e = parse("[rules.batch-mode]\nseverity = \"loud\"\n").unwrap_err();
         assert!(e.0.contains("severity"), "{e}");
         let e = parse("dialect = \"oracle\"\n").unwrap_err();
@@ -275,8 +287,12 @@ mod tests {
 
     #[test]
     fn pyproject_without_table_is_not_a_config() {
-        let r = Settings::from_text(Path::new("pyproject.toml"), "[project]\nname = \"x\"\n", true)
-            .unwrap();
+        let r = Settings::from_text(
+            Path::new("pyproject.toml"),
+            "[project]\nname = \"x\"\n",
+            true,
+        )
+        .unwrap();
         assert!(r.is_none());
     }
 }

@@ -44,9 +44,8 @@ pub struct Discovery {
     pub skipped: Vec<Skipped>,
 }
 
-static ALEMBIC_REVISION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^down_revision\s*(:[^=\n]*)?=").expect("valid regex")
-});
+static ALEMBIC_REVISION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^down_revision\s*(:[^=\n]*)?=").expect("valid regex"));
 static YOYO_PY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^\s*(from\s+yoyo\s+import|import\s+yoyo\b)|^__depends__\s*(:[^=\n]*)?=")
         .expect("valid regex")
@@ -129,9 +128,9 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
         let mut only = BTreeSet::new();
         for f in explicit {
             let known = discovery.sets.iter().any(|s| {
-                s.files.iter().any(|fi| {
-                    fi.path == f || fi.rollback.as_ref().is_some_and(|(p, _)| *p == f)
-                })
+                s.files
+                    .iter()
+                    .any(|fi| fi.path == f || fi.rollback.as_ref().is_some_and(|(p, _)| *p == f))
             });
             let already = discovery.skipped.iter().any(|s| s.path == f);
             if !known && !already {

@@ -60,6 +60,17 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// Debug builds only: `MIGLINT_DEBUG_PANIC=<file name>` makes reading that
+/// file panic, so tests can prove a crash stays contained to one file.
+fn inject_fault(file: &SourceFile) {
+    if cfg!(debug_assertions)
+        && let Some(name) = std::env::var_os("MIGLINT_DEBUG_PANIC")
+        && file.path.file_name() == Some(name.as_os_str())
+    {
+        panic!("injected fault for {}", file.display_path);
+    }
+}
+
 pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
     let cwd = std::env::current_dir().ok();
     let mut sources = SourceDb::default();
@@ -117,6 +128,7 @@ pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Out
             let file = sources.get(main);
             let rb = rollback.map(|id| (sources.get(id), id));
             let result = catch_unwind(AssertUnwindSafe(|| {
+                inject_fault(file);
                 crate::load::load(flavour, file, main, rb, settings.dialect)
             }))
             .map_err(|payload| {

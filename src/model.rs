@@ -117,7 +117,10 @@ impl Migration {
     }
 
     pub fn id_str(&self) -> &str {
-        self.id.as_ref().map(|n| n.name.as_str()).unwrap_or(&self.stem)
+        self.id
+            .as_ref()
+            .map(|n| n.name.as_str())
+            .unwrap_or(&self.stem)
     }
 
     /// Operations applied by the upgrade, in order.
@@ -151,8 +154,14 @@ pub enum Rollback {
     /// No rollback given at all (`step("...")`, no `downgrade()`, no `.rollback.sql`).
     Missing,
     /// A rollback that does nothing: empty, only comments, only `pass` or `...`.
-    Empty { span: Span, why: &'static str },
-    Ops { span: Span, ops: Vec<Operation> },
+    Empty {
+        span: Span,
+        why: &'static str,
+    },
+    Ops {
+        span: Span,
+        ops: Vec<Operation>,
+    },
 }
 
 /// One schema change, with where it was written and how.

@@ -65,8 +65,7 @@ fn lint_example(ex: &Example) -> Vec<String> {
     }
     let settings = Settings::defaults(dir.path().to_path_buf());
     let rules = RuleSet::build(&settings, &[], &[]).unwrap();
-    let discovery =
-        miglint::discover::discover(&settings, &[dir.path().to_path_buf()]).unwrap();
+    let discovery = miglint::discover::discover(&settings, &[dir.path().to_path_buf()]).unwrap();
     assert!(
         !discovery.sets.is_empty(),
         "{}: no migrations folder found",
@@ -88,7 +87,11 @@ fn check_rule(meta: &RuleMeta) {
         meta.id
     );
     for section in ["## What it does", "## Why", "## Options"] {
-        assert!(meta.doc.contains(section), "rules/{}.md lacks {section}", meta.id);
+        assert!(
+            meta.doc.contains(section),
+            "rules/{}.md lacks {section}",
+            meta.id
+        );
     }
     let examples = examples(meta.doc);
     if !meta.has_examples {
@@ -106,18 +109,27 @@ fn check_rule(meta: &RuleMeta) {
         meta.id
     );
     for ex in &examples {
-        assert!(!ex.files.is_empty(), "{}: `{}` has no code", meta.id, ex.heading);
+        assert!(
+            !ex.files.is_empty(),
+            "{}: `{}` has no code",
+            meta.id,
+            ex.heading
+        );
         let found = lint_example(ex);
         if ex.heading.starts_with("Bad") {
             assert!(
-                found.iter().any(|f| f.starts_with(&format!("{}:", meta.id))),
+                found
+                    .iter()
+                    .any(|f| f.starts_with(&format!("{}:", meta.id))),
                 "rules/{}.md `{}` does not raise {}; found {found:#?}",
                 meta.id,
                 ex.heading,
                 meta.id
             );
             assert!(
-                found.iter().all(|f| f.starts_with(&format!("{}:", meta.id))),
+                found
+                    .iter()
+                    .all(|f| f.starts_with(&format!("{}:", meta.id))),
                 "rules/{}.md `{}` raises other rules too: {found:#?}",
                 meta.id,
                 ex.heading

@@ -264,7 +264,9 @@ impl<'a> OpReader<'a, '_> {
                     name: arg(call, 0, "index_name").and_then(str_value),
                     table: table.clone().unwrap_or_else(|| s(1, "table_name")),
                     columns: strs(1 + shift, "columns"),
-                    unique: keyword(call, "unique").and_then(bool_value).unwrap_or(false),
+                    unique: keyword(call, "unique")
+                        .and_then(bool_value)
+                        .unwrap_or(false),
                     where_clause,
                 })
             }
@@ -404,7 +406,9 @@ impl<'a> OpReader<'a, '_> {
                 .unwrap_or(!primary_key),
             default: keyword(call, "server_default").map(|d| self.py.text(d.range()).to_string()),
             primary_key,
-            unique: keyword(call, "unique").and_then(bool_value).unwrap_or(false),
+            unique: keyword(call, "unique")
+                .and_then(bool_value)
+                .unwrap_or(false),
             references,
             span: self.py.span(call.range()),
         })
@@ -439,8 +443,12 @@ fn constraint(call: &ExprCall) -> Option<TableConstraint> {
             columns: Vec::new(),
         },
         "ForeignKeyConstraint" => {
-            let local = arg(call, 0, "columns").and_then(str_list).unwrap_or_default();
-            let remote = arg(call, 1, "refcolumns").and_then(str_list).unwrap_or_default();
+            let local = arg(call, 0, "columns")
+                .and_then(str_list)
+                .unwrap_or_default();
+            let remote = arg(call, 1, "refcolumns")
+                .and_then(str_list)
+                .unwrap_or_default();
             let table = remote
                 .first()
                 .and_then(|r| r.rsplit_once('.'))

@@ -119,7 +119,10 @@ impl<'a> PyFile<'a> {
             let header = |key: &str| -> Option<(usize, &str)> {
                 let rest = body.strip_prefix(key)?;
                 let value = rest.trim_start();
-                Some((offset + lead + key.len() + (rest.len() - value.len()), value))
+                Some((
+                    offset + lead + key.len() + (rest.len() - value.len()),
+                    value,
+                ))
             };
             let named = |at: usize, name: &str| Named {
                 name: name.to_string(),
@@ -296,10 +299,7 @@ pub fn named_list(py: &PyFile, expr: &Expr) -> Option<Vec<Named>> {
 pub fn is_trivial_body(body: &[Stmt]) -> bool {
     body.iter().all(|s| match s {
         Stmt::Pass(_) => true,
-        Stmt::Expr(e) => matches!(
-            *e.value,
-            Expr::EllipsisLiteral(_) | Expr::StringLiteral(_)
-        ),
+        Stmt::Expr(e) => matches!(*e.value, Expr::EllipsisLiteral(_) | Expr::StringLiteral(_)),
         _ => false,
     })
 }
@@ -342,7 +342,9 @@ mod tests {
     fn literal_offsets_survive_escapes_and_concatenation() {
         let src = "x = 'a\\'b' \"CREATE\"\n";
         with_file(src, |py| {
-            let Stmt::Assign(a) = &py.suite()[0] else { panic!() };
+            let Stmt::Assign(a) = &py.suite()[0] else {
+                panic!()
+            };
             let (text, map) = py.literal_text(&a.value).unwrap();
             assert_eq!(text, "a'bCREATE");
             let at = text.find("CREATE").unwrap();

@@ -49,7 +49,10 @@ impl OffsetMap {
     }
 
     pub fn to_file(&self, sql_offset: usize) -> usize {
-        let i = match self.segments.binary_search_by_key(&(sql_offset as u32), |s| s.0) {
+        let i = match self
+            .segments
+            .binary_search_by_key(&(sql_offset as u32), |s| s.0)
+        {
             Ok(i) => i,
             Err(0) => 0,
             Err(i) => i - 1,
@@ -158,7 +161,8 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
         let end = lines.offset(stmt[stmt.len() - 1].span.end);
         let span = src.span(start, end);
         let stmt_text = &src.text[start..end];
-        let mut parser = Parser::new(sql_dialect.as_ref()).with_tokens_with_locations(stmt.to_vec());
+        let mut parser =
+            Parser::new(sql_dialect.as_ref()).with_tokens_with_locations(stmt.to_vec());
         let parsed = parser.parse_statement().and_then(|s| {
             if parser.peek_token_ref().token == Token::EOF {
                 Ok(s)
@@ -352,7 +356,10 @@ fn shallow_op(stmt: &[TokenWithSpan], span: Span) -> Operation {
                 Some(Keyword::TABLE) if kw(next) == Some(Keyword::USING) => {
                     OpKind::CreateVirtualTable {
                         name,
-                        module: toks.get(next + 1).map(|t| ident_text(t)).unwrap_or_default(),
+                        module: toks
+                            .get(next + 1)
+                            .map(|t| ident_text(t))
+                            .unwrap_or_default(),
                     }
                 }
                 Some(Keyword::TRIGGER) => OpKind::CreateTrigger { name },
@@ -385,7 +392,11 @@ fn shallow_op(stmt: &[TokenWithSpan], span: Span) -> Operation {
             | Keyword::REPLACE
             | Keyword::WITH,
         ) => OpKind::Data {
-            statement: toks.first().map(|t| ident_text(t)).unwrap_or_default().to_uppercase(),
+            statement: toks
+                .first()
+                .map(|t| ident_text(t))
+                .unwrap_or_default()
+                .to_uppercase(),
         },
         _ => opaque_sql(),
     };
@@ -464,7 +475,11 @@ fn statement_ops(
                         ColumnOption::ForeignKey(fk) => {
                             col.references = Some(ForeignKeyRef {
                                 table: object_name(&fk.foreign_table),
-                                columns: fk.referred_columns.iter().map(|c| c.value.clone()).collect(),
+                                columns: fk
+                                    .referred_columns
+                                    .iter()
+                                    .map(|c| c.value.clone())
+                                    .collect(),
                             })
                         }
                         _ => {}
@@ -599,7 +614,11 @@ fn alter_op(
                     ColumnOption::ForeignKey(fk) => {
                         col.references = Some(ForeignKeyRef {
                             table: object_name(&fk.foreign_table),
-                            columns: fk.referred_columns.iter().map(|c| c.value.clone()).collect(),
+                            columns: fk
+                                .referred_columns
+                                .iter()
+                                .map(|c| c.value.clone())
+                                .collect(),
                         })
                     }
                     _ => {}
@@ -609,7 +628,10 @@ fn alter_op(
         }
         AlterTableOperation::DropColumn { column_names, .. } => OpKind::DropColumn {
             table,
-            column: column_names.first().map(|c| c.value.clone()).unwrap_or_default(),
+            column: column_names
+                .first()
+                .map(|c| c.value.clone())
+                .unwrap_or_default(),
         },
         AlterTableOperation::RenameColumn {
             old_column_name,
@@ -683,7 +705,11 @@ fn table_constraint(c: &SqlConstraint) -> Option<TableConstraint> {
             name: fk.name.as_ref().map(|n| n.value.clone()),
             kind: ConstraintKind::ForeignKey(ForeignKeyRef {
                 table: object_name(&fk.foreign_table),
-                columns: fk.referred_columns.iter().map(|c| c.value.clone()).collect(),
+                columns: fk
+                    .referred_columns
+                    .iter()
+                    .map(|c| c.value.clone())
+                    .collect(),
             }),
             columns: fk.columns.iter().map(|c| c.value.clone()).collect(),
         },
@@ -731,7 +757,9 @@ mod tests {
             "CREATE VIRTUAL TABLE IF NOT EXISTS v USING vec0(embedding float[384]); PRAGMA foreign_keys = ON; REINDEX",
         );
         assert!(out.problems.is_empty(), "{:?}", out.problems);
-        assert!(matches!(out.ops[0].kind, OpKind::CreateVirtualTable { ref module, .. } if module == "vec0"));
+        assert!(
+            matches!(out.ops[0].kind, OpKind::CreateVirtualTable { ref module, .. } if module == "vec0")
+        );
         assert!(matches!(out.ops[1].kind, OpKind::Data { .. }));
     }
 

@@ -70,8 +70,15 @@ mod tests {
 
     fn parse(src: &str, comment_at: usize) -> Option<SuppressionComment> {
         let file = SourceFile::from_bytes(Path::new("x"), "x".into(), src.as_bytes());
-        let end = src[comment_at..].find('\n').map(|e| comment_at + e).unwrap_or(src.len());
-        parse_suppression(&src[comment_at..end], Span::new(FileId(0), comment_at, end), &file)
+        let end = src[comment_at..]
+            .find('\n')
+            .map(|e| comment_at + e)
+            .unwrap_or(src.len());
+        parse_suppression(
+            &src[comment_at..end],
+            Span::new(FileId(0), comment_at, end),
+            &file,
+        )
     }
 
     #[test]

@@ -103,7 +103,9 @@ fn render(outcome: &Outcome, d: &Diagnostic, renderer: &Renderer) -> String {
     let (text, line_start, base) = excerpt(file, &same_file);
     let local = |s: Span| -> std::ops::Range<usize> {
         let start = (s.start as usize).saturating_sub(base).min(text.len());
-        let end = (s.end as usize).saturating_sub(base).clamp(start, text.len());
+        let end = (s.end as usize)
+            .saturating_sub(base)
+            .clamp(start, text.len());
         start..end
     };
     let mut snippet = Snippet::source(text.clone())
@@ -116,7 +118,11 @@ fn render(outcome: &Outcome, d: &Diagnostic, renderer: &Renderer) -> String {
     }
     snippet = snippet.annotation(primary);
     for l in d.labels.iter().filter(|l| l.span.file == d.span.file) {
-        snippet = snippet.annotation(AnnotationKind::Context.span(local(l.span)).label(l.message.clone()));
+        snippet = snippet.annotation(
+            AnnotationKind::Context
+                .span(local(l.span))
+                .label(l.message.clone()),
+        );
     }
     let mut group = level
         .primary_title(d.message.clone())
@@ -126,13 +132,21 @@ fn render(outcome: &Outcome, d: &Diagnostic, renderer: &Renderer) -> String {
     for l in d.labels.iter().filter(|l| l.span.file != d.span.file) {
         let other = outcome.sources.get(l.span.file);
         let (otext, oline, obase) = excerpt(other, &[l.span]);
-        let start = (l.span.start as usize).saturating_sub(obase).min(otext.len());
-        let end = (l.span.end as usize).saturating_sub(obase).clamp(start, otext.len());
+        let start = (l.span.start as usize)
+            .saturating_sub(obase)
+            .min(otext.len());
+        let end = (l.span.end as usize)
+            .saturating_sub(obase)
+            .clamp(start, otext.len());
         others.push(
             Snippet::source(otext)
                 .line_start(oline)
                 .path(other.display_path.clone())
-                .annotation(AnnotationKind::Context.span(start..end).label(l.message.clone())),
+                .annotation(
+                    AnnotationKind::Context
+                        .span(start..end)
+                        .label(l.message.clone()),
+                ),
         );
     }
     for s in others {

@@ -35,7 +35,11 @@ impl Rule for BatchMode {
         if cx.settings.dialect != Dialect::Sqlite {
             return;
         }
-        for m in set.migrations.iter().filter(|m| m.flavour == Flavour::Alembic) {
+        for m in set
+            .migrations
+            .iter()
+            .filter(|m| m.flavour == Flavour::Alembic)
+        {
             for op in m.upgrade_ops().chain(m.downgrade_ops()) {
                 let Some(method) = op.call.as_deref() else {
                     continue;

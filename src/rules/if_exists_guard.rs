@@ -32,17 +32,20 @@ impl Rule for IfExistsGuard {
                 } else {
                     ("DROP", "IF EXISTS")
                 };
-                let virtual_kw = if matches!(op.kind, crate::model::OpKind::CreateVirtualTable { .. }) {
-                    "VIRTUAL "
-                } else {
-                    ""
-                };
+                let virtual_kw =
+                    if matches!(op.kind, crate::model::OpKind::CreateVirtualTable { .. }) {
+                        "VIRTUAL "
+                    } else {
+                        ""
+                    };
                 cx.report(
                     span,
                     format!("`{verb} {virtual_kw}{object}` without `{guard}`"),
                 )
                 .label(format!("add `{guard}`"))
-                .help(format!("write `{verb} {virtual_kw}{object} {guard} {name}`"));
+                .help(format!(
+                    "write `{verb} {virtual_kw}{object} {guard} {name}`"
+                ));
             }
         }
     }

@@ -25,7 +25,12 @@ impl Rule for InternalError {
 }
 
 pub fn diagnostic(span: Span, message: &str) -> Diagnostic {
-    let mut d = Diagnostic::new(ID, Severity::Error, span, format!("internal error: {message}"));
+    let mut d = Diagnostic::new(
+        ID,
+        Severity::Error,
+        span,
+        format!("internal error: {message}"),
+    );
     d.help("this is a bug in miglint; the other files were still linted");
     d
 }

@@ -31,6 +31,9 @@ pub const ALL: &[RuleMeta] = &[
     internal_error::META,
 ];
 
+/// Builds a rule from its `[rules.<id>]` table (options already validated).
+pub type BuildRule = fn(Option<&RuleConfig>, &Settings) -> Result<Box<dyn Rule>, ConfigError>;
+
 /// A rule's identity and how to build it from its configuration.
 pub struct RuleMeta {
     /// Stable kebab-case id, used in output, config and suppressions.
@@ -42,7 +45,7 @@ pub struct RuleMeta {
     /// Whether the doc's Bad/Good examples can be linted (false only for
     /// `internal-error`, which no input should ever trigger).
     pub has_examples: bool,
-    pub build: fn(Option<&RuleConfig>, &Settings) -> Result<Box<dyn Rule>, ConfigError>,
+    pub build: BuildRule,
 }
 
 pub fn find(id: &str) -> Option<&'static RuleMeta> {
@@ -73,8 +76,12 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     pub fn report(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
-        self.out
-            .push(Diagnostic::new(self.rule, self.severity, span, message.into()));
+        self.out.push(Diagnostic::new(
+            self.rule,
+            self.severity,
+            span,
+            message.into(),
+        ));
         self.out.last_mut().expect("just pushed")
     }
 

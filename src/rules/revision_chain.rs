@@ -54,7 +54,9 @@ impl Rule for RevisionChain {
                         Span::new(m.file, 0, 0),
                         "no `down_revision` assignment: Alembic cannot place this revision",
                     )
-                    .help("add `down_revision = \"<previous revision>\"` (or `None` for the first)");
+                    .help(
+                        "add `down_revision = \"<previous revision>\"` (or `None` for the first)",
+                    );
                 }
                 Parents::Unknown(span) => {
                     cx.report(
@@ -81,7 +83,11 @@ impl Rule for RevisionChain {
                 )
                 .label("duplicate revision id")
                 .secondary(
-                    ms[first].id.as_ref().map(|n| n.span).unwrap_or(Span::new(ms[first].file, 0, 0)),
+                    ms[first].id.as_ref().map(|n| n.span).unwrap_or(Span::new(
+                        ms[first].file,
+                        0,
+                        0,
+                    )),
                     "first used here",
                 )
                 .help("give each migration its own revision id");
@@ -163,7 +169,13 @@ impl Rule for RevisionChain {
                     .max()
                     .unwrap_or(0);
                 let (n, w) = file_number(&ms[last].stem).unwrap_or((top, 3));
-                if n <= top && ms.iter().filter(|m| file_number(&m.stem).map(|x| x.0) == Some(n)).count() > 1 {
+                if n <= top
+                    && ms
+                        .iter()
+                        .filter(|m| file_number(&m.stem).map(|x| x.0) == Some(n))
+                        .count()
+                        > 1
+                {
                     help.push_str(&format!(" and renumber it to {:0w$}", top + 1));
                 }
             }
@@ -198,7 +210,8 @@ impl Rule for RevisionChain {
                 && list.len() == 1
                 && let Some(prev) = previous_numbered(set, i)
                 && let Some(&parent) = chain.parents[i].first()
-                && file_number(&ms[parent].stem).map(|x| x.0) != file_number(&ms[prev].stem).map(|x| x.0)
+                && file_number(&ms[parent].stem).map(|x| x.0)
+                    != file_number(&ms[prev].stem).map(|x| x.0)
             {
                 cx.report(
                     list[0].span,
@@ -210,7 +223,11 @@ impl Rule for RevisionChain {
                     ),
                 )
                 .label("not the previous number")
-                .help(format!("set {} = \"{}\"", parent_word(m), ms[prev].id_str()));
+                .help(format!(
+                    "set {} = \"{}\"",
+                    parent_word(m),
+                    ms[prev].id_str()
+                ));
             }
             if m.flavour == Flavour::Alembic {
                 if let (Some(header), Some(id)) = (&m.docstring.revision_id, &m.id)
@@ -228,19 +245,30 @@ impl Rule for RevisionChain {
                 }
                 if let Some(revises) = &m.docstring.revises {
                     let said: Vec<&str> = revises.iter().map(|n| n.name.as_str()).collect();
-                    let actual: Vec<&str> = m.parents.names().iter().map(|n| n.name.as_str()).collect();
-                    if said != actual && !matches!(m.parents, Parents::Unknown(_) | Parents::Undeclared) {
+                    let actual: Vec<&str> =
+                        m.parents.names().iter().map(|n| n.name.as_str()).collect();
+                    if said != actual
+                        && !matches!(m.parents, Parents::Unknown(_) | Parents::Undeclared)
+                    {
                         let span = revises
                             .first()
                             .map(|n| n.span)
                             .or(m.docstring.span)
                             .unwrap_or(Span::new(m.file, 0, 0));
-                        let actual_text = if actual.is_empty() { "None".to_string() } else { actual.join(", ") };
+                        let actual_text = if actual.is_empty() {
+                            "None".to_string()
+                        } else {
+                            actual.join(", ")
+                        };
                         let d = cx.report(
                             span,
                             format!(
                                 "docstring says `Revises: {}` but down_revision is {}",
-                                if said.is_empty() { "None".to_string() } else { said.join(", ") },
+                                if said.is_empty() {
+                                    "None".to_string()
+                                } else {
+                                    said.join(", ")
+                                },
                                 actual_text
                             ),
                         );

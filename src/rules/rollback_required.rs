@@ -47,7 +47,9 @@ impl Rule for RollbackRequired {
                                 ),
                             ),
                         };
-                        cx.report(span, message).label("cannot be rolled back").help(help);
+                        cx.report(span, message)
+                            .label("cannot be rolled back")
+                            .help(help);
                     }
                     Rollback::Empty { span, why } => {
                         let span = cx.first_line(*span);

@@ -104,7 +104,11 @@ impl Rule for SequentialNumbering {
         for (i, m) in set.migrations.iter().enumerate() {
             let file_span = Span::new(m.file, 0, 0);
             let name = cx.file_name(m.file);
-            let ext = if m.flavour == Flavour::YoyoSql { "sql" } else { "py" };
+            let ext = if m.flavour == Flavour::YoyoSql {
+                "sql"
+            } else {
+                "py"
+            };
             let Some((number, digits)) = file_number(&m.stem) else {
                 cx.report(
                     file_span,

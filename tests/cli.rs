@@ -1,0 +1,439 @@
+//! The command line as users meet it: formats, exit codes, config, suppressions.
+
+mod common;
+
+use common::{alembic_revision, miglint, write_tree};
+use predicates::prelude::*;
+
+fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
+    String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+}
+
+#[test]
+fn clean_examples_pass_with_exit_zero() {
+    for example in ["examples/alembic-sqlite", "examples/yoyo-sqlite"] {
+        miglint()
+            .args(["lint", example])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::starts_with("All checks passed"));
+    }
+}
+
+#[test]
+fn broken_example_text_output() {
+    let out = miglint().args(["lint", "examples/broken"]).assert().code(1);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(!text.contains('\x1b'), "no colour when not on a terminal");
+    insta::assert_snapshot!("broken_text", text);
+}
+
+#[test]
+fn broken_example_fires_every_rule() {
+    let text = stdout_of(miglint().args(["lint", "examples/broken", "--format", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fired: std::collections::BTreeSet<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    for meta in miglint::rules::ALL.iter().filter(|m| m.has_examples) {
+        assert!(
+            fired.contains(meta.id),
+            "examples/broken does not raise {}",
+            meta.id
+        );
+    }
+}
+
+#[test]
+fn json_output_is_the_documented_contract() {
+    let text = stdout_of(miglint().args(["lint", "examples/broken", "--format", "json"]));
+    insta::assert_snapshot!("broken_json", text);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["version"], 1);
+    let first = &json["diagnostics"][0];
+    for key in [
+        "rule",
+        "severity",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "help",
+    ] {
+        assert!(first.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(json["summary"]["errors"], 9);
+    assert_eq!(json["summary"]["warnings"], 1);
+}
+
+#[test]
+fn github_format_prints_workflow_commands_and_is_default_in_actions() {
+    let explicit = stdout_of(miglint().args(["lint", "examples/broken", "--format", "github"]));
+    insta::assert_snapshot!("broken_github", explicit);
+    let implicit = stdout_of(
+        miglint()
+            .env("GITHUB_ACTIONS", "true")
+            .args(["lint", "examples/broken"]),
+    );
+    assert_eq!(explicit, implicit);
+    assert!(
+        explicit
+            .lines()
+            .all(|l| l.starts_with("::error file=") || l.starts_with("::warning file="))
+    );
+}
+
+#[test]
+fn sarif_output_has_one_rule_entry_per_rule_and_located_results() {
+    let text = stdout_of(miglint().args(["lint", "examples/broken", "--format", "sarif"]));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["version"], "2.1.0");
+    let run = &json["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), miglint::rules::ALL.len());
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 10);
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().unwrap() >= 1);
+    }
+}
+
+#[test]
+fn exit_zero_and_quiet() {
+    miglint()
+        .args(["lint", "examples/broken", "--exit-zero"])
+        .assert()
+        .code(0);
+    let quiet = stdout_of(miglint().args(["lint", "examples/broken", "--quiet"]));
+    assert!(!quiet.contains("warning["));
+    assert!(quiet.contains("error[batch-mode]"));
+}
+
+#[test]
+fn select_and_ignore_choose_rules() {
+    let text = stdout_of(miglint().args([
+        "lint",
+        "examples/broken",
+        "--select",
+        "batch-mode",
+        "--format",
+        "json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rules: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["batch-mode"]);
+    let text = stdout_of(miglint().args([
+        "lint",
+        "examples/broken",
+        "--ignore",
+        "batch-mode,revision-chain",
+        "--format",
+        "json",
+    ]));
+    assert!(!text.contains("\"batch-mode\""));
+    assert!(!text.contains("\"revision-chain\""));
+    assert!(text.contains("\"timestamp-columns\""));
+}
+
+#[test]
+fn usage_and_io_failures_exit_two_with_one_line() {
+    miglint()
+        .args(["lint", "no/such/folder"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "miglint: error: cannot read no/such/folder",
+        ));
+    miglint()
+        .args(["lint", "examples/broken", "--select", "no-such-rule"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule `no-such-rule`"));
+    miglint().args(["lint", "--format", "xml"]).assert().code(2);
+    miglint().args(["explain", "nope"]).assert().code(2);
+    miglint().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[(
+            "miglint.toml",
+            b"dialect = \"sqlite\"\nmigratoins = [\"x\"]\n",
+        )],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("miglint.toml:2"))
+        .stderr(predicate::str::contains("migratoins"));
+
+    write_tree(
+        dir.path(),
+        &[("miglint.toml", b"[rules.timestamp-columns]\ncolumns = 3\n")],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "miglint.toml:1: [rules.timestamp-columns]",
+        ));
+
+    write_tree(dir.path(), &[("miglint.toml", b"\n\n[rules.batch-mod]\n")]);
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "miglint.toml:3: unknown rule `batch-mod`",
+        ));
+
+    write_tree(
+        dir.path(),
+        &[("miglint.toml", b"[rules.batch-mode]\nseverity = \"loud\"\n")],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("severity"));
+
+    write_tree(dir.path(), &[("miglint.toml", b"dialect = [\n")]);
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("miglint.toml:"));
+}
+
+fn batch_violation_project(dir: &std::path::Path, line: &str) {
+    write_tree(
+        dir,
+        &[(
+            "migrations/versions/001_add_email.py",
+            alembic_revision(1, line).as_bytes(),
+        )],
+    );
+}
+
+#[test]
+fn config_from_pyproject_changes_severity_and_dialect() {
+    let dir = tempfile::tempdir().unwrap();
+    batch_violation_project(
+        dir.path(),
+        "    op.add_column(\"users\", sa.Column(\"email\", sa.String()))",
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(1);
+
+    write_tree(
+        dir.path(),
+        &[("pyproject.toml", b"[project]\nname = \"app\"\n\n[tool.miglint.rules.batch-mode]\nseverity = \"warning\"\n")],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning[batch-mode]"));
+
+    write_tree(
+        dir.path(),
+        &[("miglint.toml", b"dialect = \"postgresql\"\n")],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("All checks passed"));
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--dialect", "sqlite"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn config_migrations_key_points_at_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    batch_violation_project(
+        dir.path(),
+        "    op.add_column(\"users\", sa.Column(\"email\", sa.String()))",
+    );
+    write_tree(
+        dir.path(),
+        &[("miglint.toml", b"migrations = [\"migrations/versions\"]\n")],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "migrations/versions/001_add_email.py",
+        ));
+    write_tree(
+        dir.path(),
+        &[("miglint.toml", b"migrations = [\"nowhere\"]\n")],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nowhere"));
+}
+
+#[test]
+fn inline_suppressions_trailing_above_and_file_wide() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = "op.add_column(\"users\", sa.Column(\"email\", sa.String()))";
+    batch_violation_project(
+        dir.path(),
+        &format!("    {add}  # miglint: ignore[batch-mode]"),
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(0);
+
+    batch_violation_project(
+        dir.path(),
+        &format!("    # miglint: ignore[batch-mode]\n    {add}"),
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(0);
+
+    batch_violation_project(
+        dir.path(),
+        &format!("    {add}\n    # miglint: ignore-file[batch-mode]"),
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(0);
+
+    // Two lines above is too far: the finding stays and the comment is unused.
+    batch_violation_project(
+        dir.path(),
+        &format!("    # miglint: ignore[batch-mode]\n\n    {add}"),
+    );
+    let out = stdout_of(miglint().current_dir(dir.path()).args(["lint"]));
+    assert!(out.contains("error[batch-mode]"), "{out}");
+    assert!(out.contains("warning[unused-ignore]"), "{out}");
+
+    batch_violation_project(
+        dir.path(),
+        &format!("    {add}  # miglint: ignore[batch-mode, no-such-rule]"),
+    );
+    let out = stdout_of(miglint().current_dir(dir.path()).args(["lint"]));
+    assert!(
+        out.contains("unknown rule `no-such-rule` in suppression"),
+        "{out}"
+    );
+    assert!(!out.contains("error[batch-mode]"), "{out}");
+}
+
+#[test]
+fn sql_suppression_inside_a_yoyo_string() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/0001_index.py",
+            b"from yoyo import step\n\nsteps = [\n    step(\n        \"\"\"\n        -- miglint: ignore[if-exists-guard]\n        CREATE INDEX idx_a ON a(b)\n        \"\"\",\n        \"DROP INDEX IF EXISTS idx_a\",\n    ),\n]\n",
+        )],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn named_files_show_only_their_findings_but_chain_rules_see_the_folder() {
+    let file = "examples/broken/alembic-sqlite/migrations/versions/002_add_name_to_users.py";
+    let text = stdout_of(miglint().args(["lint", file, "--format", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let diags = json["diagnostics"].as_array().unwrap();
+    assert!(diags.iter().all(|d| d["path"] == file), "{text}");
+    assert!(diags.iter().any(|d| d["rule"] == "batch-mode"));
+    // 003 (not named) skips 002: that finding belongs to 003 and is not shown.
+    assert!(!text.contains("skips"));
+    let file = "examples/broken/alembic-sqlite/migrations/versions/003_add_posts.py";
+    let text = stdout_of(miglint().args(["lint", file, "--format", "json"]));
+    assert!(text.contains("skips `002_add_name_to_users.py`"), "{text}");
+}
+
+#[test]
+fn files_outside_migration_folders_are_counted_as_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), &[("app/main.py", b"print('hi')\n")]);
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "app/main.py"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "note: skipped app/main.py: not in an Alembic or yoyo migrations folder",
+        ))
+        .stdout(predicate::str::contains("1 file skipped"));
+}
+
+#[test]
+fn rules_and_explain() {
+    let text = stdout_of(miglint().args(["rules"]));
+    for meta in miglint::rules::ALL {
+        assert!(text.contains(meta.id));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of(miglint().args(["rules", "--format", "json"]))).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), miglint::rules::ALL.len());
+    assert_eq!(json[1]["id"], "batch-mode");
+    assert_eq!(json[1]["severity"], "error");
+    let doc = stdout_of(miglint().args(["explain", "batch-mode"]));
+    assert!(doc.starts_with("# batch-mode"));
+    assert!(doc.contains("## Bad"));
+}
+
+#[test]
+fn version_and_help_exit_zero() {
+    miglint()
+        .arg("--version")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+    miglint().args(["lint", "--help"]).assert().code(0);
+}

@@ -1,0 +1,264 @@
+//! Odd input never panics and never hides the findings of other files.
+
+mod common;
+
+use common::{alembic_revision, miglint, write_tree};
+
+fn json_lint(dir: &std::path::Path) -> (i32, serde_json::Value) {
+    let out = miglint()
+        .current_dir(dir)
+        .args(["lint", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap(), json)
+}
+
+fn rules_of(json: &serde_json::Value) -> Vec<(String, String, u64)> {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const BATCH_LINE: &str = "    op.add_column(\"users\", sa.Column(\"email\", sa.String()))";
+
+#[test]
+fn syntax_error_is_reported_and_other_files_still_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = alembic_revision(2, "    op.create_table(\"x\",\n    def oops(:");
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/versions/001_a.py",
+                alembic_revision(1, BATCH_LINE).as_bytes(),
+            ),
+            ("migrations/versions/002_b.py", broken.as_bytes()),
+        ],
+    );
+    let (code, json) = json_lint(dir.path());
+    assert_eq!(code, 1);
+    let found = rules_of(&json);
+    assert!(
+        found
+            .iter()
+            .any(|(r, p, _)| r == "parse-error" && p.ends_with("002_b.py")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(r, p, _)| r == "batch-mode" && p.ends_with("001_a.py")),
+        "{found:?}"
+    );
+    // The chain still knows 002 (its header parsed), so no missing-parent noise.
+    assert!(
+        !found.iter().any(|(r, _, _)| r == "revision-chain"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn empty_files_are_linted_without_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_a.py",
+                b"from yoyo import step\nsteps = [step(\"SELECT 1\", \"SELECT 1\")]\n",
+            ),
+            ("migrations/0002_empty.py", b""),
+            ("migrations/0003_empty.sql", b""),
+        ],
+    );
+    let (code, json) = json_lint(dir.path());
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["summary"]["files"], 3);
+
+    // An empty Alembic revision cannot be loaded by Alembic either.
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/versions/001_a.py",
+                alembic_revision(1, "    pass").as_bytes(),
+            ),
+            ("migrations/versions/002_empty.py", b""),
+        ],
+    );
+    let (_, json) = json_lint(dir.path());
+    let found = rules_of(&json);
+    assert!(
+        found
+            .iter()
+            .any(|(r, p, _)| r == "revision-chain" && p.ends_with("002_empty.py")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn invalid_utf8_is_a_parse_error_at_the_byte_and_the_rest_is_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = alembic_revision(1, BATCH_LINE).into_bytes();
+    let at = bytes.iter().position(|&b| b == b'R').unwrap();
+    bytes.splice(at..at, [0xFF, 0xFE, b' ']);
+    write_tree(dir.path(), &[("migrations/versions/001_a.py", &bytes)]);
+    let (code, json) = json_lint(dir.path());
+    assert_eq!(code, 1);
+    let found = rules_of(&json);
+    assert!(
+        found.iter().any(|(r, _, l)| r == "parse-error" && *l == 1),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|(r, _, _)| r == "batch-mode"), "{found:?}");
+}
+
+#[test]
+fn utf16_is_reported_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = vec![0xFF, 0xFE];
+    for c in "-- depends:\nCREATE TABLE a (x);\n".encode_utf16() {
+        bytes.extend(c.to_le_bytes());
+    }
+    write_tree(
+        dir.path(),
+        &[
+            ("migrations/0001_a.sql", b"SELECT 1;\n"),
+            ("migrations/0001_a.rollback.sql", b"SELECT 1;\n"),
+            ("migrations/0002_b.sql", &bytes),
+        ],
+    );
+    let (_, json) = json_lint(dir.path());
+    assert!(json.to_string().contains("UTF-16"), "{json}");
+}
+
+#[test]
+fn crlf_line_endings_keep_lines_and_columns_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = alembic_revision(1, BATCH_LINE).replace('\n', "\r\n");
+    write_tree(
+        dir.path(),
+        &[("migrations/versions/001_a.py", text.as_bytes())],
+    );
+    let (_, json) = json_lint(dir.path());
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["rule"], "batch-mode");
+    assert_eq!(d["line"], 15);
+    assert_eq!(d["column"], 5);
+    // A yoyo SQL step with CRLF inside a Python string points at the statement.
+    let dir = tempfile::tempdir().unwrap();
+    let text = "from yoyo import step\r\n\r\nsteps = [\r\n    step(\r\n        \"\"\"\r\n        SELECT 1;\r\n        CREATE INDEX idx_a ON a(b)\r\n        \"\"\",\r\n        \"DROP INDEX IF EXISTS idx_a\",\r\n    ),\r\n]\r\n";
+    write_tree(dir.path(), &[("migrations/0001_a.py", text.as_bytes())]);
+    let (_, json) = json_lint(dir.path());
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["rule"], "if-exists-guard");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(7), Some(9))
+    );
+}
+
+#[test]
+fn byte_order_mark_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(alembic_revision(1, BATCH_LINE).bytes());
+    write_tree(dir.path(), &[("migrations/versions/001_a.py", &bytes)]);
+    let (_, json) = json_lint(dir.path());
+    let found = rules_of(&json);
+    assert_eq!(
+        found,
+        vec![(
+            "batch-mode".to_string(),
+            "migrations/versions/001_a.py".to_string(),
+            15
+        )]
+    );
+}
+
+#[test]
+fn five_megabyte_files_are_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sql = String::from("-- a large data migration\n");
+    let mut i = 0;
+    while sql.len() < 5 * 1024 * 1024 {
+        sql.push_str(&format!(
+            "INSERT INTO events (id, kind, payload) VALUES ({i}, 'seed', 'lorem ipsum dolor sit amet consectetur');\n"
+        ));
+        i += 1;
+    }
+    sql.push_str("CREATE INDEX idx_events_kind ON events(kind);\n");
+    let mut py = alembic_revision(1, BATCH_LINE);
+    while py.len() < 5 * 1024 * 1024 {
+        py.push_str("\n# padding comment line for a very large revision file ................\n");
+    }
+    write_tree(
+        dir.path(),
+        &[
+            ("yoyo/0001_seed.sql", sql.as_bytes()),
+            ("yoyo/0001_seed.rollback.sql", b"DELETE FROM events;\n"),
+            ("alembic/versions/001_big.py", py.as_bytes()),
+        ],
+    );
+    let (code, json) = json_lint(dir.path());
+    assert_eq!(code, 1);
+    let found = rules_of(&json);
+    assert!(
+        found.iter().any(|(r, _, _)| r == "if-exists-guard"),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|(r, _, _)| r == "batch-mode"), "{found:?}");
+}
+
+#[test]
+fn a_crash_in_one_file_is_an_internal_error_and_the_rest_is_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/versions/001_a.py",
+                alembic_revision(1, BATCH_LINE).as_bytes(),
+            ),
+            (
+                "migrations/versions/002_b.py",
+                alembic_revision(2, "    pass").as_bytes(),
+            ),
+        ],
+    );
+    let out = miglint()
+        .current_dir(dir.path())
+        .env("MIGLINT_DEBUG_PANIC", "002_b.py")
+        .args(["lint", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = rules_of(&json);
+    assert!(
+        found
+            .iter()
+            .any(|(r, p, _)| r == "internal-error" && p.ends_with("002_b.py")),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|(r, _, _)| r == "batch-mode"), "{found:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
