@@ -30,17 +30,65 @@ pub struct MigrationSet {
     /// Sorted by file name.
     pub migrations: Vec<Migration>,
     pub chain: Chain,
+    /// File numbers, when the folder numbers its files.
+    pub numbering: Option<Numbering>,
+}
+
+/// The sequence numbers of a numbered folder, computed once.
+#[derive(Debug, Default)]
+pub struct Numbering {
+    /// (number, digits) of each migration, by index.
+    pub of: Vec<Option<(u64, usize)>>,
+    /// (number, index), sorted.
+    pub sorted: Vec<(u64, usize)>,
+}
+
+impl Numbering {
+    /// Numbered when at least half of the files carry a sequence number.
+    /// Folders of hex revision ids or dates are not numbered.
+    fn of_set(migrations: &[Migration]) -> Option<Numbering> {
+        let of: Vec<_> = migrations.iter().map(|m| file_number(&m.stem)).collect();
+        let count = of.iter().filter(|n| n.is_some()).count();
+        if count == 0 || count * 2 < migrations.len() {
+            return None;
+        }
+        let mut sorted: Vec<(u64, usize)> = of
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.map(|(k, _)| (k, i)))
+            .collect();
+        sorted.sort();
+        Some(Numbering { of, sorted })
+    }
+
+    pub fn number(&self, i: usize) -> Option<u64> {
+        self.of.get(i).copied().flatten().map(|(n, _)| n)
+    }
+
+    /// The migration numbered just below migration `i`.
+    pub fn previous(&self, i: usize) -> Option<usize> {
+        let n = self.number(i)?;
+        let below = self.sorted.partition_point(|&(k, _)| k < n);
+        below.checked_sub(1).map(|p| self.sorted[p].1)
+    }
+
+    /// The highest number in the folder.
+    pub fn top(&self) -> u64 {
+        self.sorted.last().map(|l| l.0).unwrap_or(0)
+    }
 }
 
 impl MigrationSet {
     pub fn new(dir: PathBuf, flavour: SetFlavour, mut migrations: Vec<Migration>) -> Self {
         migrations.sort_by(|a, b| a.stem.cmp(&b.stem));
         let chain = Chain::build(flavour, &migrations);
+        let numbering = Numbering::of_set(&migrations);
         MigrationSet {
             dir,
             flavour,
             migrations,
             chain,
+            numbering,
         }
     }
 
@@ -144,20 +192,6 @@ pub fn file_number(stem: &str) -> Option<(u64, usize)> {
         return None;
     }
     stem[..digits].parse().ok().map(|n| (n, digits))
-}
-
-impl MigrationSet {
-    /// Whether this folder numbers its files (at least half of them carry a
-    /// sequence number). Folders of hex revision ids or dates are not judged
-    /// by the numbering rules.
-    pub fn is_numbered(&self) -> bool {
-        let numbered = self
-            .migrations
-            .iter()
-            .filter(|m| file_number(&m.stem).is_some())
-            .count();
-        numbered > 0 && numbered * 2 >= self.migrations.len()
-    }
 }
 
 #[cfg(test)]

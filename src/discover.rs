@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use rayon::prelude::*;
 use regex::bytes::Regex;
 
 use crate::chain::SetFlavour;
@@ -180,7 +181,9 @@ fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, Config
             }
         }
     }
-    let mut per_dir: BTreeMap<PathBuf, (usize, usize)> = BTreeMap::new();
+    // Walk once, collecting names; read only a sample of each folder to
+    // decide its flavour. The files themselves are read later, once.
+    let mut per_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let walker = ignore::WalkBuilder::new(root)
         .require_git(false)
         .filter_entry(|e| {
@@ -193,35 +196,58 @@ fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, Config
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let path = entry.path();
         let name = entry.file_name().to_string_lossy();
-        let is_py = name.ends_with(".py");
-        let is_sql = name.ends_with(".sql");
-        if !is_py && !is_sql {
+        if !(name.ends_with(".py") || name.ends_with(".sql")) {
             continue;
         }
-        let Some(dir) = path.parent() else { continue };
-        let head = read_head(path);
-        let counts = per_dir.entry(clean(dir)).or_default();
-        if is_py && ALEMBIC_REVISION.is_match(&head) {
-            counts.0 += 1;
-        } else if (is_py && YOYO_PY.is_match(&head))
-            || (is_sql
-                && (YOYO_SQL.is_match(&head)
-                    || name.ends_with(".rollback.sql")
-                    || NUMBERED_SQL.is_match(&name)))
-        {
-            counts.1 += 1;
+        if let Some(dir) = entry.path().parent() {
+            per_dir
+                .entry(clean(dir))
+                .or_default()
+                .push(entry.path().to_path_buf());
         }
     }
     Ok(per_dir
-        .into_iter()
-        .filter_map(|(dir, (alembic, yoyo))| match (alembic, yoyo) {
-            (0, 0) => None,
-            (a, y) if a >= y => Some((dir, SetFlavour::Alembic)),
-            _ => Some((dir, SetFlavour::Yoyo)),
+        .into_par_iter()
+        .filter_map(|(dir, mut files)| {
+            files.sort();
+            // Up to SAMPLE files spread over the folder decide its flavour.
+            let step = files.len().div_ceil(SAMPLE).max(1);
+            let (mut alembic, mut yoyo) = (0, 0);
+            for path in files.iter().step_by(step) {
+                let name = path.file_name()?.to_string_lossy();
+                match sniff(&name, &read_head(path)) {
+                    Some(SetFlavour::Alembic) => alembic += 1,
+                    Some(SetFlavour::Yoyo) => yoyo += 1,
+                    None => {}
+                }
+            }
+            match (alembic, yoyo) {
+                (0, 0) => None,
+                (a, y) if a >= y => Some((dir, SetFlavour::Alembic)),
+                _ => Some((dir, SetFlavour::Yoyo)),
+            }
         })
         .collect())
+}
+
+/// How many files of a folder are read to decide its flavour.
+const SAMPLE: usize = 32;
+
+/// The flavour a file's name and first bytes point to, if any.
+fn sniff(name: &str, head: &[u8]) -> Option<SetFlavour> {
+    if name.ends_with(".py") && ALEMBIC_REVISION.is_match(head) {
+        Some(SetFlavour::Alembic)
+    } else if (name.ends_with(".py") && YOYO_PY.is_match(head))
+        || (name.ends_with(".sql")
+            && (YOYO_SQL.is_match(head)
+                || name.ends_with(".rollback.sql")
+                || NUMBERED_SQL.is_match(name)))
+    {
+        Some(SetFlavour::Yoyo)
+    } else {
+        None
+    }
 }
 
 /// The first 16 KiB of a file: enough to see its imports and header.
@@ -266,7 +292,13 @@ fn read_dir(
         if !(name.ends_with(".py") || name.ends_with(".sql")) || name.starts_with('_') {
             continue;
         }
-        if path.is_dir() {
+        // The entry's own type (no extra stat); symlinks are followed.
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_symlink() => path.is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => false,
+        };
+        if is_dir {
             continue;
         }
         let rel = path.strip_prefix(&settings.root).unwrap_or(&path);
@@ -276,30 +308,25 @@ fn read_dir(
         names.push((name, clean(&path)));
     }
     names.sort();
-    let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for (name, path) in &names {
-        // A file that vanished or cannot be read still counts: it becomes
-        // a parse-error finding, not a silent skip.
-        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-        contents.insert(name.clone(), bytes);
-    }
+    let mut contents: BTreeMap<String, Vec<u8>> = names
+        .par_iter()
+        .map(|(name, path)| {
+            std::fs::read(path)
+                .map(|bytes| (name.clone(), bytes))
+                .map_err(|e| io_error(path, e))
+        })
+        .collect::<Result<_, _>>()?;
     let flavour = match known {
         Some(f) => f,
         None => {
-            let alembic = names
+            let flavours: Vec<_> = names.iter().map(|(n, _)| sniff(n, &contents[n])).collect();
+            let alembic = flavours
                 .iter()
-                .filter(|(n, _)| n.ends_with(".py") && ALEMBIC_REVISION.is_match(&contents[n]))
+                .filter(|f| **f == Some(SetFlavour::Alembic))
                 .count();
-            let yoyo = names
+            let yoyo = flavours
                 .iter()
-                .filter(|(n, _)| {
-                    let c = &contents[n];
-                    (n.ends_with(".py") && YOYO_PY.is_match(c))
-                        || (n.ends_with(".sql")
-                            && (YOYO_SQL.is_match(c)
-                                || n.ends_with(".rollback.sql")
-                                || NUMBERED_SQL.is_match(n)))
-                })
+                .filter(|f| **f == Some(SetFlavour::Yoyo))
                 .count();
             match (alembic, yoyo) {
                 (0, 0) => return Ok(None),

@@ -7,6 +7,8 @@
 pub mod chain;
 pub mod cli;
 pub mod config;
+#[doc(hidden)]
+pub mod corpus;
 pub mod diagnostic;
 pub mod discover;
 pub mod lint;

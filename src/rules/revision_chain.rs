@@ -2,7 +2,7 @@
 //! single head, with docstring headers that agree with the variables.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::{MigrationSet, file_number};
+use crate::chain::MigrationSet;
 use crate::model::{Flavour, Migration, Parents};
 use crate::source::Span;
 
@@ -161,23 +161,11 @@ impl Rule for RevisionChain {
                 parent_word(&ms[last]),
                 ms[other].id_str()
             );
-            if set.is_numbered() {
-                let top = ms
-                    .iter()
-                    .filter_map(|m| file_number(&m.stem))
-                    .map(|(n, _)| n)
-                    .max()
-                    .unwrap_or(0);
-                let (n, w) = file_number(&ms[last].stem).unwrap_or((top, 3));
-                if n <= top
-                    && ms
-                        .iter()
-                        .filter(|m| file_number(&m.stem).map(|x| x.0) == Some(n))
-                        .count()
-                        > 1
-                {
-                    help.push_str(&format!(" and renumber it to {:0w$}", top + 1));
-                }
+            if let Some(numbering) = &set.numbering
+                && let Some((n, w)) = numbering.of[last]
+                && numbering.sorted.iter().filter(|(k, _)| *k == n).count() > 1
+            {
+                help.push_str(&format!(" and renumber it to {:0w$}", numbering.top() + 1));
             }
             d.help(help);
         }
@@ -204,14 +192,13 @@ impl Rule for RevisionChain {
                 .help("the conventions keep one straight chain: renumber the branches so each follows the previous one");
             }
             // With sequential numbering the parent is the previous number.
-            if set.is_numbered()
+            if let Some(numbering) = &set.numbering
                 && m.parents_span.is_some()
                 && let Parents::Of(list) = &m.parents
                 && list.len() == 1
-                && let Some(prev) = previous_numbered(set, i)
+                && let Some(prev) = numbering.previous(i)
                 && let Some(&parent) = chain.parents[i].first()
-                && file_number(&ms[parent].stem).map(|x| x.0)
-                    != file_number(&ms[prev].stem).map(|x| x.0)
+                && numbering.number(parent) != numbering.number(prev)
             {
                 cx.report(
                     list[0].span,
@@ -285,15 +272,5 @@ impl Rule for RevisionChain {
 
 /// The migration numbered just below migration `i`, when the folder is numbered.
 fn previous_numbered(set: &MigrationSet, i: usize) -> Option<usize> {
-    if !set.is_numbered() {
-        return None;
-    }
-    let (n, _) = file_number(&set.migrations[i].stem)?;
-    set.migrations
-        .iter()
-        .enumerate()
-        .filter_map(|(j, m)| file_number(&m.stem).map(|(k, _)| (k, j)))
-        .filter(|&(k, j)| k < n && j != i)
-        .max()
-        .map(|(_, j)| j)
+    set.numbering.as_ref()?.previous(i)
 }

@@ -74,7 +74,7 @@ fn to_snake_case(s: &str) -> String {
 
 impl Rule for SequentialNumbering {
     fn check(&self, set: &MigrationSet, cx: &mut Context) {
-        if !set.is_numbered() {
+        if set.numbering.is_none() {
             return;
         }
         let default_width = match set.flavour {

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Times the whole miglint binary on generated migration sets.
+#
+#   scripts/bench.sh                 # 1,000 / 10,000 / 50,000 per flavour
+#   SIZES="10000" FLAVOURS="alembic" scripts/bench.sh
+#
+# Reports wall time (hyperfine when installed, else the best of 5 runs),
+# migrations/s, MB/s and peak memory (/usr/bin/time -v). When `squawk` is on
+# PATH (pip install squawk-cli), the 10,000 yoyo .sql files also go through
+# squawk in the same run and the ratio is printed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SIZES=${SIZES:-"1000 10000 50000"}
+FLAVOURS=${FLAVOURS:-"alembic yoyo-sql yoyo-py"}
+RUNS=${RUNS:-10}
+WORK=${BENCH_DIR:-$(mktemp -d)}
+trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$WORK"' EXIT
+
+cargo build --release --locked --quiet --bin miglint --example gen-corpus
+BIN=target/release/miglint
+GEN=target/release/examples/gen-corpus
+
+# Mean wall time in seconds of a command (output discarded).
+time_cmd() {
+    if command -v hyperfine >/dev/null 2>&1; then
+        hyperfine -N -i -w 2 -r "$RUNS" --export-json "$WORK/h.json" "$*" >/dev/null 2>&1
+        python3 -c "import json;print(json.load(open('$WORK/h.json'))['results'][0]['mean'])"
+    else
+        best=""
+        for _ in 1 2 3 4 5; do
+            s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
+            t=$(echo "$e - $s" | bc)
+            if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; fi
+        done
+        echo "$best"
+    fi
+}
+
+peak_mb() {
+    { /usr/bin/time -v "$@" 2>&1 >/dev/null || true; } | awk '/Maximum resident/ {printf "%.0f", $6/1024}'
+}
+
+echo "machine: $(nproc) cores, $(uname -m); miglint $($BIN --version | cut -d' ' -f2)"
+printf '%-9s %8s %9s %10s %12s %8s %9s %9s\n' flavour migrations MB "time ms" "migr/s" "MB/s" "peak MB" "µs/migr"
+for flavour in $FLAVOURS; do
+    for n in $SIZES; do
+        dir="$WORK/$flavour-$n"
+        [ -d "$dir" ] || "$GEN" --flavour "$flavour" --count "$n" --out "$dir" >/dev/null
+        bytes=$(du -sb "$dir/migrations" | cut -f1)
+        secs=$(time_cmd "$BIN" lint "$dir" --format json)
+        peak=$(peak_mb "$BIN" lint "$dir" --format json)
+        python3 - "$flavour" "$n" "$bytes" "$secs" "$peak" <<'PY'
+import sys
+flavour, n, b, s, peak = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+print(f"{flavour:<9} {n:>8} {b/1e6:>9.1f} {s*1000:>10.0f} {n/s:>12,.0f} {b/1e6/s:>8.1f} {peak:>9} {s*1e6/n:>9.1f}")
+PY
+    done
+done
+
+if command -v squawk >/dev/null 2>&1; then
+    dir="$WORK/yoyo-sql-10000"
+    [ -d "$dir" ] || "$GEN" --flavour yoyo-sql --count 10000 --out "$dir" >/dev/null
+    ours=$(time_cmd "$BIN" lint "$dir" --format json)
+    theirs=$(time_cmd squawk "$dir/migrations/*.sql")
+    python3 -c "print(f'squawk on the same 10,000 .sql files: {$theirs*1000:.0f} ms; miglint {$ours*1000:.0f} ms; miglint is {$theirs/$ours:.1f}x faster')"
+fi
