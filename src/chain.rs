@@ -32,6 +32,8 @@ pub struct MigrationSet {
     pub chain: Chain,
     /// File numbers, when the folder numbers its files.
     pub numbering: Option<Numbering>,
+    /// The schema the chain builds, and what could not happen on the way.
+    pub replay: crate::replay::Replay,
 }
 
 /// The sequence numbers of a numbered folder, computed once.
@@ -83,13 +85,16 @@ impl MigrationSet {
         migrations.sort_by(|a, b| a.stem.cmp(&b.stem));
         let chain = Chain::build(flavour, &migrations);
         let numbering = Numbering::of_set(&migrations);
-        MigrationSet {
+        let mut set = MigrationSet {
             dir,
             flavour,
             migrations,
             chain,
             numbering,
-        }
+            replay: crate::replay::Replay::default(),
+        };
+        set.replay = crate::replay::replay(&set);
+        set
     }
 
     /// Migrations in applied order (parents first).

@@ -44,6 +44,8 @@ struct RawConfig {
     dialect: Option<Dialect>,
     migrations: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
+    #[serde(rename = "sqlite-version")]
+    sqlite_version: Option<toml::Spanned<String>>,
     rules: Option<BTreeMap<String, toml::Spanned<toml::Table>>>,
 }
 
@@ -77,7 +79,48 @@ pub struct Settings {
     pub dialect: Dialect,
     pub migrations: Vec<PathBuf>,
     pub exclude: globset::GlobSet,
+    /// The SQLite version the migrations will run on; decides which ALTER
+    /// forms are available. Default: the SQLite bundled in miglint.
+    pub sqlite_version: SqliteVersion,
     pub rules: BTreeMap<String, RuleConfig>,
+}
+
+/// A SQLite version, `major.minor.patch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SqliteVersion(pub u32, pub u32, pub u32);
+
+impl SqliteVersion {
+    /// The version of the SQLite compiled into miglint.
+    pub fn bundled() -> Self {
+        let n = rusqlite::version_number() as u32;
+        SqliteVersion(n / 1_000_000, n / 1000 % 1000, n % 1000)
+    }
+}
+
+impl std::str::FromStr for SqliteVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.trim().split('.').collect();
+        let num = |i: usize| -> Result<u32, String> {
+            match parts.get(i) {
+                None if i > 0 => Ok(0),
+                Some(p) => p
+                    .parse()
+                    .map_err(|_| format!("`{s}` is not a version like \"3.35.0\"")),
+                None => Err(format!("`{s}` is not a version like \"3.35.0\"")),
+            }
+        };
+        if parts.len() > 3 {
+            return Err(format!("`{s}` is not a version like \"3.35.0\""));
+        }
+        Ok(SqliteVersion(num(0)?, num(1)?, num(2)?))
+    }
+}
+
+impl std::fmt::Display for SqliteVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
 }
 
 impl Settings {
@@ -88,6 +131,7 @@ impl Settings {
             dialect: Dialect::Sqlite,
             migrations: Vec::new(),
             exclude: globset::GlobSet::empty(),
+            sqlite_version: SqliteVersion::bundled(),
             rules: BTreeMap::new(),
         }
     }
@@ -167,6 +211,14 @@ impl Settings {
             .into_iter()
             .map(|m| root.join(m))
             .collect();
+        if let Some(v) = raw.sqlite_version {
+            settings.sqlite_version = v.get_ref().parse().map_err(|e| {
+                ConfigError(format!(
+                    "{shown}:{}: sqlite-version: {e}",
+                    at(v.span().start)
+                ))
+            })?;
+        }
         if let Some(patterns) = raw.exclude {
             let mut b = globset::GlobSetBuilder::new();
             for p in patterns {

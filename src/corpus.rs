@@ -96,6 +96,8 @@ pub fn generate(spec: &CorpusSpec, out: &Path) -> io::Result<CorpusStats> {
         )?;
     }
     let mut tables: Vec<(String, Vec<String>)> = Vec::new();
+    // (table, column) pairs that already have an index.
+    let mut indexed: std::collections::HashSet<(String, String)> = Default::default();
     let write = |path: &Path, text: &str, stats: &mut CorpusStats| -> io::Result<()> {
         std::fs::write(path, text)?;
         stats.files += 1;
@@ -107,6 +109,7 @@ pub fn generate(spec: &CorpusSpec, out: &Path) -> io::Result<CorpusStats> {
         let change = if tables.is_empty() || rng.below(4) == 0 {
             let table = format!("{}_{n}", WORDS[rng.below(WORDS.len())]);
             tables.push((table.clone(), vec!["id".into(), "name".into()]));
+            indexed.insert((table.clone(), "name".into()));
             Change::CreateTable { table }
         } else {
             let t = rng.below(tables.len());
@@ -118,16 +121,26 @@ pub fn generate(spec: &CorpusSpec, out: &Path) -> io::Result<CorpusStats> {
                         ["status", "title", "owner_id", "score"][rng.below(4)]
                     );
                     tables[t].1.push(column.clone());
+                    let index = rng.chance(0.5);
+                    if index {
+                        indexed.insert((table.clone(), column.clone()));
+                    }
                     Change::AddColumn {
                         table,
                         column,
-                        index: rng.chance(0.5),
+                        index,
                     }
                 }
                 1 => {
                     let cols = &tables[t].1;
                     let column = cols[rng.below(cols.len())].clone();
-                    Change::CreateIndex { table, column }
+                    // One index per column: a second one would be a real
+                    // schema-consistency finding.
+                    if indexed.insert((table.clone(), column.clone())) {
+                        Change::CreateIndex { table, column }
+                    } else {
+                        Change::DataFix { table }
+                    }
                 }
                 _ => Change::DataFix { table },
             }
@@ -155,7 +168,7 @@ pub fn generate(spec: &CorpusSpec, out: &Path) -> io::Result<CorpusStats> {
                 write(&dir.join(format!("{stem}.py")), &text, &mut stats)?;
             }
             CorpusFlavour::YoyoPy => {
-                let (apply, rollback) = sql(&change, flaw, n);
+                let (apply, rollback) = sql(&change, flaw);
                 let mut text = format!(
                     "\"\"\"\n{}\n\"\"\"\nfrom yoyo import step\n\n",
                     desc.replace('_', " ")
@@ -172,7 +185,7 @@ pub fn generate(spec: &CorpusSpec, out: &Path) -> io::Result<CorpusStats> {
                 write(&dir.join(format!("{stem}.py")), &text, &mut stats)?;
             }
             CorpusFlavour::YoyoSql => {
-                let (apply, rollback) = sql(&change, flaw, n);
+                let (apply, rollback) = sql(&change, flaw);
                 let mut text = format!("-- {}\n", desc.replace('_', " "));
                 if !previous.is_empty() {
                     let _ = writeln!(text, "-- depends: {previous}");
@@ -217,7 +230,7 @@ fn indent(text: &str, by: usize) -> String {
 const TS_SQL: &str = "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))";
 
 /// Apply and rollback SQL for a change (yoyo flavours).
-fn sql(change: &Change, flaw: Flaw, n: usize) -> (String, String) {
+fn sql(change: &Change, flaw: Flaw) -> (String, String) {
     let guard = if flaw == Flaw::NoGuard {
         ""
     } else {
@@ -261,8 +274,8 @@ fn sql(change: &Change, flaw: Flaw, n: usize) -> (String, String) {
             (apply, rollback)
         }
         Change::CreateIndex { table, column } => (
-            format!("CREATE INDEX {guard}idx_{table}_{column}_{n} ON {table}({column});"),
-            format!("DROP INDEX {drop_guard}idx_{table}_{column}_{n};"),
+            format!("CREATE INDEX {guard}idx_{table}_{column} ON {table}({column});"),
+            format!("DROP INDEX {drop_guard}idx_{table}_{column};"),
         ),
         Change::DataFix { table } => (
             format!("UPDATE {table} SET name = trim(name) WHERE name LIKE ' %';"),
@@ -273,6 +286,23 @@ fn sql(change: &Change, flaw: Flaw, n: usize) -> (String, String) {
         (apply, "-- cannot be undone".to_string())
     } else {
         (apply, rollback)
+    }
+}
+
+/// A `batch_op.` call line rewritten as the plain `op.` call (table added
+/// where Alembic's signature wants it).
+fn unbatched(line: &str, table: &str) -> String {
+    if let Some(rest) = line.strip_prefix("create_index(") {
+        // create_index(name, cols) -> create_index(name, table, cols)
+        let (name, cols) = rest.split_once(", ").unwrap_or((rest, ""));
+        format!("create_index({name}, \"{table}\", {cols}")
+    } else if let Some(rest) = line.strip_prefix("drop_index(") {
+        format!(
+            "drop_index({}, table_name=\"{table}\")",
+            rest.trim_end_matches(')')
+        )
+    } else {
+        line.replacen('(', &format!("(\"{table}\", "), 1)
     }
 }
 
@@ -290,7 +320,7 @@ fn alembic(n: usize, width: usize, change: &Change, flaw: Flaw, day: u64) -> Str
         if flaw == Flaw::NoBatch {
             lines
                 .iter()
-                .map(|l| format!("    op.{}", l.replacen('(', &format!("(\"{table}\", "), 1)))
+                .map(|l| format!("    op.{}", unbatched(l, table)))
                 .collect::<Vec<_>>()
                 .join("\n")
         } else {
@@ -339,10 +369,8 @@ fn alembic(n: usize, width: usize, change: &Change, flaw: Flaw, day: u64) -> Str
             (batch(table, &up), batch(table, &down))
         }
         Change::CreateIndex { table, column } => (
-            format!(
-                "    op.create_index(\"ix_{table}_{column}_{n}\", \"{table}\", [\"{column}\"])"
-            ),
-            format!("    op.drop_index(\"ix_{table}_{column}_{n}\", table_name=\"{table}\")"),
+            format!("    op.create_index(\"ix_{table}_{column}\", \"{table}\", [\"{column}\"])"),
+            format!("    op.drop_index(\"ix_{table}_{column}\", table_name=\"{table}\")"),
         ),
         Change::DataFix { table } => (
             format!(

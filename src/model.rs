@@ -181,6 +181,8 @@ pub struct Operation {
 pub struct SqlInfo {
     /// The statement carried `IF NOT EXISTS` (creates) or `IF EXISTS` (drops).
     pub guarded: bool,
+    /// The statement's text, escapes decoded, as SQLite should run it.
+    pub statement: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -67,8 +67,8 @@ fn json_output_is_the_documented_contract() {
     ] {
         assert!(first.get(key).is_some(), "missing {key}");
     }
-    assert_eq!(json["summary"]["errors"], 9);
-    assert_eq!(json["summary"]["warnings"], 1);
+    assert_eq!(json["summary"]["errors"], 15);
+    assert_eq!(json["summary"]["warnings"], 4);
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn sarif_output_has_one_rule_entry_per_rule_and_located_results() {
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     assert_eq!(rules.len(), miglint::rules::ALL.len());
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 10);
+    assert_eq!(results.len(), 19);
     for r in results {
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
@@ -372,7 +372,7 @@ fn sql_suppression_inside_a_yoyo_string() {
         dir.path(),
         &[(
             "migrations/0001_index.py",
-            b"from yoyo import step\n\nsteps = [\n    step(\n        \"\"\"\n        -- miglint: ignore[if-exists-guard]\n        CREATE INDEX idx_a ON a(b)\n        \"\"\",\n        \"DROP INDEX IF EXISTS idx_a\",\n    ),\n]\n",
+            b"from yoyo import step\n\nsteps = [\n    step(\n        \"\"\"\n        CREATE TABLE IF NOT EXISTS a (b TEXT, created_at TEXT NOT NULL DEFAULT 0, updated_at TEXT NOT NULL DEFAULT 0);\n        -- miglint: ignore[if-exists-guard]\n        CREATE INDEX idx_a ON a(b)\n        \"\"\",\n        \"DROP INDEX IF EXISTS idx_a; DROP TABLE IF EXISTS a\",\n    ),\n]\n",
         )],
     );
     miglint()

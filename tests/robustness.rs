@@ -157,7 +157,7 @@ fn crlf_line_endings_keep_lines_and_columns_right() {
     let (_, json) = json_lint(dir.path());
     let d = &json["diagnostics"][0];
     assert_eq!(d["rule"], "batch-mode");
-    assert_eq!(d["line"], 15);
+    assert_eq!(d["line"], 16);
     assert_eq!(d["column"], 5);
     // A yoyo SQL step with CRLF inside a Python string points at the statement.
     let dir = tempfile::tempdir().unwrap();
@@ -185,7 +185,7 @@ fn byte_order_mark_is_accepted() {
         vec![(
             "batch-mode".to_string(),
             "migrations/versions/001_a.py".to_string(),
-            15
+            16
         )]
     );
 }

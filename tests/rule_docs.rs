@@ -79,77 +79,64 @@ fn lint_example(ex: &Example) -> Vec<String> {
         .collect()
 }
 
-fn check_rule(meta: &RuleMeta) {
-    assert!(
-        meta.doc.starts_with(&format!("# {}\n", meta.id)),
-        "rules/{}.md must start with `# {}`",
-        meta.id,
-        meta.id
-    );
+fn check_rule(meta: &RuleMeta, failures: &mut Vec<String>) {
+    let id = meta.id;
+    if !meta.doc.starts_with(&format!("# {id}\n")) {
+        failures.push(format!("rules/{id}.md must start with `# {id}`"));
+    }
     for section in ["## What it does", "## Why", "## Options"] {
-        assert!(
-            meta.doc.contains(section),
-            "rules/{}.md lacks {section}",
-            meta.id
-        );
+        if !meta.doc.contains(section) {
+            failures.push(format!("rules/{id}.md lacks {section}"));
+        }
     }
     let examples = examples(meta.doc);
     if !meta.has_examples {
-        assert!(examples.is_empty());
+        if !examples.is_empty() {
+            failures.push(format!("rules/{id}.md: this rule takes no examples"));
+        }
         return;
     }
-    assert!(
-        examples.iter().any(|e| e.heading.starts_with("Bad")),
-        "rules/{}.md has no Bad example",
-        meta.id
-    );
-    assert!(
-        examples.iter().any(|e| e.heading.starts_with("Good")),
-        "rules/{}.md has no Good example",
-        meta.id
-    );
+    for kind in ["Bad", "Good"] {
+        if !examples.iter().any(|e| e.heading.starts_with(kind)) {
+            failures.push(format!("rules/{id}.md has no {kind} example"));
+        }
+    }
+    let own = format!("{id}:");
     for ex in &examples {
-        assert!(
-            !ex.files.is_empty(),
-            "{}: `{}` has no code",
-            meta.id,
-            ex.heading
-        );
+        if ex.files.is_empty() {
+            failures.push(format!("rules/{id}.md `{}` has no code", ex.heading));
+            continue;
+        }
         let found = lint_example(ex);
-        if ex.heading.starts_with("Bad") {
-            assert!(
-                found
-                    .iter()
-                    .any(|f| f.starts_with(&format!("{}:", meta.id))),
-                "rules/{}.md `{}` does not raise {}; found {found:#?}",
-                meta.id,
-                ex.heading,
-                meta.id
-            );
-            assert!(
-                found
-                    .iter()
-                    .all(|f| f.starts_with(&format!("{}:", meta.id))),
-                "rules/{}.md `{}` raises other rules too: {found:#?}",
-                meta.id,
-                ex.heading
-            );
+        let problem = if ex.heading.starts_with("Bad") {
+            if !found.iter().any(|f| f.starts_with(&own)) {
+                Some(format!("does not raise {id}"))
+            } else if !found.iter().all(|f| f.starts_with(&own)) {
+                Some("raises other rules too".to_string())
+            } else {
+                None
+            }
+        } else if !found.is_empty() {
+            Some("should raise nothing".to_string())
         } else {
-            assert!(
-                found.is_empty(),
-                "rules/{}.md `{}` should raise nothing; found {found:#?}",
-                meta.id,
+            None
+        };
+        if let Some(problem) = problem {
+            failures.push(format!(
+                "rules/{id}.md `{}` {problem}; found {found:#?}",
                 ex.heading
-            );
+            ));
         }
     }
 }
 
 #[test]
 fn every_rule_doc_example_behaves_as_documented() {
+    let mut failures = Vec::new();
     for meta in ALL {
-        check_rule(meta);
+        check_rule(meta, &mut failures);
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

@@ -175,12 +175,12 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
             }
         });
         match parsed {
-            Ok(statement) => statement_ops(&statement, span, src, &lines, &mut out.ops),
+            Ok(statement) => statement_ops(&statement, stmt_text, span, src, &lines, &mut out.ops),
             Err(err) => {
                 let (message, at) = split_location(&err.to_string(), &lines);
                 let syntax_ok = dialect == Dialect::Sqlite && sqlite_accepts(stmt_text);
                 if syntax_ok {
-                    out.ops.push(shallow_op(stmt, span));
+                    out.ops.push(shallow_op(stmt, stmt_text, span));
                 } else {
                     let at = at.unwrap_or(start);
                     // Underline the whole token the parser stopped at.
@@ -201,7 +201,10 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
                         },
                         span,
                         in_batch: false,
-                        sql: Some(SqlInfo { guarded: false }),
+                        sql: Some(SqlInfo {
+                            guarded: false,
+                            statement: stmt_text.to_string(),
+                        }),
                         call: None,
                     });
                 }
@@ -319,7 +322,7 @@ fn ident_text(tok: &TokenWithSpan) -> String {
 
 /// Reads the kind, name and guard of a statement SQLite accepts but
 /// sqlparser cannot read, from its leading keywords.
-fn shallow_op(stmt: &[TokenWithSpan], span: Span) -> Operation {
+fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
     let toks: Vec<&TokenWithSpan> = stmt
         .iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_)))
@@ -404,7 +407,10 @@ fn shallow_op(stmt: &[TokenWithSpan], span: Span) -> Operation {
         kind,
         span,
         in_batch: false,
-        sql: Some(SqlInfo { guarded }),
+        sql: Some(SqlInfo {
+            guarded,
+            statement: text.to_string(),
+        }),
         call: None,
     }
 }
@@ -427,6 +433,7 @@ pub fn object_name(name: &ObjectName) -> String {
 
 fn statement_ops(
     statement: &Statement,
+    text: &str,
     span: Span,
     src: &SqlSource,
     lines: &SqlLines,
@@ -437,7 +444,10 @@ fn statement_ops(
             kind,
             span,
             in_batch: false,
-            sql: Some(SqlInfo { guarded }),
+            sql: Some(SqlInfo {
+                guarded,
+                statement: text.to_string(),
+            }),
             call: None,
         })
     };

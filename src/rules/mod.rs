@@ -9,12 +9,20 @@ pub use crate::diagnostic::Severity;
 use crate::source::{FileId, SourceDb, Span};
 
 mod batch_mode;
+mod downgrade_roundtrip;
+mod foreign_key_target;
 mod if_exists_guard;
+mod index_naming;
 pub mod internal_error;
+mod no_virtual_tables;
+mod not_null_default;
 mod parse_error;
 mod revision_chain;
 mod rollback_required;
+mod schema_consistency;
 mod sequential_numbering;
+mod sqlite_alter_support;
+mod sqlite_types;
 mod timestamp_columns;
 pub mod unused_ignore;
 
@@ -27,6 +35,14 @@ pub const ALL: &[RuleMeta] = &[
     timestamp_columns::META,
     if_exists_guard::META,
     rollback_required::META,
+    schema_consistency::META,
+    foreign_key_target::META,
+    downgrade_roundtrip::META,
+    not_null_default::META,
+    sqlite_alter_support::META,
+    index_naming::META,
+    no_virtual_tables::META,
+    sqlite_types::META,
     unused_ignore::META,
     internal_error::META,
 ];
@@ -55,6 +71,24 @@ pub fn find(id: &str) -> Option<&'static RuleMeta> {
 /// A check over one migration set (a migrations folder).
 pub trait Rule: Send + Sync {
     fn check(&self, set: &MigrationSet, cx: &mut Context);
+}
+
+/// Reports the replay's findings that belong to rule `id`.
+pub fn report_replay(set: &MigrationSet, cx: &mut Context) {
+    let rule = cx.rule;
+    for f in set.replay.findings.iter().filter(|f| f.rule == rule) {
+        let span = cx.first_line(f.span);
+        let d = cx.report(span, f.message.clone());
+        if let Some(l) = &f.label {
+            d.label(l.clone());
+        }
+        if let Some(h) = &f.help {
+            d.help(h.clone());
+        }
+        if let Some((s, text)) = &f.related {
+            d.secondary(*s, text.clone());
+        }
+    }
 }
 
 /// Builds a rule that has no options.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{Context, Rule, RuleMeta, Severity};
-use crate::chain::{MigrationSet, SetFlavour, file_number};
+use crate::chain::{MigrationSet, file_number};
 use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
 use crate::model::Flavour;
 use crate::source::Span;
@@ -24,7 +24,7 @@ pub const META: RuleMeta = RuleMeta {
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct SequentialNumbering {
     /// Digits in a file number; by default the width the folder already uses
-    /// (3 for Alembic and 4 for yoyo when it is new).
+    /// (the conventions start Alembic at 3 digits and yoyo at 4).
     width: Option<usize>,
 }
 
@@ -72,34 +72,34 @@ fn to_snake_case(s: &str) -> String {
     out.trim_matches('_').to_string()
 }
 
+/// The width the folder already uses: the most common width among
+/// zero-padded numbers (`007` says 3 digits; `1234` says nothing, it may
+/// just have outgrown the padding), else the narrowest width present.
+fn folder_width(set: &MigrationSet) -> usize {
+    let mut padded: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut narrowest = usize::MAX;
+    for m in &set.migrations {
+        if let Some((n, digits)) = file_number(&m.stem) {
+            narrowest = narrowest.min(digits);
+            if digits > n.to_string().len() {
+                *padded.entry(digits).or_default() += 1;
+            }
+        }
+    }
+    let most = padded.values().copied().max().unwrap_or(0);
+    padded
+        .iter()
+        .find(|(_, count)| **count == most)
+        .map(|(w, _)| *w)
+        .unwrap_or(narrowest)
+}
+
 impl Rule for SequentialNumbering {
     fn check(&self, set: &MigrationSet, cx: &mut Context) {
         if set.numbering.is_none() {
             return;
         }
-        let default_width = match set.flavour {
-            SetFlavour::Alembic => 3,
-            SetFlavour::Yoyo => 4,
-        };
-        let mut widths: BTreeMap<usize, usize> = BTreeMap::new();
-        for m in &set.migrations {
-            if let Some((_, w)) = file_number(&m.stem) {
-                *widths.entry(w).or_default() += 1;
-            }
-        }
-        let width = self.width.unwrap_or_else(|| {
-            let most = widths.values().copied().max().unwrap_or(0);
-            if widths.get(&default_width) == Some(&most) {
-                default_width
-            } else {
-                widths
-                    .iter()
-                    .find(|(_, n)| **n == most)
-                    .map(|(w, _)| *w)
-                    .unwrap_or(default_width)
-            }
-        });
-
+        let width = self.width.unwrap_or_else(|| folder_width(set));
         let mut numbers: Vec<(u64, usize)> = Vec::new();
         for (i, m) in set.migrations.iter().enumerate() {
             let file_span = Span::new(m.file, 0, 0);

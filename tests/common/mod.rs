@@ -23,7 +23,13 @@ pub fn write_tree(root: &Path, files: &[(&str, &[u8])]) {
     }
 }
 
+/// The one-line `op.create_table("users", ...)` revision 1 starts with, so
+/// later bodies can change `users` (replay knows the table exists).
+pub const CREATE_USERS: &str = "    op.create_table(\"users\", sa.Column(\"id\", sa.String(), primary_key=True), sa.Column(\"created_at\", sa.DateTime(), nullable=False, server_default=sa.func.now()), sa.Column(\"updated_at\", sa.DateTime(), nullable=False, server_default=sa.func.now()))";
+
 /// A clean Alembic revision numbered `n` whose upgrade body is `body`.
+/// Revision 1 first creates `users` (line 15) and its downgrade drops it, so
+/// `body` starts on line 16 there and on line 15 in later revisions.
 pub fn alembic_revision(n: u32, body: &str) -> String {
     let parent = if n == 1 {
         "None".to_string()
@@ -35,7 +41,15 @@ pub fn alembic_revision(n: u32, body: &str) -> String {
     } else {
         format!("{:03}", n - 1)
     };
+    let (body, down) = if n == 1 {
+        (
+            format!("{CREATE_USERS}\n{body}"),
+            "op.drop_table(\"users\")",
+        )
+    } else {
+        (body.to_string(), "op.execute(\"SELECT 1\")")
+    };
     format!(
-        "\"\"\"Revision {n}.\n\nRevision ID: {n:03}\nRevises: {revises}\n\"\"\"\n\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{n:03}\"\ndown_revision = {parent}\n\n\ndef upgrade() -> None:\n{body}\n\n\ndef downgrade() -> None:\n    op.execute(\"SELECT 1\")\n"
+        "\"\"\"Revision {n}.\n\nRevision ID: {n:03}\nRevises: {revises}\n\"\"\"\n\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{n:03}\"\ndown_revision = {parent}\n\n\ndef upgrade() -> None:\n{body}\n\n\ndef downgrade() -> None:\n    {down}\n"
     )
 }

@@ -1,0 +1,1190 @@
+//! Replays a folder's migrations, in chain order, into an in-memory schema.
+//!
+//! The schema mirrors what SQLite holds after `alembic upgrade` or `yoyo
+//! apply`: tables, columns, indexes, foreign keys, views, triggers. An
+//! operation that cannot happen against the current state is recorded as a
+//! finding at that operation. Each migration's downgrade is replayed on a
+//! copy of only the tables the migration touched, so checking round trips
+//! costs what the migration touches, not what the schema holds.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::chain::MigrationSet;
+use crate::model::{
+    Column, ColumnChanges, ConstraintKind, Flavour, IndexDef, Migration, OpKind, OpaqueKind,
+    Operation, Rollback, TableConstraint,
+};
+use crate::source::Span;
+
+/// Rule ids whose findings the replay produces.
+pub const SCHEMA_CONSISTENCY: &str = "schema-consistency";
+pub const FOREIGN_KEY_TARGET: &str = "foreign-key-target";
+pub const DOWNGRADE_ROUNDTRIP: &str = "downgrade-roundtrip";
+pub const SQLITE_ALTER_SUPPORT: &str = "sqlite-alter-support";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ColumnState {
+    pub name: String,
+    /// The SQL type SQLite stores for the column (`VARCHAR`, `INTEGER`…).
+    #[serde(rename = "type")]
+    pub sql_type: Option<String>,
+    pub nullable: bool,
+    pub default: Option<String>,
+    pub primary_key: bool,
+    pub unique: bool,
+    #[serde(skip)]
+    pub origin: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ForeignKey {
+    pub name: Option<String>,
+    pub columns: Vec<String>,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UniqueConstraint {
+    pub name: Option<String>,
+    pub columns: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<ColumnState>,
+    /// A table-level (possibly composite) primary key.
+    pub primary_key: Vec<String>,
+    pub unique_constraints: Vec<UniqueConstraint>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub checks: Vec<Option<String>>,
+    /// `Some(module)` for `CREATE VIRTUAL TABLE ... USING module`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virtual_module: Option<String>,
+    #[serde(skip)]
+    pub origin: Span,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&ColumnState> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    fn column_mut(&mut self, name: &str) -> Option<&mut ColumnState> {
+        self.columns
+            .iter_mut()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Columns of the primary key, whether declared per column or per table.
+    pub fn primary_key_columns(&self) -> Vec<&str> {
+        if !self.primary_key.is_empty() {
+            return self.primary_key.iter().map(String::as_str).collect();
+        }
+        self.columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Index {
+    pub name: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub where_clause: Option<String>,
+    #[serde(skip)]
+    pub origin: Span,
+}
+
+/// The database as the migrations leave it. Names are keyed lowercase, as
+/// SQLite compares them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Schema {
+    pub tables: BTreeMap<String, Table>,
+    pub indexes: BTreeMap<String, Index>,
+    pub views: BTreeMap<String, String>,
+    pub triggers: BTreeMap<String, String>,
+}
+
+fn key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// Something the replay found at an operation, tagged with the rule that reports it.
+#[derive(Clone, Debug)]
+pub struct ReplayFinding {
+    pub rule: &'static str,
+    pub span: Span,
+    pub message: String,
+    pub label: Option<String>,
+    pub help: Option<String>,
+    pub related: Option<(Span, String)>,
+}
+
+/// The result of replaying one set.
+#[derive(Debug, Default)]
+pub struct Replay {
+    pub schema: Schema,
+    pub findings: Vec<ReplayFinding>,
+    /// Migrations whose effects could not be fully modelled (Python code,
+    /// SQL built at run time): (migration index, what).
+    pub opaque: Vec<(usize, String)>,
+}
+
+/// How the replay treats what it finds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The main pass: report everything.
+    Upgrade,
+    /// A downgrade on a partial copy: report consistency, skip foreign-key
+    /// targets (the tables they point at may be outside the copy).
+    Downgrade,
+}
+
+struct Ctx<'a> {
+    mode: Mode,
+    findings: &'a mut Vec<ReplayFinding>,
+}
+
+impl Ctx<'_> {
+    fn report(&mut self, rule: &'static str, span: Span, message: String) -> &mut ReplayFinding {
+        self.findings.push(ReplayFinding {
+            rule,
+            span,
+            message,
+            label: None,
+            help: None,
+            related: None,
+        });
+        self.findings.last_mut().expect("just pushed")
+    }
+
+    fn inconsistent(&mut self, span: Span, message: String) -> &mut ReplayFinding {
+        self.report(SCHEMA_CONSISTENCY, span, message)
+    }
+}
+
+impl ReplayFinding {
+    fn help(&mut self, text: impl Into<String>) -> &mut Self {
+        self.help = Some(text.into());
+        self
+    }
+    fn label(&mut self, text: impl Into<String>) -> &mut Self {
+        self.label = Some(text.into());
+        self
+    }
+    fn related(&mut self, span: Span, text: impl Into<String>) -> &mut Self {
+        if span.end > 0 || span.start > 0 {
+            self.related = Some((span, text.into()));
+        }
+        self
+    }
+}
+
+/// Replays every migration of the set in chain order.
+pub fn replay(set: &MigrationSet) -> Replay {
+    replay_until(set, None)
+}
+
+/// Replays up to and including the migration with id `until` (all when `None`).
+pub fn replay_until(set: &MigrationSet, until: Option<&str>) -> Replay {
+    let mut out = Replay::default();
+    for &i in &set.chain.order {
+        let m = &set.migrations[i];
+        if m.ops_unknown {
+            out.opaque.push((i, "the file does not parse".into()));
+        } else {
+            replay_migration(m, i, &mut out);
+        }
+        if until.is_some_and(|u| u == m.id_str() || u == m.stem) {
+            break;
+        }
+    }
+    out
+}
+
+fn is_opaque(op: &Operation) -> bool {
+    matches!(
+        op.kind,
+        OpKind::Opaque {
+            what: OpaqueKind::Python | OpaqueKind::DynamicSql | OpaqueKind::Sql,
+            ..
+        }
+    )
+}
+
+fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
+    let has_opaque = m.upgrade_ops().chain(m.downgrade_ops()).any(is_opaque);
+    if has_opaque {
+        out.opaque
+            .push((index, "operations miglint cannot model".into()));
+    }
+    let touched = touched_names(m, &out.schema);
+    let before = out.schema.subset(&touched);
+
+    let mut cx = Ctx {
+        mode: Mode::Upgrade,
+        findings: &mut out.findings,
+    };
+    for op in m.upgrade_ops() {
+        apply(&mut out.schema, op, m.flavour, &mut cx);
+    }
+
+    let has_rollback = m
+        .steps
+        .iter()
+        .any(|s| matches!(s.rollback, Rollback::Ops { .. }));
+    if !has_rollback {
+        return;
+    }
+    let mut scratch = out.schema.subset(&touched);
+    let mut cx = Ctx {
+        mode: Mode::Downgrade,
+        findings: &mut out.findings,
+    };
+    for op in m.downgrade_ops() {
+        apply(&mut scratch, op, m.flavour, &mut cx);
+    }
+    // Only a fully modelled migration can be judged on its round trip, and
+    // only when every step can be rolled back (the others are reported by
+    // rollback-required).
+    let all_steps_roll_back = m
+        .steps
+        .iter()
+        .all(|s| matches!(s.rollback, Rollback::Ops { .. }) || !s.apply_does_work);
+    if has_opaque || !all_steps_roll_back {
+        return;
+    }
+    let differences = before.differences(&scratch);
+    if !differences.is_empty() {
+        let span = m
+            .steps
+            .iter()
+            .rev()
+            .find_map(|s| match &s.rollback {
+                Rollback::Ops { span, .. } => Some(*span),
+                _ => None,
+            })
+            .unwrap_or(Span::new(m.file, 0, 0));
+        let what = if m.flavour == Flavour::Alembic {
+            "downgrade()"
+        } else {
+            "the rollback"
+        };
+        let shown: Vec<&str> = differences.iter().take(5).map(String::as_str).collect();
+        let more = if differences.len() > 5 {
+            format!(" (and {} more)", differences.len() - 5)
+        } else {
+            String::new()
+        };
+        out.findings.push(ReplayFinding {
+            rule: DOWNGRADE_ROUNDTRIP,
+            span,
+            message: format!(
+                "{what} does not undo the upgrade: {}{more}",
+                shown.join("; ")
+            ),
+            label: Some("after upgrade then this, the schema differs".into()),
+            help: Some(
+                "undo every operation of the upgrade, in reverse order, so that downgrading returns the schema it started from"
+                    .into(),
+            ),
+            related: None,
+        });
+    }
+}
+
+/// Tables, indexes, views and triggers a migration names, plus the indexes
+/// on the tables it names.
+#[derive(Default)]
+pub struct Touched {
+    tables: BTreeSet<String>,
+    indexes: BTreeSet<String>,
+    views: BTreeSet<String>,
+    triggers: BTreeSet<String>,
+}
+
+fn touched_names(m: &Migration, schema: &Schema) -> Touched {
+    let mut t = Touched::default();
+    for op in m.upgrade_ops().chain(m.downgrade_ops()) {
+        match &op.kind {
+            OpKind::CreateTable { name, .. }
+            | OpKind::CreateVirtualTable { name, .. }
+            | OpKind::DropTable { name } => {
+                t.tables.insert(key(name));
+            }
+            OpKind::RenameTable { from, to } => {
+                t.tables.insert(key(from));
+                t.tables.insert(key(to));
+            }
+            OpKind::AddColumn { table, .. }
+            | OpKind::DropColumn { table, .. }
+            | OpKind::AlterColumn { table, .. }
+            | OpKind::RenameColumn { table, .. }
+            | OpKind::AddConstraint { table, .. }
+            | OpKind::DropConstraint { table, .. } => {
+                t.tables.insert(key(table));
+            }
+            OpKind::CreateIndex(ix) => {
+                t.tables.insert(key(&ix.table));
+                if let Some(n) = &ix.name {
+                    t.indexes.insert(key(n));
+                }
+            }
+            OpKind::DropIndex { name, table } => {
+                t.indexes.insert(key(name));
+                if let Some(table) = table {
+                    t.tables.insert(key(table));
+                } else if let Some(ix) = schema.indexes.get(&key(name)) {
+                    t.tables.insert(key(&ix.table));
+                }
+            }
+            OpKind::CreateView { name } | OpKind::DropView { name } => {
+                t.views.insert(key(name));
+            }
+            OpKind::CreateTrigger { name } | OpKind::DropTrigger { name } => {
+                t.triggers.insert(key(name));
+            }
+            OpKind::Data { .. } | OpKind::Opaque { .. } => {}
+        }
+    }
+    for (k, ix) in &schema.indexes {
+        if t.tables.contains(&key(&ix.table)) {
+            t.indexes.insert(k.clone());
+        }
+    }
+    t
+}
+
+impl Schema {
+    /// A copy of only the named objects.
+    fn subset(&self, t: &Touched) -> Schema {
+        Schema {
+            tables: t
+                .tables
+                .iter()
+                .filter_map(|k| self.tables.get(k).map(|v| (k.clone(), v.clone())))
+                .collect(),
+            indexes: t
+                .indexes
+                .iter()
+                .filter_map(|k| self.indexes.get(k).map(|v| (k.clone(), v.clone())))
+                .collect(),
+            views: t
+                .views
+                .iter()
+                .filter_map(|k| self.views.get(k).map(|v| (k.clone(), v.clone())))
+                .collect(),
+            triggers: t
+                .triggers
+                .iter()
+                .filter_map(|k| self.triggers.get(k).map(|v| (k.clone(), v.clone())))
+                .collect(),
+        }
+    }
+
+    /// What `other` has or lacks compared with `self`, in words.
+    fn differences(&self, other: &Schema) -> Vec<String> {
+        let mut out = Vec::new();
+        for (k, t) in &self.tables {
+            match other.tables.get(k) {
+                None => out.push(format!("table `{}` is missing", t.name)),
+                Some(o) => table_differences(t, o, &mut out),
+            }
+        }
+        for (k, t) in &other.tables {
+            if !self.tables.contains_key(k) {
+                out.push(format!("table `{}` is left over", t.name));
+            }
+        }
+        for (k, ix) in &self.indexes {
+            match other.indexes.get(k) {
+                None => out.push(format!("index `{}` is missing", ix.name)),
+                Some(o) if !same_index(ix, o) => {
+                    out.push(format!("index `{}` is not the same", ix.name))
+                }
+                Some(_) => {}
+            }
+        }
+        for (k, ix) in &other.indexes {
+            if !self.indexes.contains_key(k) {
+                out.push(format!("index `{}` is left over", ix.name));
+            }
+        }
+        for (kind, mine, theirs) in [
+            ("view", &self.views, &other.views),
+            ("trigger", &self.triggers, &other.triggers),
+        ] {
+            for (k, name) in mine {
+                if !theirs.contains_key(k) {
+                    out.push(format!("{kind} `{name}` is missing"));
+                }
+            }
+            for (k, name) in theirs {
+                if !mine.contains_key(k) {
+                    out.push(format!("{kind} `{name}` is left over"));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn same_index(a: &Index, b: &Index) -> bool {
+    a.table.eq_ignore_ascii_case(&b.table)
+        && a.unique == b.unique
+        && a.columns.len() == b.columns.len()
+        && a.columns
+            .iter()
+            .zip(&b.columns)
+            .all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+fn table_differences(before: &Table, after: &Table, out: &mut Vec<String>) {
+    let t = &before.name;
+    for c in &before.columns {
+        match after.column(&c.name) {
+            None => out.push(format!("column `{t}.{}` is missing", c.name)),
+            Some(a) => {
+                if a.nullable != c.nullable {
+                    out.push(format!(
+                        "column `{t}.{}` is {} instead of {}",
+                        c.name,
+                        if a.nullable { "nullable" } else { "NOT NULL" },
+                        if c.nullable { "nullable" } else { "NOT NULL" }
+                    ));
+                }
+                if normalize_type(&a.sql_type) != normalize_type(&c.sql_type) {
+                    out.push(format!(
+                        "column `{t}.{}` has type {} instead of {}",
+                        c.name,
+                        a.sql_type.as_deref().unwrap_or("(none)"),
+                        c.sql_type.as_deref().unwrap_or("(none)")
+                    ));
+                }
+            }
+        }
+    }
+    for c in &after.columns {
+        if before.column(&c.name).is_none() {
+            out.push(format!("column `{t}.{}` is left over", c.name));
+        }
+    }
+    for fk in &before.foreign_keys {
+        if !after.foreign_keys.iter().any(|f| same_fk(f, fk)) {
+            out.push(format!(
+                "foreign key `{t}({})` → `{}` is missing",
+                fk.columns.join(", "),
+                fk.ref_table
+            ));
+        }
+    }
+    for fk in &after.foreign_keys {
+        if !before.foreign_keys.iter().any(|f| same_fk(f, fk)) {
+            out.push(format!(
+                "foreign key `{t}({})` → `{}` is left over",
+                fk.columns.join(", "),
+                fk.ref_table
+            ));
+        }
+    }
+}
+
+fn same_fk(a: &ForeignKey, b: &ForeignKey) -> bool {
+    a.ref_table.eq_ignore_ascii_case(&b.ref_table)
+        && a.columns.len() == b.columns.len()
+        && a.columns
+            .iter()
+            .zip(&b.columns)
+            .all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+fn normalize_type(t: &Option<String>) -> String {
+    t.as_deref()
+        .unwrap_or("")
+        .to_ascii_uppercase()
+        .replace(' ', "")
+}
+
+/// The SQL type SQLite stores for a column declared in a migration. Alembic
+/// types are written as SQLAlchemy expressions and mapped the way
+/// SQLAlchemy's SQLite dialect renders them.
+pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
+    let declared = declared?.trim();
+    if flavour != Flavour::Alembic {
+        return Some(declared.to_string());
+    }
+    let (head, args) = match declared.find('(') {
+        Some(i) => (
+            &declared[..i],
+            declared[i + 1..].trim_end_matches(')').trim(),
+        ),
+        None => (declared, ""),
+    };
+    let name = head.rsplit('.').next().unwrap_or(head);
+    let length = args
+        .split(',')
+        .next()
+        .map(|a| a.trim().trim_start_matches("length=").trim())
+        .filter(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()));
+    let sized = |base: &str| match length {
+        Some(n) => format!("{base}({n})"),
+        None => base.to_string(),
+    };
+    Some(match name {
+        "String" | "Unicode" | "VARCHAR" => sized("VARCHAR"),
+        "Text" | "UnicodeText" | "TEXT" => "TEXT".into(),
+        "Integer" | "INTEGER" | "Enum" => {
+            if name == "Enum" {
+                "VARCHAR".into()
+            } else {
+                "INTEGER".into()
+            }
+        }
+        "SmallInteger" => "SMALLINT".into(),
+        "BigInteger" => "BIGINT".into(),
+        "Boolean" => "BOOLEAN".into(),
+        "DateTime" => "DATETIME".into(),
+        "Date" => "DATE".into(),
+        "Time" => "TIME".into(),
+        "Float" | "Double" => "FLOAT".into(),
+        "Numeric" | "DECIMAL" => {
+            let parts: Vec<&str> = args
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()))
+                .collect();
+            if parts.is_empty() {
+                "NUMERIC".into()
+            } else {
+                format!("NUMERIC({})", parts.join(", "))
+            }
+        }
+        "JSON" => "JSON".into(),
+        "LargeBinary" | "BLOB" => "BLOB".into(),
+        "Uuid" | "UUID" => "CHAR(32)".into(),
+        other => other.to_ascii_uppercase(),
+    })
+}
+
+/// The DEFAULT SQLite stores for a `server_default=` written in Python.
+pub fn sql_default(flavour: Flavour, declared: Option<&str>) -> Option<String> {
+    let declared = declared?.trim();
+    if flavour != Flavour::Alembic {
+        return Some(declared.to_string());
+    }
+    if declared == "None" {
+        return None;
+    }
+    if declared.ends_with("func.now()") || declared.ends_with("func.current_timestamp()") {
+        return Some("CURRENT_TIMESTAMP".into());
+    }
+    let unquote = |s: &str| -> Option<String> {
+        let s = s.trim();
+        let q = s.chars().next()?;
+        (matches!(q, '"' | '\'') && s.ends_with(q) && s.len() >= 2)
+            .then(|| s[1..s.len() - 1].to_string())
+    };
+    if let Some(inner) = declared
+        .strip_prefix("sa.text(")
+        .or_else(|| declared.strip_prefix("text("))
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        return Some(unquote(inner).unwrap_or_else(|| inner.to_string()));
+    }
+    if let Some(s) = unquote(declared) {
+        return Some(format!("'{}'", s.replace('\'', "''")));
+    }
+    Some(declared.to_string())
+}
+
+fn column_state(flavour: Flavour, c: &Column) -> ColumnState {
+    ColumnState {
+        name: c.name.clone(),
+        sql_type: sql_type(flavour, c.type_name.as_deref()),
+        nullable: c.nullable,
+        default: sql_default(flavour, c.default.as_deref()),
+        primary_key: c.primary_key,
+        unique: c.unique,
+        origin: c.span,
+    }
+}
+
+fn guarded(op: &Operation) -> bool {
+    op.sql.as_ref().is_some_and(|s| s.guarded)
+}
+
+/// Applies one operation, recording what is impossible about it.
+fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
+    let span = op.span;
+    match &op.kind {
+        OpKind::CreateTable {
+            name,
+            columns,
+            constraints,
+        } => {
+            if let Some(existing) = schema.tables.get(&key(name)) {
+                if !guarded(op) {
+                    let origin = existing.origin;
+                    cx.inconsistent(span, format!("table `{name}` already exists"))
+                        .label("created again here")
+                        .related(origin, "first created here")
+                        .help("create it once, or write `IF NOT EXISTS` if re-running is intended");
+                }
+                return;
+            }
+            let mut table = Table {
+                name: name.clone(),
+                columns: Vec::new(),
+                primary_key: Vec::new(),
+                unique_constraints: Vec::new(),
+                foreign_keys: Vec::new(),
+                checks: Vec::new(),
+                virtual_module: None,
+                origin: span,
+            };
+            for c in columns {
+                if table.column(&c.name).is_some() {
+                    cx.inconsistent(
+                        c.span,
+                        format!("column `{name}.{}` is declared twice", c.name),
+                    );
+                    continue;
+                }
+                table.columns.push(column_state(flavour, c));
+                if let Some(r) = &c.references {
+                    table.foreign_keys.push(ForeignKey {
+                        name: None,
+                        columns: vec![c.name.clone()],
+                        ref_table: r.table.clone(),
+                        ref_columns: r.columns.clone(),
+                    });
+                }
+            }
+            for con in constraints {
+                add_constraint(&mut table, con, span, cx);
+            }
+            check_foreign_keys(schema, &table, span, cx);
+            schema.tables.insert(key(name), table);
+        }
+        OpKind::CreateVirtualTable { name, module } => {
+            if schema.tables.contains_key(&key(name)) {
+                if !guarded(op) {
+                    cx.inconsistent(span, format!("table `{name}` already exists"));
+                }
+                return;
+            }
+            schema.tables.insert(
+                key(name),
+                Table {
+                    name: name.clone(),
+                    columns: Vec::new(),
+                    primary_key: Vec::new(),
+                    unique_constraints: Vec::new(),
+                    foreign_keys: Vec::new(),
+                    checks: Vec::new(),
+                    virtual_module: Some(module.clone()),
+                    origin: span,
+                },
+            );
+        }
+        OpKind::DropTable { name } => {
+            if schema.tables.remove(&key(name)).is_none() {
+                if !guarded(op) {
+                    cx.inconsistent(span, format!("table `{name}` does not exist"))
+                        .label("dropped here")
+                        .help(
+                            "drop only tables an earlier migration created (or write `IF EXISTS`)",
+                        );
+                }
+                return;
+            }
+            // SQLite drops a table's indexes and triggers with it.
+            schema
+                .indexes
+                .retain(|_, ix| !ix.table.eq_ignore_ascii_case(name));
+        }
+        OpKind::RenameTable { from, to } => {
+            if schema.tables.contains_key(&key(to)) {
+                cx.inconsistent(
+                    span,
+                    format!("cannot rename `{from}` to `{to}`: `{to}` already exists"),
+                );
+                return;
+            }
+            let Some(mut table) = schema.tables.remove(&key(from)) else {
+                cx.inconsistent(span, format!("table `{from}` does not exist"));
+                return;
+            };
+            table.name = to.clone();
+            schema.tables.insert(key(to), table);
+            for ix in schema.indexes.values_mut() {
+                if ix.table.eq_ignore_ascii_case(from) {
+                    ix.table = to.clone();
+                }
+            }
+            // SQLite (3.26+) rewrites references to a renamed table.
+            for t in schema.tables.values_mut() {
+                for fk in &mut t.foreign_keys {
+                    if fk.ref_table.eq_ignore_ascii_case(from) {
+                        fk.ref_table = to.clone();
+                    }
+                }
+            }
+        }
+        OpKind::AddColumn { table, column } => {
+            let state = column_state(flavour, column);
+            let Some(t) = table_or_report(schema, table, span, cx) else {
+                return;
+            };
+            if t.column(&column.name).is_some() {
+                cx.inconsistent(
+                    span,
+                    format!("column `{table}.{}` already exists", column.name),
+                )
+                .label("added again here");
+                return;
+            }
+            t.columns.push(state);
+            if let Some(r) = &column.references {
+                t.foreign_keys.push(ForeignKey {
+                    name: None,
+                    columns: vec![column.name.clone()],
+                    ref_table: r.table.clone(),
+                    ref_columns: r.columns.clone(),
+                });
+            }
+            let snapshot = t.clone();
+            check_foreign_keys(schema, &snapshot, span, cx);
+        }
+        OpKind::DropColumn { table, column } => {
+            drop_column(schema, op, flavour, table, column, cx);
+        }
+        OpKind::AlterColumn {
+            table,
+            column,
+            changes,
+        } => alter_column(schema, span, flavour, table, column, changes, cx),
+        OpKind::RenameColumn { table, from, to } => {
+            let changes = ColumnChanges {
+                new_name: Some(to.clone()),
+                ..ColumnChanges::default()
+            };
+            alter_column(schema, span, flavour, table, from, &changes, cx);
+        }
+        OpKind::CreateIndex(ix) => create_index(schema, op, ix, cx),
+        OpKind::DropIndex { name, .. } => {
+            if schema.indexes.remove(&key(name)).is_none() && !guarded(op) {
+                cx.inconsistent(span, format!("index `{name}` does not exist"))
+                    .label("dropped here")
+                    .help("drop only indexes an earlier migration created (or write `IF EXISTS`)");
+            }
+        }
+        OpKind::AddConstraint { table, constraint } => {
+            let Some(t) = table_or_report(schema, table, span, cx) else {
+                return;
+            };
+            add_constraint(t, constraint, span, cx);
+            let snapshot = t.clone();
+            check_foreign_keys(schema, &snapshot, span, cx);
+        }
+        OpKind::DropConstraint { table, name } => {
+            let Some(t) = table_or_report(schema, table, span, cx) else {
+                return;
+            };
+            let named =
+                |n: &Option<String>| n.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
+            let before = t.foreign_keys.len() + t.unique_constraints.len() + t.checks.len();
+            t.foreign_keys.retain(|f| !named(&f.name));
+            t.unique_constraints.retain(|u| !named(&u.name));
+            t.checks.retain(|c| !named(c));
+            let after = t.foreign_keys.len() + t.unique_constraints.len() + t.checks.len();
+            if before == after {
+                cx.inconsistent(
+                    span,
+                    format!("table `{table}` has no constraint named `{name}`"),
+                )
+                .help("only named constraints can be dropped: name them when creating them");
+            }
+        }
+        OpKind::CreateView { name } => match schema.views.entry(key(name)) {
+            std::collections::btree_map::Entry::Occupied(_) => {
+                if !guarded(op) {
+                    cx.inconsistent(span, format!("view `{name}` already exists"));
+                }
+            }
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(name.clone());
+            }
+        },
+        OpKind::DropView { name } => {
+            if schema.views.remove(&key(name)).is_none() && !guarded(op) {
+                cx.inconsistent(span, format!("view `{name}` does not exist"));
+            }
+        }
+        OpKind::CreateTrigger { name } => match schema.triggers.entry(key(name)) {
+            std::collections::btree_map::Entry::Occupied(_) => {
+                if !guarded(op) {
+                    cx.inconsistent(span, format!("trigger `{name}` already exists"));
+                }
+            }
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(name.clone());
+            }
+        },
+        OpKind::DropTrigger { name } => {
+            if schema.triggers.remove(&key(name)).is_none() && !guarded(op) {
+                cx.inconsistent(span, format!("trigger `{name}` does not exist"));
+            }
+        }
+        OpKind::Data { .. } | OpKind::Opaque { .. } => {}
+    }
+}
+
+fn table_or_report<'s>(
+    schema: &'s mut Schema,
+    table: &str,
+    span: Span,
+    cx: &mut Ctx,
+) -> Option<&'s mut Table> {
+    let found = schema.tables.get_mut(&key(table));
+    if found.is_none() {
+        cx.inconsistent(span, format!("table `{table}` does not exist"))
+            .label("no such table at this point of the chain");
+    }
+    found
+}
+
+fn add_constraint(table: &mut Table, con: &TableConstraint, span: Span, cx: &mut Ctx) {
+    for c in &con.columns {
+        if table.column(c).is_none() {
+            cx.inconsistent(
+                span,
+                format!("constraint on `{}.{c}`: no such column", table.name),
+            );
+        }
+    }
+    match &con.kind {
+        ConstraintKind::PrimaryKey => {
+            table.primary_key = con.columns.clone();
+            for c in &con.columns {
+                if let Some(col) = table.column_mut(c) {
+                    col.primary_key = true;
+                }
+            }
+        }
+        ConstraintKind::Unique => {
+            table.unique_constraints.push(UniqueConstraint {
+                name: con.name.clone(),
+                columns: con.columns.clone(),
+            });
+        }
+        ConstraintKind::Check => table.checks.push(con.name.clone()),
+        ConstraintKind::ForeignKey(r) => table.foreign_keys.push(ForeignKey {
+            name: con.name.clone(),
+            columns: con.columns.clone(),
+            ref_table: r.table.clone(),
+            ref_columns: r.columns.clone(),
+        }),
+    }
+}
+
+/// Every foreign key of `table` must point at an existing table and columns.
+fn check_foreign_keys(schema: &Schema, table: &Table, span: Span, cx: &mut Ctx) {
+    if cx.mode != Mode::Upgrade {
+        return;
+    }
+    for fk in &table.foreign_keys {
+        let target = if fk.ref_table.eq_ignore_ascii_case(&table.name) {
+            Some(table)
+        } else {
+            schema.tables.get(&key(&fk.ref_table))
+        };
+        match target {
+            None => {
+                cx.report(
+                    FOREIGN_KEY_TARGET,
+                    span,
+                    format!(
+                        "foreign key `{}({})` points at table `{}`, which does not exist here",
+                        table.name,
+                        fk.columns.join(", "),
+                        fk.ref_table
+                    ),
+                )
+                .label("no such table at this point of the chain")
+                .help(format!(
+                    "create `{}` in an earlier migration, or fix the table name",
+                    fk.ref_table
+                ));
+            }
+            Some(t) => {
+                for c in &fk.ref_columns {
+                    if t.virtual_module.is_none() && t.column(c).is_none() {
+                        cx.report(
+                            FOREIGN_KEY_TARGET,
+                            span,
+                            format!(
+                                "foreign key `{}({})` points at `{}.{c}`, which does not exist",
+                                table.name,
+                                fk.columns.join(", "),
+                                t.name
+                            ),
+                        )
+                        .label("no such column");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn drop_column(
+    schema: &mut Schema,
+    op: &Operation,
+    flavour: Flavour,
+    table: &str,
+    column: &str,
+    cx: &mut Ctx,
+) {
+    let span = op.span;
+    let covering: Vec<String> = schema
+        .indexes
+        .values()
+        .filter(|ix| {
+            ix.table.eq_ignore_ascii_case(table)
+                && ix.columns.iter().any(|c| c.eq_ignore_ascii_case(column))
+        })
+        .map(|ix| ix.name.clone())
+        .collect();
+    let referenced_by: Vec<String> = schema
+        .tables
+        .values()
+        .filter(|t| !t.name.eq_ignore_ascii_case(table))
+        .filter(|t| {
+            t.foreign_keys.iter().any(|fk| {
+                fk.ref_table.eq_ignore_ascii_case(table)
+                    && fk
+                        .ref_columns
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(column))
+            })
+        })
+        .map(|t| t.name.clone())
+        .collect();
+    let Some(t) = table_or_report(schema, table, span, cx) else {
+        return;
+    };
+    let Some(col) = t.column(column).cloned() else {
+        cx.inconsistent(span, format!("column `{table}.{column}` does not exist"))
+            .label("dropped here");
+        return;
+    };
+    if op.sql.is_some() {
+        // SQLite refuses ALTER TABLE DROP COLUMN in these cases.
+        let in_unique = t
+            .unique_constraints
+            .iter()
+            .any(|u| u.columns.iter().any(|c| c.eq_ignore_ascii_case(column)));
+        let reason =
+            if col.primary_key || t.primary_key.iter().any(|c| c.eq_ignore_ascii_case(column)) {
+                Some("it is part of the primary key".to_string())
+            } else if col.unique || in_unique {
+                Some("it has a UNIQUE constraint".to_string())
+            } else if let Some(ix) = covering.first() {
+                Some(format!("index `{ix}` covers it"))
+            } else {
+                referenced_by
+                    .first()
+                    .map(|other| format!("a foreign key in `{other}` references it"))
+            };
+        if let Some(reason) = reason {
+            cx.report(
+                SQLITE_ALTER_SUPPORT,
+                span,
+                format!("SQLite cannot drop column `{table}.{column}`: {reason}"),
+            )
+            .label("ALTER TABLE ... DROP COLUMN fails here")
+            .help("drop the index or constraint first, or rebuild the table (create a new one, copy the rows, drop and rename)");
+        }
+    } else if flavour == Flavour::Alembic && op.in_batch && !covering.is_empty() {
+        cx.inconsistent(
+            span,
+            format!(
+                "column `{table}.{column}` is still covered by index `{}`",
+                covering[0]
+            ),
+        )
+        .label("batch mode recreates the index after the copy and fails")
+        .help(format!(
+            "drop index `{}` before dropping the column",
+            covering[0]
+        ));
+    }
+    t.columns.retain(|c| !c.name.eq_ignore_ascii_case(column));
+    t.foreign_keys
+        .retain(|fk| !fk.columns.iter().any(|c| c.eq_ignore_ascii_case(column)));
+    t.unique_constraints
+        .retain(|u| !u.columns.iter().any(|c| c.eq_ignore_ascii_case(column)));
+    t.primary_key.retain(|c| !c.eq_ignore_ascii_case(column));
+    schema.indexes.retain(|_, ix| {
+        !(ix.table.eq_ignore_ascii_case(table)
+            && ix.columns.iter().any(|c| c.eq_ignore_ascii_case(column)))
+    });
+}
+
+fn alter_column(
+    schema: &mut Schema,
+    span: Span,
+    flavour: Flavour,
+    table: &str,
+    column: &str,
+    changes: &ColumnChanges,
+    cx: &mut Ctx,
+) {
+    let Some(t) = table_or_report(schema, table, span, cx) else {
+        return;
+    };
+    if t.column(column).is_none() {
+        cx.inconsistent(span, format!("column `{table}.{column}` does not exist"));
+        return;
+    }
+    if let Some(new) = &changes.new_name
+        && !new.eq_ignore_ascii_case(column)
+        && t.column(new).is_some()
+    {
+        cx.inconsistent(
+            span,
+            format!("cannot rename `{table}.{column}` to `{new}`: `{new}` already exists"),
+        );
+        return;
+    }
+    let col = t.column_mut(column).expect("checked above");
+    if let Some(n) = changes.nullable {
+        col.nullable = n;
+    }
+    if let Some(ty) = &changes.type_name {
+        col.sql_type = sql_type(flavour, Some(ty));
+    }
+    if let Some(d) = &changes.default {
+        col.default = sql_default(flavour, d.as_deref());
+    }
+    let Some(new) = changes.new_name.clone() else {
+        return;
+    };
+    col.name = new.clone();
+    let rename = |c: &mut String| {
+        if c.eq_ignore_ascii_case(column) {
+            *c = new.clone();
+        }
+    };
+    t.primary_key.iter_mut().for_each(rename);
+    for u in &mut t.unique_constraints {
+        u.columns.iter_mut().for_each(rename);
+    }
+    for fk in &mut t.foreign_keys {
+        fk.columns.iter_mut().for_each(rename);
+    }
+    for ix in schema.indexes.values_mut() {
+        if ix.table.eq_ignore_ascii_case(table) {
+            ix.columns.iter_mut().for_each(rename);
+        }
+    }
+    // SQLite (3.25+) rewrites references to a renamed column.
+    for other in schema.tables.values_mut() {
+        for fk in &mut other.foreign_keys {
+            if fk.ref_table.eq_ignore_ascii_case(table) {
+                fk.ref_columns.iter_mut().for_each(rename);
+            }
+        }
+    }
+}
+
+fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx) {
+    let span = op.span;
+    let name = ix.name.clone().unwrap_or_default();
+    if let Some(existing) = schema.indexes.get(&key(&name)) {
+        if !guarded(op) {
+            let origin = existing.origin;
+            cx.inconsistent(span, format!("index `{name}` already exists"))
+                .label("created again here")
+                .related(origin, "first created here");
+        }
+        return;
+    }
+    match schema.tables.get(&key(&ix.table)) {
+        None => {
+            cx.inconsistent(
+                span,
+                format!(
+                    "index `{name}` is on table `{}`, which does not exist",
+                    ix.table
+                ),
+            )
+            .label("no such table at this point of the chain");
+        }
+        Some(t) => {
+            for c in &ix.columns {
+                let is_plain = c.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+                if is_plain && t.virtual_module.is_none() && t.column(c).is_none() {
+                    cx.inconsistent(
+                        span,
+                        format!(
+                            "index `{name}` covers `{}.{c}`, which does not exist",
+                            ix.table
+                        ),
+                    )
+                    .label("no such column at this point of the chain");
+                }
+            }
+        }
+    }
+    schema.indexes.insert(
+        key(&name),
+        Index {
+            name,
+            table: ix.table.clone(),
+            columns: ix.columns.clone(),
+            unique: ix.unique,
+            where_clause: ix.where_clause.clone(),
+            origin: span,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlalchemy_types_map_as_sqlite_stores_them() {
+        let t = |s| sql_type(Flavour::Alembic, Some(s)).unwrap();
+        assert_eq!(t("sa.String()"), "VARCHAR");
+        assert_eq!(t("sa.String(36)"), "VARCHAR(36)");
+        assert_eq!(t("sa.String(length=20)"), "VARCHAR(20)");
+        assert_eq!(t("sa.DateTime()"), "DATETIME");
+        assert_eq!(t("sa.Numeric(10, 2)"), "NUMERIC(10, 2)");
+        assert_eq!(t("Integer"), "INTEGER");
+        assert_eq!(t("sa.LargeBinary()"), "BLOB");
+        assert_eq!(sql_type(Flavour::YoyoSql, Some("TEXT")).unwrap(), "TEXT");
+    }
+
+    #[test]
+    fn server_defaults_map_as_sqlite_stores_them() {
+        let d = |s| sql_default(Flavour::Alembic, Some(s));
+        assert_eq!(d("sa.func.now()").unwrap(), "CURRENT_TIMESTAMP");
+        assert_eq!(d("\"active\"").unwrap(), "'active'");
+        assert_eq!(d("sa.text(\"0\")").unwrap(), "0");
+        assert_eq!(d("None"), None);
+    }
+}
