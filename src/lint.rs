@@ -71,7 +71,23 @@ fn inject_fault(file: &SourceFile) {
     }
 }
 
+/// Files read and migrations loaded, before any rule runs.
+pub struct Loaded {
+    pub sources: SourceDb,
+    pub sets: Vec<MigrationSet>,
+    pub files: usize,
+    pub skipped: Vec<Skipped>,
+    pub only: Option<BTreeSet<PathBuf>>,
+    /// Files whose reading crashed (`internal-error` findings).
+    pub crashed: Vec<Diagnostic>,
+}
+
 pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
+    check(settings, rule_set, load(settings, discovery))
+}
+
+/// Reads and loads every discovered file (in parallel) and builds the sets.
+pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
     let cwd = std::env::current_dir().ok();
     let mut sources = SourceDb::default();
     let Discovery {
@@ -120,8 +136,7 @@ pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Out
         jobs.push((p.set, p.flavour, main, rollback));
     }
 
-    let mut diagnostics = Vec::new();
-    let internal = rule_set.severity_of(internal_error::ID);
+    let mut crashed = Vec::new();
     let loaded: Vec<(usize, Result<Migration, Diagnostic>)> = jobs
         .par_iter()
         .map(|&(set, flavour, main, rollback)| {
@@ -145,11 +160,7 @@ pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Out
     for (set, result) in loaded {
         match result {
             Ok(m) => per_set[set].push(m),
-            Err(d) => {
-                if internal.is_some() {
-                    diagnostics.push(d)
-                }
-            }
+            Err(d) => crashed.push(d),
         }
     }
     let sets: Vec<MigrationSet> = dirs
@@ -157,6 +168,30 @@ pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Out
         .zip(per_set)
         .map(|((dir, flavour), migrations)| MigrationSet::new(dir, flavour, migrations))
         .collect();
+    Loaded {
+        sources,
+        sets,
+        files,
+        skipped,
+        only,
+        crashed,
+    }
+}
+
+/// Runs the rules and suppressions over loaded sets.
+fn check(settings: &Settings, rule_set: &RuleSet, loaded: Loaded) -> Outcome {
+    let Loaded {
+        sources,
+        sets,
+        files,
+        skipped,
+        only,
+        crashed,
+    } = loaded;
+    let mut diagnostics = Vec::new();
+    if rule_set.severity_of(internal_error::ID).is_some() {
+        diagnostics.extend(crashed);
+    }
 
     let rule_findings: Vec<Vec<Diagnostic>> = sets
         .par_iter()

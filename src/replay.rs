@@ -100,7 +100,7 @@ pub struct Index {
     pub table: String,
     pub columns: Vec<String>,
     pub unique: bool,
-    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    #[serde(skip)]
     pub where_clause: Option<String>,
     #[serde(skip)]
     pub origin: Span,
