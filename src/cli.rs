@@ -179,7 +179,7 @@ fn schema(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
         .map_err(|e| ConfigError(format!("cannot read the working directory: {e}")))?;
     let settings = Settings::load(&cwd, args.config.as_deref())?;
     let path = args.path.unwrap_or_else(|| PathBuf::from("."));
-    let discovery = crate::discover::discover(&settings, &[path.clone()])?;
+    let discovery = crate::discover::discover(&settings, std::slice::from_ref(&path))?;
     let loaded = crate::lint::load(&settings, discovery);
     if loaded.sets.is_empty() {
         return Err(ConfigError(format!(
