@@ -19,4 +19,5 @@ pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod sqlite_exec;
 pub mod suppress;

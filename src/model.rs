@@ -183,6 +183,9 @@ pub struct SqlInfo {
     pub guarded: bool,
     /// The statement's text, escapes decoded, as SQLite should run it.
     pub statement: String,
+    /// False when neither sqlparser nor SQLite could parse it (a
+    /// `parse-error` finding already points at it).
+    pub parses: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -114,6 +114,42 @@ pub struct Schema {
     pub indexes: BTreeMap<String, Index>,
     pub views: BTreeMap<String, String>,
     pub triggers: BTreeMap<String, String>,
+    /// Index keys by table key, so index work costs what a table has.
+    by_table: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Schema {
+    fn add_index(&mut self, index: Index) {
+        let k = key(&index.name);
+        self.by_table
+            .entry(key(&index.table))
+            .or_default()
+            .insert(k.clone());
+        self.indexes.insert(k, index);
+    }
+
+    fn remove_index(&mut self, name: &str) -> Option<Index> {
+        let ix = self.indexes.remove(&key(name))?;
+        if let Some(set) = self.by_table.get_mut(&key(&ix.table)) {
+            set.remove(&key(name));
+        }
+        Some(ix)
+    }
+
+    /// Keys of the indexes on `table`.
+    pub fn index_keys_of(&self, table: &str) -> Vec<String> {
+        self.by_table
+            .get(&key(table))
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The indexes on `table`.
+    pub fn indexes_of<'a>(&'a self, table: &str) -> impl Iterator<Item = &'a Index> + 'a {
+        self.index_keys_of(table)
+            .into_iter()
+            .filter_map(move |k| self.indexes.get(&k))
+    }
 }
 
 fn key(name: &str) -> String {
@@ -139,6 +175,10 @@ pub struct Replay {
     /// Migrations whose effects could not be fully modelled (Python code,
     /// SQL built at run time): (migration index, what).
     pub opaque: Vec<(usize, String)>,
+    /// For each migration with SQL: (index, the tables and indexes it
+    /// touches or names, as they were just before it ran). `sqlite-exec`
+    /// runs the migration's SQL against exactly this.
+    pub before_sql: Vec<(usize, Schema)>,
 }
 
 /// How the replay treats what it finds.
@@ -229,8 +269,31 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
         out.opaque
             .push((index, "operations miglint cannot model".into()));
     }
-    let touched = touched_names(m, &out.schema);
-    let before = out.schema.subset(&touched);
+    let has_rollback = m
+        .steps
+        .iter()
+        .any(|s| matches!(s.rollback, Rollback::Ops { .. }));
+    let has_sql = m.upgrade_ops().any(|op| op.sql.is_some());
+    if has_sql {
+        let mut names = touched_names(m, &out.schema);
+        for op in m.upgrade_ops().chain(m.downgrade_ops()) {
+            if let Some(sql) = &op.sql {
+                for word in sql
+                    .statement
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| !w.is_empty())
+                {
+                    let k = key(word);
+                    if out.schema.tables.contains_key(&k) && names.tables.insert(k.clone()) {
+                        names.indexes.extend(out.schema.index_keys_of(&k));
+                    }
+                }
+            }
+        }
+        out.before_sql.push((index, out.schema.subset(&names)));
+    }
+    let touched = has_rollback.then(|| touched_names(m, &out.schema));
+    let before = touched.as_ref().map(|t| out.schema.subset(t));
 
     let mut cx = Ctx {
         mode: Mode::Upgrade,
@@ -240,13 +303,9 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
         apply(&mut out.schema, op, m.flavour, &mut cx);
     }
 
-    let has_rollback = m
-        .steps
-        .iter()
-        .any(|s| matches!(s.rollback, Rollback::Ops { .. }));
-    if !has_rollback {
+    let (Some(touched), Some(before)) = (touched, before) else {
         return;
-    }
+    };
     let mut scratch = out.schema.subset(&touched);
     let mut cx = Ctx {
         mode: Mode::Downgrade,
@@ -358,10 +417,9 @@ fn touched_names(m: &Migration, schema: &Schema) -> Touched {
             OpKind::Data { .. } | OpKind::Opaque { .. } => {}
         }
     }
-    for (k, ix) in &schema.indexes {
-        if t.tables.contains(&key(&ix.table)) {
-            t.indexes.insert(k.clone());
-        }
+    let tables: Vec<String> = t.tables.iter().cloned().collect();
+    for table in tables {
+        t.indexes.extend(schema.index_keys_of(&table));
     }
     t
 }
@@ -369,17 +427,13 @@ fn touched_names(m: &Migration, schema: &Schema) -> Touched {
 impl Schema {
     /// A copy of only the named objects.
     fn subset(&self, t: &Touched) -> Schema {
-        Schema {
+        let mut out = Schema {
             tables: t
                 .tables
                 .iter()
                 .filter_map(|k| self.tables.get(k).map(|v| (k.clone(), v.clone())))
                 .collect(),
-            indexes: t
-                .indexes
-                .iter()
-                .filter_map(|k| self.indexes.get(k).map(|v| (k.clone(), v.clone())))
-                .collect(),
+            indexes: BTreeMap::new(),
             views: t
                 .views
                 .iter()
@@ -390,7 +444,14 @@ impl Schema {
                 .iter()
                 .filter_map(|k| self.triggers.get(k).map(|v| (k.clone(), v.clone())))
                 .collect(),
+            by_table: BTreeMap::new(),
+        };
+        for k in &t.indexes {
+            if let Some(ix) = self.indexes.get(k) {
+                out.add_index(ix.clone());
+            }
         }
+        out
     }
 
     /// What `other` has or lacks compared with `self`, in words.
@@ -624,6 +685,16 @@ fn guarded(op: &Operation) -> bool {
     op.sql.as_ref().is_some_and(|s| s.guarded)
 }
 
+/// Applies one operation to `schema`, ignoring what cannot be applied.
+pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
+    let mut ignored = Vec::new();
+    let mut cx = Ctx {
+        mode: Mode::Downgrade,
+        findings: &mut ignored,
+    };
+    apply(schema, op, flavour, &mut cx);
+}
+
 /// Applies one operation, recording what is impossible about it.
 fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
     let span = op.span;
@@ -710,9 +781,9 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
                 return;
             }
             // SQLite drops a table's indexes and triggers with it.
-            schema
-                .indexes
-                .retain(|_, ix| !ix.table.eq_ignore_ascii_case(name));
+            for k in schema.index_keys_of(name) {
+                schema.remove_index(&k);
+            }
         }
         OpKind::RenameTable { from, to } => {
             if schema.tables.contains_key(&key(to)) {
@@ -728,9 +799,10 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
             };
             table.name = to.clone();
             schema.tables.insert(key(to), table);
-            for ix in schema.indexes.values_mut() {
-                if ix.table.eq_ignore_ascii_case(from) {
+            for k in schema.index_keys_of(from) {
+                if let Some(mut ix) = schema.remove_index(&k) {
                     ix.table = to.clone();
+                    schema.add_index(ix);
                 }
             }
             // SQLite (3.26+) rewrites references to a renamed table.
@@ -757,15 +829,15 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
             }
             t.columns.push(state);
             if let Some(r) = &column.references {
-                t.foreign_keys.push(ForeignKey {
+                let fk = ForeignKey {
                     name: None,
                     columns: vec![column.name.clone()],
                     ref_table: r.table.clone(),
                     ref_columns: r.columns.clone(),
-                });
+                };
+                t.foreign_keys.push(fk.clone());
+                check_foreign_key(schema, table, &fk, span, cx);
             }
-            let snapshot = t.clone();
-            check_foreign_keys(schema, &snapshot, span, cx);
         }
         OpKind::DropColumn { table, column } => {
             drop_column(schema, op, flavour, table, column, cx);
@@ -784,7 +856,7 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
         }
         OpKind::CreateIndex(ix) => create_index(schema, op, ix, cx),
         OpKind::DropIndex { name, .. } => {
-            if schema.indexes.remove(&key(name)).is_none() && !guarded(op) {
+            if schema.remove_index(name).is_none() && !guarded(op) {
                 cx.inconsistent(span, format!("index `{name}` does not exist"))
                     .label("dropped here")
                     .help("drop only indexes an earlier migration created (or write `IF EXISTS`)");
@@ -795,8 +867,11 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
                 return;
             };
             add_constraint(t, constraint, span, cx);
-            let snapshot = t.clone();
-            check_foreign_keys(schema, &snapshot, span, cx);
+            if let Some(fk) = t.foreign_keys.last().cloned()
+                && matches!(constraint.kind, ConstraintKind::ForeignKey(_))
+            {
+                check_foreign_key(schema, table, &fk, span, cx);
+            }
         }
         OpKind::DropConstraint { table, name } => {
             let Some(t) = table_or_report(schema, table, span, cx) else {
@@ -901,50 +976,58 @@ fn add_constraint(table: &mut Table, con: &TableConstraint, span: Span, cx: &mut
 
 /// Every foreign key of `table` must point at an existing table and columns.
 fn check_foreign_keys(schema: &Schema, table: &Table, span: Span, cx: &mut Ctx) {
+    for fk in &table.foreign_keys {
+        // A table may reference itself while being created.
+        if fk.ref_table.eq_ignore_ascii_case(&table.name) {
+            check_target(table, &table.name, fk, span, cx);
+        } else {
+            check_foreign_key(schema, &table.name, fk, span, cx);
+        }
+    }
+}
+
+/// One foreign key of table `owner` must point at an existing table and columns.
+fn check_foreign_key(schema: &Schema, owner: &str, fk: &ForeignKey, span: Span, cx: &mut Ctx) {
     if cx.mode != Mode::Upgrade {
         return;
     }
-    for fk in &table.foreign_keys {
-        let target = if fk.ref_table.eq_ignore_ascii_case(&table.name) {
-            Some(table)
-        } else {
-            schema.tables.get(&key(&fk.ref_table))
-        };
-        match target {
-            None => {
-                cx.report(
-                    FOREIGN_KEY_TARGET,
-                    span,
-                    format!(
-                        "foreign key `{}({})` points at table `{}`, which does not exist here",
-                        table.name,
-                        fk.columns.join(", "),
-                        fk.ref_table
-                    ),
-                )
-                .label("no such table at this point of the chain")
-                .help(format!(
-                    "create `{}` in an earlier migration, or fix the table name",
+    match schema.tables.get(&key(&fk.ref_table)) {
+        Some(target) => check_target(target, owner, fk, span, cx),
+        None => {
+            cx.report(
+                FOREIGN_KEY_TARGET,
+                span,
+                format!(
+                    "foreign key `{owner}({})` points at table `{}`, which does not exist here",
+                    fk.columns.join(", "),
                     fk.ref_table
-                ));
-            }
-            Some(t) => {
-                for c in &fk.ref_columns {
-                    if t.virtual_module.is_none() && t.column(c).is_none() {
-                        cx.report(
-                            FOREIGN_KEY_TARGET,
-                            span,
-                            format!(
-                                "foreign key `{}({})` points at `{}.{c}`, which does not exist",
-                                table.name,
-                                fk.columns.join(", "),
-                                t.name
-                            ),
-                        )
-                        .label("no such column");
-                    }
-                }
-            }
+                ),
+            )
+            .label("no such table at this point of the chain")
+            .help(format!(
+                "create `{}` in an earlier migration, or fix the table name",
+                fk.ref_table
+            ));
+        }
+    }
+}
+
+fn check_target(target: &Table, owner: &str, fk: &ForeignKey, span: Span, cx: &mut Ctx) {
+    if cx.mode != Mode::Upgrade || target.virtual_module.is_some() {
+        return;
+    }
+    for c in &fk.ref_columns {
+        if target.column(c).is_none() {
+            cx.report(
+                FOREIGN_KEY_TARGET,
+                span,
+                format!(
+                    "foreign key `{owner}({})` points at `{}.{c}`, which does not exist",
+                    fk.columns.join(", "),
+                    target.name
+                ),
+            )
+            .label("no such column");
         }
     }
 }
@@ -959,29 +1042,30 @@ fn drop_column(
 ) {
     let span = op.span;
     let covering: Vec<String> = schema
-        .indexes
-        .values()
-        .filter(|ix| {
-            ix.table.eq_ignore_ascii_case(table)
-                && ix.columns.iter().any(|c| c.eq_ignore_ascii_case(column))
-        })
+        .indexes_of(table)
+        .filter(|ix| ix.columns.iter().any(|c| c.eq_ignore_ascii_case(column)))
         .map(|ix| ix.name.clone())
         .collect();
-    let referenced_by: Vec<String> = schema
-        .tables
-        .values()
-        .filter(|t| !t.name.eq_ignore_ascii_case(table))
-        .filter(|t| {
-            t.foreign_keys.iter().any(|fk| {
-                fk.ref_table.eq_ignore_ascii_case(table)
-                    && fk
-                        .ref_columns
-                        .iter()
-                        .any(|c| c.eq_ignore_ascii_case(column))
+    // Only SQL's DROP COLUMN cares who references the column.
+    let referenced_by: Vec<String> = if op.sql.is_none() {
+        Vec::new()
+    } else {
+        schema
+            .tables
+            .values()
+            .filter(|t| !t.name.eq_ignore_ascii_case(table))
+            .filter(|t| {
+                t.foreign_keys.iter().any(|fk| {
+                    fk.ref_table.eq_ignore_ascii_case(table)
+                        && fk
+                            .ref_columns
+                            .iter()
+                            .any(|c| c.eq_ignore_ascii_case(column))
+                })
             })
-        })
-        .map(|t| t.name.clone())
-        .collect();
+            .map(|t| t.name.clone())
+            .collect()
+    };
     let Some(t) = table_or_report(schema, table, span, cx) else {
         return;
     };
@@ -1037,10 +1121,9 @@ fn drop_column(
     t.unique_constraints
         .retain(|u| !u.columns.iter().any(|c| c.eq_ignore_ascii_case(column)));
     t.primary_key.retain(|c| !c.eq_ignore_ascii_case(column));
-    schema.indexes.retain(|_, ix| {
-        !(ix.table.eq_ignore_ascii_case(table)
-            && ix.columns.iter().any(|c| c.eq_ignore_ascii_case(column)))
-    });
+    for k in covering {
+        schema.remove_index(&k);
+    }
 }
 
 fn alter_column(
@@ -1095,8 +1178,8 @@ fn alter_column(
     for fk in &mut t.foreign_keys {
         fk.columns.iter_mut().for_each(rename);
     }
-    for ix in schema.indexes.values_mut() {
-        if ix.table.eq_ignore_ascii_case(table) {
+    for k in schema.index_keys_of(table) {
+        if let Some(ix) = schema.indexes.get_mut(&k) {
             ix.columns.iter_mut().for_each(rename);
         }
     }
@@ -1149,17 +1232,14 @@ fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx
             }
         }
     }
-    schema.indexes.insert(
-        key(&name),
-        Index {
-            name,
-            table: ix.table.clone(),
-            columns: ix.columns.clone(),
-            unique: ix.unique,
-            where_clause: ix.where_clause.clone(),
-            origin: span,
-        },
-    );
+    schema.add_index(Index {
+        name,
+        table: ix.table.clone(),
+        columns: ix.columns.clone(),
+        unique: ix.unique,
+        where_clause: ix.where_clause.clone(),
+        origin: span,
+    });
 }
 
 #[cfg(test)]

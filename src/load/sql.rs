@@ -204,6 +204,7 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
                         sql: Some(SqlInfo {
                             guarded: false,
                             statement: stmt_text.to_string(),
+                            parses: false,
                         }),
                         call: None,
                     });
@@ -410,6 +411,7 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
         sql: Some(SqlInfo {
             guarded,
             statement: text.to_string(),
+            parses: true,
         }),
         call: None,
     }
@@ -447,6 +449,7 @@ fn statement_ops(
             sql: Some(SqlInfo {
                 guarded,
                 statement: text.to_string(),
+                parses: true,
             }),
             call: None,
         })

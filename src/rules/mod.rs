@@ -22,6 +22,7 @@ mod rollback_required;
 mod schema_consistency;
 mod sequential_numbering;
 mod sqlite_alter_support;
+mod sqlite_exec;
 mod sqlite_types;
 mod timestamp_columns;
 pub mod unused_ignore;
@@ -40,6 +41,7 @@ pub const ALL: &[RuleMeta] = &[
     downgrade_roundtrip::META,
     not_null_default::META,
     sqlite_alter_support::META,
+    sqlite_exec::META,
     index_naming::META,
     no_virtual_tables::META,
     sqlite_types::META,

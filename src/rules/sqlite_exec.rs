@@ -1,0 +1,31 @@
+//! `sqlite-exec`: a statement real SQLite rejects when the chain runs.
+
+use super::{Context, Rule, RuleMeta, Severity, no_options};
+use crate::chain::MigrationSet;
+use crate::config::Dialect;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "sqlite-exec",
+    severity: Severity::Error,
+    summary: "A statement SQLite rejects when a migration is applied, rolled back and applied again",
+    doc: include_str!("../../rules/sqlite-exec.md"),
+    has_examples: true,
+    build: no_options::<SqliteExec>,
+};
+
+#[derive(Default)]
+pub struct SqliteExec;
+
+impl Rule for SqliteExec {
+    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+        if cx.settings.dialect != Dialect::Sqlite {
+            return;
+        }
+        for f in crate::sqlite_exec::execute(set) {
+            let span = cx.first_line(f.span);
+            cx.report(span, format!("SQLite: {}", f.message))
+                .label(format!("while {} {}", f.phase, f.migration))
+                .help("miglint ran this migration in SQLite on the schema the earlier migrations build: apply, roll back, apply again; it stopped at this statement");
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Runs migrations' SQL in real SQLite.
+//!
+//! Each migration runs in its own in-memory database that holds the tables
+//! it touches or names, created from the replayed schema just before it:
+//! its steps are applied, rolled back (last step first) and applied again.
+//! Running the whole chain in one database would make SQLite re-check the
+//! whole schema on every ALTER TABLE, which grows with the square of the
+//! chain; this way the cost follows each migration's size, and migrations
+//! run in parallel.
+//!
+//! Alembic revisions are Python: their `op.execute(...)` SQL runs in order
+//! with the revision's other operations, which are applied to the tables
+//! from the model.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use rusqlite::Connection;
+
+use crate::chain::{MigrationSet, SetFlavour};
+use crate::model::{Migration, OpKind, Operation, Rollback};
+use crate::render;
+use crate::replay::{self, Schema};
+use crate::source::Span;
+
+/// A statement SQLite rejected.
+#[derive(Debug, Clone)]
+pub struct ExecFailure {
+    pub span: Span,
+    pub message: String,
+    /// Which pass failed: "applying", "rolling back", "re-applying".
+    pub phase: &'static str,
+    pub migration: String,
+}
+
+/// Refusals about the environment or about objects the model keeps
+/// without their SQL (views, triggers), which `schema-consistency` judges.
+fn not_ours(message: &str) -> bool {
+    message.starts_with("no such module")
+        || message.starts_with("no such view")
+        || message.starts_with("no such trigger")
+}
+
+fn run(conn: &Connection, sql: &str) -> Result<(), String> {
+    conn.execute_batch(sql).map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(_, Some(m)) => m,
+        rusqlite::Error::SqlInputError { msg, .. } => msg,
+        other => other.to_string(),
+    })
+}
+
+/// Execution ended: at a statement SQLite rejected (`Some`), or at one that
+/// does not parse (`None`; `parse-error` reports it).
+type Stop = Option<ExecFailure>;
+
+/// Creates the tables and indexes of `schema` in `conn`.
+fn create(conn: &Connection, schema: &Schema) {
+    for t in schema.tables.values() {
+        let _ = run(conn, &render::table_sql(t));
+    }
+    for ix in schema.indexes.values() {
+        let _ = run(conn, &render::index_sql(ix));
+    }
+}
+
+/// The first statement SQLite rejects in each migration of the set.
+pub fn execute(set: &MigrationSet) -> Vec<ExecFailure> {
+    let known: BTreeSet<Span> = set.replay.findings.iter().map(|f| f.span).collect();
+    let known = &known;
+    let mut found: Vec<(usize, ExecFailure)> = set
+        .replay
+        .before_sql
+        .par_iter()
+        .filter_map(|(i, before)| {
+            let m = &set.migrations[*i];
+            let conn = Connection::open_in_memory().ok()?;
+            let _ = run(&conn, "PRAGMA foreign_keys = OFF");
+            create(&conn, before);
+            let result = match set.flavour {
+                SetFlavour::Yoyo => run_yoyo(&conn, m, known),
+                SetFlavour::Alembic => run_alembic(&conn, m, before.clone(), known),
+            };
+            result.err().flatten().map(|f| (*i, f))
+        })
+        .collect();
+    found.sort_by_key(|(i, _)| *i);
+    found.into_iter().map(|(_, f)| f).collect()
+}
+
+/// Whether the model already explains why SQLite refuses this operation
+/// (another rule reports it), so execution steps past it.
+fn explained(op: &Operation, known: &BTreeSet<Span>) -> bool {
+    known.contains(&op.span)
+        || match &op.kind {
+            OpKind::AddColumn { column, .. } => {
+                (!column.nullable && column.default.is_none())
+                    || column.primary_key
+                    || column.unique
+            }
+            OpKind::AlterColumn { .. }
+            | OpKind::AddConstraint { .. }
+            | OpKind::DropConstraint { .. } => true,
+            _ => false,
+        }
+}
+
+fn exec_ops(
+    conn: &Connection,
+    m: &Migration,
+    ops: &[Operation],
+    phase: &'static str,
+    known: &BTreeSet<Span>,
+) -> Result<(), Stop> {
+    let mut last = None;
+    for op in ops {
+        let Some(sql) = &op.sql else { continue };
+        // An ALTER TABLE with several actions is one statement, several operations.
+        if last == Some(op.span) {
+            continue;
+        }
+        last = Some(op.span);
+        if !sql.parses {
+            return Err(None);
+        }
+        if let Err(message) = run(conn, &sql.statement)
+            && !not_ours(&message)
+            && !explained(op, known)
+        {
+            return Err(Some(ExecFailure {
+                span: op.span,
+                message,
+                phase,
+                migration: m.stem.clone(),
+            }));
+        }
+    }
+    Ok(())
+}
+
+fn run_yoyo(conn: &Connection, m: &Migration, known: &BTreeSet<Span>) -> Result<(), Stop> {
+    let apply = |phase| -> Result<(), Stop> {
+        for step in &m.steps {
+            exec_ops(conn, m, &step.apply, phase, known)?;
+        }
+        Ok(())
+    };
+    apply("applying")?;
+    // Without a rollback for every step, rolling back and re-applying can
+    // only collide with what was left; rollback-required reports that.
+    let reversible = m
+        .steps
+        .iter()
+        .all(|s| matches!(s.rollback, Rollback::Ops { .. }) || !s.apply_does_work);
+    if !reversible {
+        return Ok(());
+    }
+    for step in m.steps.iter().rev() {
+        if let Rollback::Ops { ops, .. } = &step.rollback {
+            exec_ops(conn, m, ops, "rolling back", known)?;
+        }
+    }
+    apply("re-applying")
+}
+
+/// Alembic: `op.execute` SQL runs in order; the revision's other operations
+/// are applied to the model, and the tables a statement names are brought
+/// up to date in SQLite just before it runs.
+fn run_alembic(
+    conn: &Connection,
+    m: &Migration,
+    mut schema: Schema,
+    known: &BTreeSet<Span>,
+) -> Result<(), Stop> {
+    let mut synced: BTreeMap<String, String> = schema
+        .tables
+        .iter()
+        .map(|(k, t)| (k.clone(), table_with_indexes(&schema, t)))
+        .collect();
+    for (ops, phase) in [
+        (m.upgrade_ops().cloned().collect::<Vec<_>>(), "applying"),
+        (
+            m.downgrade_ops().cloned().collect::<Vec<_>>(),
+            "rolling back",
+        ),
+    ] {
+        for op in &ops {
+            if let Some(sql) = &op.sql {
+                let words: Vec<String> = sql
+                    .statement
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+                for w in &words {
+                    if schema.tables.contains_key(w) || synced.contains_key(w) {
+                        sync(conn, &schema, &mut synced, w);
+                    }
+                }
+                exec_ops(conn, m, std::slice::from_ref(op), phase, known)?;
+                // The statement may have changed these tables in SQLite.
+                for w in &words {
+                    synced.remove(w);
+                }
+            }
+            replay::apply_quietly(&mut schema, op, m.flavour);
+        }
+    }
+    Ok(())
+}
+
+fn table_with_indexes(schema: &Schema, t: &replay::Table) -> String {
+    let mut sql = render::table_sql(t);
+    for ix in schema.indexes_of(&t.name) {
+        sql.push_str(&render::index_sql(ix));
+    }
+    sql
+}
+
+/// Makes table `name` in SQLite match the model.
+fn sync(conn: &Connection, schema: &Schema, synced: &mut BTreeMap<String, String>, name: &str) {
+    let wanted = schema
+        .tables
+        .get(name)
+        .map(|t| table_with_indexes(schema, t));
+    if synced.get(name) == wanted.as_ref() {
+        return;
+    }
+    let _ = run(
+        conn,
+        &format!("DROP TABLE IF EXISTS {}", render::ident(name)),
+    );
+    match wanted {
+        Some(sql) => {
+            for ix in schema.indexes_of(name) {
+                let _ = run(
+                    conn,
+                    &format!("DROP INDEX IF EXISTS {}", render::ident(&ix.name)),
+                );
+            }
+            let _ = run(conn, &sql);
+            synced.insert(name.to_string(), sql);
+        }
+        None => {
+            synced.remove(name);
+        }
+    }
+}
