@@ -34,6 +34,9 @@ pub struct MigrationSet {
     pub numbering: Option<Numbering>,
     /// The schema the chain builds, and what could not happen on the way.
     pub replay: crate::replay::Replay,
+    /// Where the application filters or sorts on columns (filled only when
+    /// `filtered-column-index` runs).
+    pub queries: Vec<crate::queries::ColumnUse>,
 }
 
 /// The sequence numbers of a numbered folder, computed once.
@@ -92,6 +95,7 @@ impl MigrationSet {
             chain,
             numbering,
             replay: crate::replay::Replay::default(),
+            queries: Vec::new(),
         };
         set.replay = crate::replay::replay(&set);
         set

@@ -43,6 +43,7 @@ impl std::fmt::Display for ConfigError {
 struct RawConfig {
     dialect: Option<Dialect>,
     migrations: Option<Vec<String>>,
+    queries: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
     #[serde(rename = "sqlite-version")]
     sqlite_version: Option<toml::Spanned<String>>,
@@ -78,6 +79,9 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
     pub dialect: Dialect,
     pub migrations: Vec<PathBuf>,
+    /// Files or folders holding the application's queries (default: the
+    /// project's `.py` and `.sql` files outside the migration folders).
+    pub queries: Vec<PathBuf>,
     pub exclude: globset::GlobSet,
     /// The SQLite version the migrations will run on; decides which ALTER
     /// forms are available. Default: the SQLite bundled in miglint.
@@ -130,6 +134,7 @@ impl Settings {
             config_path: None,
             dialect: Dialect::Sqlite,
             migrations: Vec::new(),
+            queries: Vec::new(),
             exclude: globset::GlobSet::empty(),
             sqlite_version: SqliteVersion::bundled(),
             rules: BTreeMap::new(),
@@ -210,6 +215,12 @@ impl Settings {
             .unwrap_or_default()
             .into_iter()
             .map(|m| root.join(m))
+            .collect();
+        settings.queries = raw
+            .queries
+            .unwrap_or_default()
+            .into_iter()
+            .map(|q| root.join(q))
             .collect();
         if let Some(v) = raw.sqlite_version {
             settings.sqlite_version = v.get_ref().parse().map_err(|e| {

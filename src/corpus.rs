@@ -207,11 +207,11 @@ pub fn generate(spec: &CorpusSpec, out: &Path) -> io::Result<CorpusStats> {
     std::fs::create_dir_all(&app)?;
     for (k, chunk) in tables.chunks(50).enumerate() {
         let mut text = String::from("from sqlalchemy import text\n\n");
-        for (table, cols) in chunk {
-            let col = &cols[cols.len() - 1];
+        for (table, _) in chunk {
+            // Queries filter on indexed columns, as the conventions ask.
             let _ = writeln!(
                 text,
-                "Q_{table} = text(\"SELECT id, name FROM {table} WHERE {col} = :v ORDER BY created_at DESC\")"
+                "Q_{table} = text(\"SELECT t.id FROM {table} t WHERE t.name = :v ORDER BY t.name\")"
             );
         }
         write(&app.join(format!("queries_{k}.py")), &text, &mut stats)?;

@@ -43,6 +43,9 @@ pub struct Discovery {
     /// When files were named on the command line: only their findings are shown.
     pub only: Option<BTreeSet<PathBuf>>,
     pub skipped: Vec<Skipped>,
+    /// The folders named on the command line (the current folder when
+    /// files were named): a project is never looked for above them.
+    pub roots: Vec<PathBuf>,
 }
 
 static ALEMBIC_REVISION: LazyLock<Regex> =
@@ -96,6 +99,11 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
     } else {
         for path in paths {
             let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+            discovery.roots.push(if meta.is_file() {
+                PathBuf::from(".")
+            } else {
+                clean(path)
+            });
             if meta.is_file() {
                 explicit.push(clean(path));
                 let parent = path

@@ -14,6 +14,7 @@ pub mod discover;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod queries;
 pub mod render;
 pub mod replay;
 pub mod report;

@@ -80,6 +80,8 @@ pub struct Loaded {
     pub only: Option<BTreeSet<PathBuf>>,
     /// Files whose reading crashed (`internal-error` findings).
     pub crashed: Vec<Diagnostic>,
+    /// The folders named on the command line.
+    pub roots: Vec<PathBuf>,
 }
 
 pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
@@ -94,6 +96,7 @@ pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
         sets: set_inputs,
         only,
         skipped,
+        roots,
     } = discovery;
 
     // Decode every file in parallel, then number them in a fixed order.
@@ -175,11 +178,58 @@ pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
         skipped,
         only,
         crashed,
+        roots,
+    }
+}
+
+/// Reads the application's queries for every set (`filtered-column-index`).
+fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
+    let cwd = std::env::current_dir().ok();
+    let migration_dirs: Vec<PathBuf> = loaded.sets.iter().map(|s| s.dir.clone()).collect();
+    let mut by_root: std::collections::BTreeMap<Vec<PathBuf>, Vec<usize>> = Default::default();
+    for (i, set) in loaded.sets.iter().enumerate() {
+        let places = if settings.queries.is_empty() {
+            let boundary = loaded
+                .roots
+                .iter()
+                .filter(|r| set.dir.starts_with(r))
+                .max_by_key(|r| r.components().count())
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("."));
+            vec![crate::queries::project_root(&set.dir, &boundary)]
+        } else {
+            settings.queries.clone()
+        };
+        by_root.entry(places).or_default().push(i);
+    }
+    for (places, set_indexes) in by_root {
+        let mut files = Vec::new();
+        for place in &places {
+            if place.is_file() {
+                files.push(place.clone());
+            } else {
+                files.extend(crate::queries::application_files(place, &migration_dirs));
+            }
+        }
+        let first = loaded.sources.len() as u32;
+        let (new_sources, uses) = crate::queries::scan(&files, first, cwd.as_deref());
+        for f in new_sources {
+            loaded.sources.add(f);
+        }
+        for i in set_indexes {
+            loaded.sets[i].queries = uses.clone();
+        }
     }
 }
 
 /// Runs the rules and suppressions over loaded sets.
-fn check(settings: &Settings, rule_set: &RuleSet, loaded: Loaded) -> Outcome {
+fn check(settings: &Settings, rule_set: &RuleSet, mut loaded: Loaded) -> Outcome {
+    if rule_set
+        .severity_of(crate::rules::filtered_column_index::ID)
+        .is_some()
+    {
+        attach_queries(settings, &mut loaded);
+    }
     let Loaded {
         sources,
         sets,
@@ -187,6 +237,7 @@ fn check(settings: &Settings, rule_set: &RuleSet, loaded: Loaded) -> Outcome {
         skipped,
         only,
         crashed,
+        roots: _,
     } = loaded;
     let mut diagnostics = Vec::new();
     if rule_set.severity_of(internal_error::ID).is_some() {

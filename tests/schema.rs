@@ -342,3 +342,61 @@ fn yoyo_sql_replay_matches_what_sqlite_builds() {
     }
     assert_eq!(sqlite_facts(&conn), (vec![], vec![]));
 }
+
+#[test]
+fn filtered_columns_come_from_sql_strings_and_sqlalchemy_expressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = "created_at TEXT NOT NULL DEFAULT 0, updated_at TEXT NOT NULL DEFAULT 0";
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, email TEXT, nick TEXT, team TEXT, {ts});\nCREATE TABLE IF NOT EXISTS notes (id TEXT PRIMARY KEY, author TEXT, body TEXT, {ts});\nCREATE INDEX IF NOT EXISTS idx_notes_author ON notes(author);"
+    );
+    write_tree(
+        dir.path(),
+        &[
+            ("pyproject.toml", b"[project]\nname = \"app\"\n"),
+            ("migrations/0001_init.sql", create.as_bytes()),
+            ("migrations/0001_init.rollback.sql", b"DROP TABLE IF EXISTS notes; DROP TABLE IF EXISTS users;"),
+            (
+                "app/models.py",
+                b"from sqlalchemy.orm import Mapped, mapped_column\n\nclass User(Base):\n    __tablename__ = \"users\"\n    id: Mapped[str] = mapped_column(primary_key=True)\n    email: Mapped[str] = mapped_column()\n    nickname: Mapped[str] = mapped_column(\"nick\")\n    team: Mapped[str] = mapped_column()\n",
+            ),
+            (
+                "app/queries.py",
+                b"from sqlalchemy import select, text\nfrom .models import User\n\ndef by_email(s, e):\n    return s.execute(select(User).where(User.email == e)).all()\n\ndef by_nick(s, n):\n    return s.query(User).filter_by(nickname=n).order_by(User.team.desc()).all()\n\nRAW = text(\"SELECT n.id FROM notes n JOIN users u ON u.id = n.author WHERE n.body LIKE :q\")\n",
+            ),
+        ],
+    );
+    let out = miglint()
+        .current_dir(dir.path())
+        .args([
+            "lint",
+            "--select",
+            "filtered-column-index",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .split('`')
+                .nth(1)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    found.sort();
+    // users.id is the primary key and notes.author is indexed; the rest is not.
+    assert_eq!(
+        found,
+        ["notes.body", "users.email", "users.nick", "users.team"],
+        "{json}"
+    );
+}

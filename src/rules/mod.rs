@@ -10,6 +10,7 @@ use crate::source::{FileId, SourceDb, Span};
 
 mod batch_mode;
 mod downgrade_roundtrip;
+pub mod filtered_column_index;
 mod foreign_key_target;
 mod if_exists_guard;
 mod index_naming;
@@ -37,6 +38,7 @@ pub const ALL: &[RuleMeta] = &[
     if_exists_guard::META,
     rollback_required::META,
     schema_consistency::META,
+    filtered_column_index::META,
     foreign_key_target::META,
     downgrade_roundtrip::META,
     not_null_default::META,

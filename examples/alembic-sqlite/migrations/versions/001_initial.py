@@ -25,8 +25,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False, server_default=sa.func.now()),
         sa.Column("updated_at", sa.DateTime(), nullable=False, server_default=sa.func.now()),
     )
+    op.create_index("ix_memories_created_at", "memories", ["created_at"])
 
 
 def downgrade() -> None:
     """Drop memories."""
+    op.drop_index("ix_memories_created_at", table_name="memories")
     op.drop_table("memories")

@@ -1,0 +1,497 @@
+//! Which columns the application filters, joins or sorts on.
+//!
+//! Read from the project's Python and SQL files outside the migration
+//! folders: SQL string literals passed to `text(...)`, `execute(...)` and
+//! friends (WHERE, JOIN ... ON and ORDER BY columns, resolved through FROM
+//! aliases), and SQLAlchemy expressions on declarative models
+//! (`.where(User.email == x)`, `.filter(...)`, `.order_by(...)`,
+//! `.filter_by(email=x)`).
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use ruff_python_ast::visitor::{Visitor, walk_expr};
+use ruff_python_ast::{Expr, ExprCall, Stmt};
+use sqlparser::ast::{Expr as SqlExpr, SetExpr, Statement, TableFactor, TableWithJoins};
+use sqlparser::dialect::SQLiteDialect;
+use sqlparser::parser::Parser;
+
+use crate::load::python::{PyFile, arg, callee_name};
+use crate::load::sql::{OffsetMap, object_name};
+use crate::source::{FileId, SourceFile, Span};
+
+/// A place where the application filters or sorts on a column.
+#[derive(Clone, Debug)]
+pub struct ColumnUse {
+    pub table: String,
+    pub column: String,
+    pub span: Span,
+}
+
+/// Folders never searched for application code.
+const SKIP_DIRS: &[&str] = &[
+    "node_modules",
+    "__pycache__",
+    "site-packages",
+    ".venv",
+    "venv",
+    ".tox",
+    ".git",
+    "target",
+];
+
+/// Files that mark the top of a project.
+const PROJECT_MARKERS: &[&str] = &[
+    "alembic.ini",
+    "pyproject.toml",
+    "setup.py",
+    "miglint.toml",
+    ".miglint.toml",
+    "requirements.txt",
+    ".git",
+];
+
+/// The project a migrations folder belongs to: the nearest folder above it
+/// with a project marker, not above `boundary`.
+pub fn project_root(migrations: &Path, boundary: &Path) -> PathBuf {
+    let here = Path::new(".");
+    let mut dir = Some(migrations);
+    while let Some(d) = dir {
+        // `migrations`.parent() is "": the current folder.
+        let d = if d.as_os_str().is_empty() { here } else { d };
+        if PROJECT_MARKERS.iter().any(|m| d.join(m).exists()) {
+            return d.to_path_buf();
+        }
+        if d == boundary || d == here {
+            break;
+        }
+        dir = d.parent();
+    }
+    boundary.to_path_buf()
+}
+
+/// Application files below `root`: `.py` and `.sql` outside `exclude`
+/// (the migration folders), respecting `.gitignore`.
+pub fn application_files(root: &Path, exclude: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let exclude: Vec<PathBuf> = exclude.iter().map(|p| clean(p)).collect();
+    let walker = ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .filter_entry(move |e| {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            !(is_dir
+                && (SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref())
+                    || exclude.contains(&clean(e.path()))))
+        })
+        .build();
+    for entry in walker.flatten() {
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_some_and(|t| t.is_file())
+            && (name.ends_with(".py") || name.ends_with(".sql"))
+        {
+            out.push(clean(entry.path()));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn clean(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect()
+}
+
+/// A declarative model: its table and attribute → column names.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    pub table: String,
+    pub columns: HashMap<String, String>,
+}
+
+/// `class X(Base): __tablename__ = "x"` classes of a file.
+pub fn models(py: &PyFile) -> Vec<(String, Model)> {
+    let mut out = Vec::new();
+    for stmt in py.suite() {
+        let Stmt::ClassDef(class) = stmt else {
+            continue;
+        };
+        let mut model = Model::default();
+        for item in &class.body {
+            let (target, value) = match item {
+                Stmt::Assign(a) => match a.targets.as_slice() {
+                    [t] => (t, &*a.value),
+                    _ => continue,
+                },
+                Stmt::AnnAssign(a) => match &a.value {
+                    Some(v) => (&*a.target, &**v),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Expr::Name(name) = target else { continue };
+            if name.id.as_str() == "__tablename__" {
+                if let Expr::StringLiteral(s) = value {
+                    model.table = s.value.to_str().to_string();
+                }
+                continue;
+            }
+            if let Expr::Call(call) = value
+                && matches!(callee_name(call), Some("Column" | "mapped_column"))
+            {
+                let column = match call.arguments.args.first() {
+                    Some(Expr::StringLiteral(s)) => s.value.to_str().to_string(),
+                    _ => name.id.to_string(),
+                };
+                model.columns.insert(name.id.to_string(), column);
+            }
+        }
+        if !model.table.is_empty() {
+            out.push((class.name.id.to_string(), model));
+        }
+    }
+    out
+}
+
+/// Calls whose first argument is SQL text.
+const SQL_CALLS: &[&str] = &[
+    "text",
+    "execute",
+    "executemany",
+    "exec_driver_sql",
+    "read_sql",
+    "read_sql_query",
+];
+
+/// Column uses in one Python file.
+pub fn python_uses(py: &PyFile, models: &HashMap<String, Model>) -> Vec<ColumnUse> {
+    let mut finder = UseFinder {
+        py,
+        models,
+        out: Vec::new(),
+    };
+    for stmt in py.suite() {
+        finder.visit_stmt(stmt);
+    }
+    finder.out
+}
+
+struct UseFinder<'a, 'f> {
+    py: &'a PyFile<'f>,
+    models: &'a HashMap<String, Model>,
+    out: Vec<ColumnUse>,
+}
+
+impl UseFinder<'_, '_> {
+    /// `Model.attr` anywhere inside `expr`.
+    fn model_attributes(&mut self, expr: &Expr) {
+        struct Attrs<'m> {
+            models: &'m HashMap<String, Model>,
+            found: Vec<(String, String, ruff_text_size::TextRange)>,
+        }
+        impl<'a> Visitor<'a> for Attrs<'_> {
+            fn visit_expr(&mut self, expr: &'a Expr) {
+                if let Expr::Attribute(a) = expr
+                    && let Expr::Name(n) = &*a.value
+                    && let Some(model) = self.models.get(n.id.as_str())
+                {
+                    let attr = a.attr.id.as_str();
+                    if let Some(column) = model.columns.get(attr) {
+                        self.found
+                            .push((model.table.clone(), column.clone(), a.range));
+                    }
+                }
+                walk_expr(self, expr);
+            }
+        }
+        let mut v = Attrs {
+            models: self.models,
+            found: Vec::new(),
+        };
+        v.visit_expr(expr);
+        for (table, column, range) in v.found {
+            self.out.push(ColumnUse {
+                table,
+                column,
+                span: self.py.span(range),
+            });
+        }
+    }
+
+    /// The model a query chain is about: `session.query(User)...` or `select(User)...`.
+    fn chain_model(&self, mut expr: &Expr) -> Option<&Model> {
+        loop {
+            match expr {
+                Expr::Call(c) => {
+                    if matches!(callee_name(c), Some("query" | "select"))
+                        && let Some(Expr::Name(n)) = c.arguments.args.first()
+                        && let Some(m) = self.models.get(n.id.as_str())
+                    {
+                        return Some(m);
+                    }
+                    expr = &c.func;
+                }
+                Expr::Attribute(a) => expr = &a.value,
+                _ => return None,
+            }
+        }
+    }
+
+    fn call(&mut self, call: &ExprCall) {
+        let Some(name) = callee_name(call) else {
+            return;
+        };
+        if SQL_CALLS.contains(&name) {
+            if let Some((text, map)) = arg(call, 0, "sql").and_then(|e| self.py.literal_text(e)) {
+                self.out.extend(sql_uses(&text, &map, self.py.id));
+            }
+            return;
+        }
+        match name {
+            "where" | "filter" | "order_by" => {
+                for a in call.arguments.args.iter() {
+                    self.model_attributes(a);
+                }
+            }
+            "filter_by" => {
+                let Expr::Attribute(func) = &*call.func else {
+                    return;
+                };
+                let Some(model) = self.chain_model(&func.value).cloned() else {
+                    return;
+                };
+                let table = model.table.clone();
+                for kw in &call.arguments.keywords {
+                    if let Some(arg) = &kw.arg
+                        && let Some(column) = model.columns.get(arg.id.as_str())
+                    {
+                        self.out.push(ColumnUse {
+                            table: table.clone(),
+                            column: column.clone(),
+                            span: self.py.span(kw.range),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for UseFinder<'_, '_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr {
+            self.call(call);
+        }
+        walk_expr(self, expr);
+    }
+}
+
+/// Column uses in SQL text (a literal in Python, or a `.sql` file).
+pub fn sql_uses(text: &str, map: &OffsetMap, file: FileId) -> Vec<ColumnUse> {
+    let Ok(statements) = Parser::parse_sql(&SQLiteDialect {}, text) else {
+        return Vec::new();
+    };
+    let lines: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |loc: sqlparser::tokenizer::Location| -> usize {
+        let Some(&start) = lines.get((loc.line as usize).saturating_sub(1)) else {
+            return 0;
+        };
+        text[start..]
+            .char_indices()
+            .nth((loc.column as usize).saturating_sub(1))
+            .map(|(i, _)| start + i)
+            .unwrap_or(text.len())
+    };
+    let mut out = Vec::new();
+    for statement in &statements {
+        let mut scope = Scope::default();
+        let mut exprs: Vec<&SqlExpr> = Vec::new();
+        let mut joins = Vec::new();
+        let mut order_by = None;
+        match statement {
+            Statement::Query(q) => {
+                if let SetExpr::Select(select) = &*q.body {
+                    for twj in &select.from {
+                        scope.add(twj);
+                        joins.extend(twj.joins.iter());
+                    }
+                    exprs.extend(select.selection.iter());
+                }
+                order_by = q.order_by.as_ref();
+            }
+            Statement::Update(u) => {
+                scope.add(&u.table);
+                exprs.extend(u.selection.iter());
+            }
+            Statement::Delete(d) => {
+                let (sqlparser::ast::FromTable::WithFromKeyword(t)
+                | sqlparser::ast::FromTable::WithoutKeyword(t)) = &d.from;
+                for twj in t {
+                    scope.add(twj);
+                }
+                exprs.extend(d.selection.iter());
+            }
+            _ => continue,
+        }
+        let mut visit = |e: &SqlExpr| {
+            let (qualifier, ident) = match e {
+                SqlExpr::Identifier(i) => (None, i),
+                SqlExpr::CompoundIdentifier(parts) if parts.len() >= 2 => (
+                    Some(parts[parts.len() - 2].value.as_str()),
+                    &parts[parts.len() - 1],
+                ),
+                _ => return ControlFlow::<()>::Continue(()),
+            };
+            if let Some(table) = scope.resolve(qualifier) {
+                let start = offset(ident.span.start);
+                let end = offset(ident.span.end);
+                out.push(ColumnUse {
+                    table,
+                    column: ident.value.clone(),
+                    span: Span::new(file, map.to_file(start), map.to_file(end)),
+                });
+            }
+            ControlFlow::Continue(())
+        };
+        for e in exprs {
+            let _ = sqlparser::ast::visit_expressions(e, &mut visit);
+        }
+        for j in joins {
+            let _ = sqlparser::ast::visit_expressions(&j.join_operator, &mut visit);
+        }
+        if let Some(ob) = order_by {
+            let _ = sqlparser::ast::visit_expressions(ob, &mut visit);
+        }
+    }
+    out
+}
+
+/// The tables a statement reads, by alias and by name.
+#[derive(Default)]
+struct Scope {
+    tables: Vec<String>,
+    aliases: HashMap<String, String>,
+}
+
+impl Scope {
+    fn add(&mut self, twj: &TableWithJoins) {
+        self.add_factor(&twj.relation);
+        for j in &twj.joins {
+            self.add_factor(&j.relation);
+        }
+    }
+
+    fn add_factor(&mut self, f: &TableFactor) {
+        if let TableFactor::Table { name, alias, .. } = f {
+            let table = object_name(name);
+            if let Some(a) = alias {
+                self.aliases
+                    .insert(a.name.value.to_ascii_lowercase(), table.clone());
+            }
+            self.aliases
+                .insert(table.to_ascii_lowercase(), table.clone());
+            self.tables.push(table);
+        }
+    }
+
+    /// The table a column belongs to: named by its qualifier, or the only
+    /// table in scope.
+    fn resolve(&self, qualifier: Option<&str>) -> Option<String> {
+        match qualifier {
+            Some(q) => self.aliases.get(&q.to_ascii_lowercase()).cloned(),
+            None if self.tables.len() == 1 => Some(self.tables[0].clone()),
+            None => None,
+        }
+    }
+}
+
+/// Reads and scans the application files of one project. Returns the new
+/// source files (for `SourceDb`) and the uses found, their spans pointing
+/// at file ids starting at `first_id`.
+pub fn scan(
+    files: &[PathBuf],
+    first_id: u32,
+    cwd: Option<&Path>,
+) -> (Vec<SourceFile>, Vec<ColumnUse>) {
+    let sources: Vec<SourceFile> = files
+        .par_iter()
+        .filter_map(|p| {
+            let bytes = std::fs::read(p).ok()?;
+            Some(SourceFile::from_bytes(
+                p,
+                crate::lint::display_path(p, cwd),
+                &bytes,
+            ))
+        })
+        .collect();
+    let parsed: Vec<Option<PyFile>> = sources
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.path
+                .extension()
+                .is_some_and(|e| e == "py")
+                .then(|| PyFile::parse(f, FileId(first_id + i as u32)))
+        })
+        .collect();
+    let models: HashMap<String, Model> = parsed.iter().flatten().flat_map(models).collect();
+    let uses: Vec<ColumnUse> = parsed
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, py)| match py {
+            Some(py) => python_uses(py, &models),
+            None => sql_uses(
+                &sources[i].text,
+                &OffsetMap::identity_at(0),
+                FileId(first_id + i as u32),
+            ),
+        })
+        .collect();
+    drop(parsed);
+    (sources, uses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uses_in(sql: &str) -> Vec<(String, String)> {
+        sql_uses(sql, &OffsetMap::identity_at(0), FileId(0))
+            .into_iter()
+            .map(|u| (u.table, u.column))
+            .collect()
+    }
+
+    #[test]
+    fn where_join_and_order_by_columns_resolve_through_aliases() {
+        let found = uses_in(
+            "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.user_id = :u ORDER BY m.created_at DESC",
+        );
+        for want in [
+            ("conversations", "id"),
+            ("messages", "conversation_id"),
+            ("conversations", "user_id"),
+            ("messages", "created_at"),
+        ] {
+            assert!(
+                found.contains(&(want.0.to_string(), want.1.to_string())),
+                "{want:?} not in {found:?}"
+            );
+        }
+        assert_eq!(
+            uses_in("UPDATE tasks SET done = 1 WHERE owner = ?"),
+            [("tasks".to_string(), "owner".to_string())]
+        );
+    }
+
+    #[test]
+    fn unqualified_columns_with_several_tables_are_not_guessed() {
+        let found = uses_in("SELECT 1 FROM a, b WHERE x = 1");
+        assert!(found.is_empty(), "{found:?}");
+    }
+}
