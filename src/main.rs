@@ -2,6 +2,7 @@ fn main() {
     // Panics are caught per file and per rule and reported as
     // `internal-error` findings; keep the default hook's noise off stderr.
     std::panic::set_hook(Box::new(|_| {}));
+    miglint::sqlite_exec::configure_sqlite();
     let code = match std::panic::catch_unwind(miglint::cli::main) {
         Ok(code) => code,
         Err(payload) => {

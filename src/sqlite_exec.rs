@@ -39,6 +39,74 @@ fn not_ours(message: &str) -> bool {
     message.starts_with("no such module")
         || message.starts_with("no such view")
         || message.starts_with("no such trigger")
+        || message.contains("within a transaction")
+}
+
+/// BEGIN / COMMIT / END / ROLLBACK / SAVEPOINT / RELEASE: yoyo runs each
+/// migration in a transaction of its own, so these are not run here.
+fn transaction_control(sql: &str) -> bool {
+    let head = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    matches!(
+        head.as_str(),
+        "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE"
+    )
+}
+
+/// Configures SQLite before its first use: no global allocator statistics
+/// (a process-wide mutex taken on every allocation) and no per-connection
+/// mutexes (each connection stays on one thread). Without this, parallel
+/// workers spend their time waiting on each other.
+pub fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config is called before any connection exists
+        // (every connection in miglint is opened after this), with the
+        // integer arguments these two options take.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            );
+            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MULTITHREAD);
+        }
+    });
+}
+
+thread_local! {
+    /// One in-memory database per worker thread, reused between migrations:
+    /// each migration runs inside a savepoint that is rolled back after it.
+    static CONNECTION: std::cell::RefCell<Option<Connection>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` on this thread's database, inside a savepoint rolled back after.
+fn isolated<T>(f: impl FnOnce(&Connection) -> T) -> Option<T> {
+    CONNECTION.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            configure_sqlite();
+            let conn = Connection::open_in_memory().ok()?;
+            let _ = run(&conn, "PRAGMA foreign_keys = OFF");
+            *cell = Some(conn);
+        }
+        let conn = cell.as_ref()?;
+        run(conn, "SAVEPOINT miglint_migration").ok()?;
+        let out = f(conn);
+        if run(
+            conn,
+            "ROLLBACK TO miglint_migration; RELEASE miglint_migration",
+        )
+        .is_err()
+        {
+            // The savepoint is gone (a statement ended it): start afresh.
+            *cell = None;
+        }
+        Some(out)
+    })
 }
 
 fn run(conn: &Connection, sql: &str) -> Result<(), String> {
@@ -73,13 +141,13 @@ pub fn execute(set: &MigrationSet) -> Vec<ExecFailure> {
         .par_iter()
         .filter_map(|(i, before)| {
             let m = &set.migrations[*i];
-            let conn = Connection::open_in_memory().ok()?;
-            let _ = run(&conn, "PRAGMA foreign_keys = OFF");
-            create(&conn, before);
-            let result = match set.flavour {
-                SetFlavour::Yoyo => run_yoyo(&conn, m, known),
-                SetFlavour::Alembic => run_alembic(&conn, m, before.clone(), known),
-            };
+            let result = isolated(|conn| {
+                create(conn, before);
+                match set.flavour {
+                    SetFlavour::Yoyo => run_yoyo(conn, m, known),
+                    SetFlavour::Alembic => run_alembic(conn, m, before.clone(), known),
+                }
+            })?;
             result.err().flatten().map(|f| (*i, f))
         })
         .collect();
@@ -121,6 +189,9 @@ fn exec_ops(
         last = Some(op.span);
         if !sql.parses {
             return Err(None);
+        }
+        if transaction_control(&sql.statement) {
+            continue;
         }
         if let Err(message) = run(conn, &sql.statement)
             && !not_ours(&message)

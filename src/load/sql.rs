@@ -289,6 +289,7 @@ pub fn sqlite_accepts(statement: &str) -> bool {
     SQLITE.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.is_none() {
+            crate::sqlite_exec::configure_sqlite();
             *cell = rusqlite::Connection::open_in_memory().ok();
         }
         let Some(conn) = cell.as_ref() else {
