@@ -400,3 +400,94 @@ fn filtered_columns_come_from_sql_strings_and_sqlalchemy_expressions() {
         "{json}"
     );
 }
+
+#[test]
+fn yoyo_python_steps_replay_views_triggers_virtual_tables_and_drops() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = "created_at TEXT NOT NULL DEFAULT 0, updated_at TEXT NOT NULL DEFAULT 0";
+    let step = |apply: &str, rollback: &str| {
+        format!(
+            "from yoyo import step\n\nsteps = [step(\"\"\"{apply}\"\"\", \"\"\"{rollback}\"\"\")]\n"
+        )
+    };
+    let files = [
+        step(
+            &format!(
+                "CREATE TABLE IF NOT EXISTS a (id INTEGER PRIMARY KEY, n INTEGER CHECK (n > 0), {ts}); CREATE TABLE IF NOT EXISTS old (id TEXT, {ts})"
+            ),
+            "DROP TABLE IF EXISTS old; DROP TABLE IF EXISTS a",
+        ),
+        step(
+            "CREATE VIEW IF NOT EXISTS v_a AS SELECT id FROM a; CREATE TRIGGER IF NOT EXISTS t_a AFTER UPDATE ON a BEGIN UPDATE a SET n = 1 WHERE id = NEW.id; END",
+            "DROP TRIGGER IF EXISTS t_a; DROP VIEW IF EXISTS v_a",
+        ),
+        step(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(body); DROP TABLE IF EXISTS old",
+            &format!("CREATE TABLE IF NOT EXISTS old (id TEXT, {ts}); DROP TABLE IF EXISTS docs"),
+        ),
+    ];
+    for (i, text) in files.iter().enumerate() {
+        write_tree(
+            dir.path(),
+            &[(&format!("migrations/{:04}_s.py", i + 1), text.as_bytes())],
+        );
+    }
+    let (schema, findings) = replay(dir.path());
+    assert!(findings.is_empty(), "{findings:#?}");
+    assert!(schema.views.contains_key("v_a"));
+    assert!(schema.triggers.contains_key("t_a"));
+    assert_eq!(
+        schema.tables["docs"].virtual_module.as_deref(),
+        Some("fts5")
+    );
+    assert!(!schema.tables.contains_key("old"), "dropped in an upgrade");
+    assert_eq!(
+        schema.tables["a"].checks.len(),
+        0,
+        "inline CHECKs stay with their column"
+    );
+
+    // A rollback that forgets the view is caught, and so is a view dropped twice.
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/0002_s.py",
+            step(
+                "CREATE VIEW IF NOT EXISTS v_a AS SELECT id FROM a; CREATE TRIGGER IF NOT EXISTS t_a AFTER UPDATE ON a BEGIN SELECT 1; END",
+                "DROP TRIGGER IF EXISTS t_a",
+            )
+            .as_bytes(),
+        )],
+    );
+    let (_, findings) = replay(dir.path());
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("downgrade-roundtrip") && f.contains("view `v_a` is left over")),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn alembic_primary_and_check_constraints_and_constraint_drops() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/versions/001_r.py",
+            rev(
+                1,
+                &format!("    op.create_table(\"pairs\", sa.Column(\"a\", sa.Integer(), nullable=False), sa.Column(\"b\", sa.Integer(), nullable=False), {TS})\n    with op.batch_alter_table(\"pairs\") as batch_op:\n        batch_op.create_primary_key(\"pk_pairs\", [\"a\", \"b\"])\n        batch_op.create_check_constraint(\"ck_pairs_a\", \"a > 0\")\n        batch_op.drop_constraint(\"ck_pairs_a\", type_=\"check\")\n        batch_op.drop_constraint(\"ck_missing\", type_=\"check\")"),
+                "    op.drop_table(\"pairs\")",
+            )
+            .as_bytes(),
+        )],
+    );
+    let (schema, findings) = replay(dir.path());
+    assert_eq!(schema.tables["pairs"].primary_key_columns(), ["a", "b"]);
+    assert!(schema.tables["pairs"].checks.is_empty());
+    assert_eq!(
+        findings,
+        ["schema-consistency: table `pairs` has no constraint named `ck_missing`"]
+    );
+}
