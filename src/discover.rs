@@ -59,8 +59,8 @@ static YOYO_SQL: LazyLock<Regex> =
 static NUMBERED_SQL: LazyLock<regex::Regex> =
     LazyLock::new(|| regex::Regex::new(r"^\d+_[^.]*\.sql$").expect("valid regex"));
 
-/// Folders never searched for migrations.
-const SKIP_DIRS: &[&str] = &[
+/// Folders never searched for migrations or application code.
+pub const SKIP_DIRS: &[&str] = &[
     "node_modules",
     "__pycache__",
     "site-packages",

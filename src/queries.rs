@@ -30,18 +30,6 @@ pub struct ColumnUse {
     pub span: Span,
 }
 
-/// Folders never searched for application code.
-const SKIP_DIRS: &[&str] = &[
-    "node_modules",
-    "__pycache__",
-    "site-packages",
-    ".venv",
-    "venv",
-    ".tox",
-    ".git",
-    "target",
-];
-
 /// Files that mark the top of a project.
 const PROJECT_MARKERS: &[&str] = &[
     "alembic.ini",
@@ -82,7 +70,7 @@ pub fn application_files(root: &Path, exclude: &[PathBuf]) -> Vec<PathBuf> {
         .filter_entry(move |e| {
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
             !(is_dir
-                && (SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref())
+                && (crate::discover::SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref())
                     || exclude.contains(&clean(e.path()))))
         })
         .build();

@@ -892,37 +892,45 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
                 .help("only named constraints can be dropped: name them when creating them");
             }
         }
-        OpKind::CreateView { name } => match schema.views.entry(key(name)) {
-            std::collections::btree_map::Entry::Occupied(_) => {
-                if !guarded(op) {
-                    cx.inconsistent(span, format!("view `{name}` already exists"));
-                }
-            }
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(name.clone());
-            }
-        },
-        OpKind::DropView { name } => {
-            if schema.views.remove(&key(name)).is_none() && !guarded(op) {
-                cx.inconsistent(span, format!("view `{name}` does not exist"));
-            }
+        OpKind::CreateView { name } => create_named(&mut schema.views, "view", name, op, cx),
+        OpKind::DropView { name } => drop_named(&mut schema.views, "view", name, op, cx),
+        OpKind::CreateTrigger { name } => {
+            create_named(&mut schema.triggers, "trigger", name, op, cx)
         }
-        OpKind::CreateTrigger { name } => match schema.triggers.entry(key(name)) {
-            std::collections::btree_map::Entry::Occupied(_) => {
-                if !guarded(op) {
-                    cx.inconsistent(span, format!("trigger `{name}` already exists"));
-                }
-            }
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(name.clone());
-            }
-        },
-        OpKind::DropTrigger { name } => {
-            if schema.triggers.remove(&key(name)).is_none() && !guarded(op) {
-                cx.inconsistent(span, format!("trigger `{name}` does not exist"));
-            }
-        }
+        OpKind::DropTrigger { name } => drop_named(&mut schema.triggers, "trigger", name, op, cx),
         OpKind::Data { .. } | OpKind::Opaque { .. } => {}
+    }
+}
+
+/// Creates a view or trigger (kept by name only).
+fn create_named(
+    objects: &mut BTreeMap<String, String>,
+    kind: &str,
+    name: &str,
+    op: &Operation,
+    cx: &mut Ctx,
+) {
+    match objects.entry(key(name)) {
+        std::collections::btree_map::Entry::Occupied(_) => {
+            if !guarded(op) {
+                cx.inconsistent(op.span, format!("{kind} `{name}` already exists"));
+            }
+        }
+        std::collections::btree_map::Entry::Vacant(v) => {
+            v.insert(name.to_string());
+        }
+    }
+}
+
+fn drop_named(
+    objects: &mut BTreeMap<String, String>,
+    kind: &str,
+    name: &str,
+    op: &Operation,
+    cx: &mut Ctx,
+) {
+    if objects.remove(&key(name)).is_none() && !guarded(op) {
+        cx.inconsistent(op.span, format!("{kind} `{name}` does not exist"));
     }
 }
 

@@ -9,7 +9,6 @@ use crate::load::python::{
     PyFile, arg, assignments, bool_value, callee_name, is_trivial_body, keyword, method_call,
     named_list, str_list, str_value,
 };
-use crate::load::sql::{SqlOutput, SqlSource, read_sql};
 use crate::model::{
     Column, ColumnChanges, ConstraintKind, Flavour, ForeignKeyRef, IndexDef, Migration, Named,
     OpKind, OpaqueKind, Operation, Parents, Rollback, Step, TableConstraint,
@@ -351,13 +350,7 @@ impl<'a> OpReader<'a, '_> {
             });
             return;
         };
-        let mut out = SqlOutput::default();
-        let src = SqlSource {
-            text: &text,
-            map: &map,
-            file: self.py.id,
-        };
-        read_sql(&src, self.dialect, self.py.file, &mut out);
+        let out = self.py.read_sql(&text, &map, self.dialect);
         for mut op in out.ops {
             op.in_batch = in_batch;
             op.call = Some("execute".into());

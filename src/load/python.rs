@@ -8,7 +8,7 @@ use ruff_python_ast::{Expr, ExprCall, ModModule, PySourceType, Stmt};
 use ruff_python_parser::{Parsed, parse_unchecked_source};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::load::sql::OffsetMap;
+use crate::load::sql::{OffsetMap, SqlOutput, SqlSource, read_sql};
 use crate::load::suppression::parse_suppression;
 use crate::model::{Docstring, LoadProblem, Named, SuppressionComment};
 use crate::source::{FileId, SourceFile, Span};
@@ -97,6 +97,23 @@ impl<'a> PyFile<'a> {
             }
         }
         Some((out, map))
+    }
+
+    /// Reads SQL held in a string literal of this file (see `literal_text`).
+    pub fn read_sql(
+        &self,
+        text: &str,
+        map: &OffsetMap,
+        dialect: crate::config::Dialect,
+    ) -> SqlOutput {
+        let mut out = SqlOutput::default();
+        let src = SqlSource {
+            text,
+            map,
+            file: self.id,
+        };
+        read_sql(&src, dialect, self.file, &mut out);
+        out
     }
 
     /// The module docstring and its `Revision ID:` / `Revises:` header lines.

@@ -466,39 +466,7 @@ fn statement_ops(
         Statement::CreateTable(ct) => {
             let mut columns = Vec::new();
             for def in &ct.columns {
-                let type_name = match def.data_type {
-                    sqlparser::ast::DataType::Unspecified => None,
-                    ref t => Some(t.to_string()),
-                };
-                let mut col = Column {
-                    name: def.name.value.clone(),
-                    type_name,
-                    nullable: true,
-                    default: None,
-                    primary_key: false,
-                    unique: false,
-                    references: None,
-                    span: ident_span(&def.name),
-                };
-                for opt in &def.options {
-                    match &opt.option {
-                        ColumnOption::NotNull => col.nullable = false,
-                        ColumnOption::Default(e) => col.default = Some(e.to_string()),
-                        ColumnOption::PrimaryKey(_) => col.primary_key = true,
-                        ColumnOption::Unique(_) => col.unique = true,
-                        ColumnOption::ForeignKey(fk) => {
-                            col.references = Some(ForeignKeyRef {
-                                table: object_name(&fk.foreign_table),
-                                columns: fk
-                                    .referred_columns
-                                    .iter()
-                                    .map(|c| c.value.clone())
-                                    .collect(),
-                            })
-                        }
-                        _ => {}
-                    }
-                }
+                let col = column_from_def(def, ident_span(&def.name));
                 columns.push(col);
             }
             let constraints = ct.constraints.iter().filter_map(table_constraint).collect();
@@ -606,38 +574,7 @@ fn alter_op(
     let table = table.to_string();
     match op {
         AlterTableOperation::AddColumn { column_def, .. } => {
-            let mut col = Column {
-                name: column_def.name.value.clone(),
-                type_name: match column_def.data_type {
-                    sqlparser::ast::DataType::Unspecified => None,
-                    ref t => Some(t.to_string()),
-                },
-                nullable: true,
-                default: None,
-                primary_key: false,
-                unique: false,
-                references: None,
-                span: ident_span(&column_def.name),
-            };
-            for opt in &column_def.options {
-                match &opt.option {
-                    ColumnOption::NotNull => col.nullable = false,
-                    ColumnOption::Default(e) => col.default = Some(e.to_string()),
-                    ColumnOption::PrimaryKey(_) => col.primary_key = true,
-                    ColumnOption::Unique(_) => col.unique = true,
-                    ColumnOption::ForeignKey(fk) => {
-                        col.references = Some(ForeignKeyRef {
-                            table: object_name(&fk.foreign_table),
-                            columns: fk
-                                .referred_columns
-                                .iter()
-                                .map(|c| c.value.clone())
-                                .collect(),
-                        })
-                    }
-                    _ => {}
-                }
-            }
+            let col = column_from_def(column_def, ident_span(&column_def.name));
             OpKind::AddColumn { table, column: col }
         }
         AlterTableOperation::DropColumn { column_names, .. } => OpKind::DropColumn {
@@ -693,6 +630,43 @@ fn alter_op(
         },
         _ => opaque_sql(),
     }
+}
+
+/// A column as declared in CREATE TABLE or ADD COLUMN.
+fn column_from_def(def: &sqlparser::ast::ColumnDef, span: Span) -> Column {
+    let mut col = Column {
+        name: def.name.value.clone(),
+        type_name: match def.data_type {
+            sqlparser::ast::DataType::Unspecified => None,
+            ref t => Some(t.to_string()),
+        },
+        nullable: true,
+        default: None,
+        primary_key: false,
+        unique: false,
+        references: None,
+        span,
+    };
+    for opt in &def.options {
+        match &opt.option {
+            ColumnOption::NotNull => col.nullable = false,
+            ColumnOption::Default(e) => col.default = Some(e.to_string()),
+            ColumnOption::PrimaryKey(_) => col.primary_key = true,
+            ColumnOption::Unique(_) => col.unique = true,
+            ColumnOption::ForeignKey(fk) => {
+                col.references = Some(ForeignKeyRef {
+                    table: object_name(&fk.foreign_table),
+                    columns: fk
+                        .referred_columns
+                        .iter()
+                        .map(|c| c.value.clone())
+                        .collect(),
+                })
+            }
+            _ => {}
+        }
+    }
+    col
 }
 
 fn table_constraint(c: &SqlConstraint) -> Option<TableConstraint> {

@@ -144,13 +144,7 @@ impl<'a> StepReader<'a, '_> {
             _ => expr,
         };
         if let Some((text, map)) = self.py.literal_text(resolved) {
-            let mut out = SqlOutput::default();
-            let src = SqlSource {
-                text: &text,
-                map: &map,
-                file: self.py.id,
-            };
-            read_sql(&src, self.dialect, self.py.file, &mut out);
+            let out = self.py.read_sql(&text, &map, self.dialect);
             self.problems.extend(out.problems);
             self.suppressions.extend(out.suppressions);
             return (out.ops, out.statements);
