@@ -437,3 +437,36 @@ fn version_and_help_exit_zero() {
         .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
     miglint().args(["lint", "--help"]).assert().code(0);
 }
+
+#[test]
+fn sqlite_version_setting_decides_which_alter_forms_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_init.sql",
+                b"CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY, old TEXT, created_at TEXT NOT NULL DEFAULT 0, updated_at TEXT NOT NULL DEFAULT 0);",
+            ),
+            ("migrations/0001_init.rollback.sql", b"DROP TABLE IF EXISTS t;"),
+            ("migrations/0002_drop.sql", b"ALTER TABLE t DROP COLUMN old;"),
+            ("migrations/0002_drop.rollback.sql", b"ALTER TABLE t ADD COLUMN old TEXT;"),
+        ],
+    );
+    // The bundled SQLite has DROP COLUMN.
+    miglint().current_dir(dir.path()).args(["lint"]).assert().code(0);
+    write_tree(dir.path(), &[("miglint.toml", b"sqlite-version = \"3.31.1\"\n")]);
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("DROP COLUMN (`t.old`) needs SQLite 3.35.0; the target is 3.31.1"));
+    write_tree(dir.path(), &[("miglint.toml", b"sqlite-version = \"three\"\n")]);
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("miglint.toml:1: sqlite-version"));
+}
