@@ -525,6 +525,14 @@ fn table_differences(before: &Table, after: &Table, out: &mut Vec<String>) {
                         if c.nullable { "nullable" } else { "NOT NULL" }
                     ));
                 }
+                if normalize_default(&a.default) != normalize_default(&c.default) {
+                    out.push(format!(
+                        "column `{t}.{}` has default {} instead of {}",
+                        c.name,
+                        a.default.as_deref().unwrap_or("(none)"),
+                        c.default.as_deref().unwrap_or("(none)")
+                    ));
+                }
                 if normalize_type(&a.sql_type) != normalize_type(&c.sql_type) {
                     out.push(format!(
                         "column `{t}.{}` has type {} instead of {}",
@@ -568,6 +576,17 @@ fn same_fk(a: &ForeignKey, b: &ForeignKey) -> bool {
             .iter()
             .zip(&b.columns)
             .all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+/// A default as SQLite keeps it: without outer parentheses or spacing.
+fn normalize_default(d: &Option<String>) -> Option<String> {
+    d.as_deref().map(|d| {
+        let d = d.trim();
+        d.strip_prefix('(')
+            .and_then(|r| r.strip_suffix(')'))
+            .unwrap_or(d)
+            .replace(' ', "")
+    })
 }
 
 fn normalize_type(t: &Option<String>) -> String {

@@ -42,11 +42,7 @@ impl Rule for NotNullDefault {
                         column.name
                     ),
                 )
-                .label(if op.sql.is_some() {
-                    "SQLite refuses ADD COLUMN ... NOT NULL without a default"
-                } else {
-                    "the copy fails as soon as the table has rows"
-                })
+                .label("SQLite refuses this as soon as the table has rows")
                 .help(help);
             }
         }
