@@ -3,10 +3,22 @@
 #
 #   scripts/test.sh
 #
-# Needs only a Rust toolchain (cargo); crates come from the registry and
-# Cargo.lock pins them.
+# Needs a Rust toolchain (cargo) and Python 3 with venv; crates come from
+# the registry (pinned by Cargo.lock), and the real Alembic and yoyo the
+# oracle tests run against come from PyPI (pinned by requirements-dev.txt)
+# into .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== Python tools for the oracle tests (.venv)"
+stamp=.venv/.requirements-dev.txt
+if ! cmp -s requirements-dev.txt "$stamp" 2>/dev/null; then
+    python3 -m venv .venv
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+    cp requirements-dev.txt "$stamp"
+fi
+MIGLINT_ORACLE_PYTHON="$(pwd)/.venv/bin/python"
+export MIGLINT_ORACLE_PYTHON
 
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # Snapshots are compared, never rewritten, here.

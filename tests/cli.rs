@@ -454,15 +454,27 @@ fn sqlite_version_setting_decides_which_alter_forms_exist() {
         ],
     );
     // The bundled SQLite has DROP COLUMN.
-    miglint().current_dir(dir.path()).args(["lint"]).assert().code(0);
-    write_tree(dir.path(), &[("miglint.toml", b"sqlite-version = \"3.31.1\"\n")]);
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .assert()
+        .code(0);
+    write_tree(
+        dir.path(),
+        &[("miglint.toml", b"sqlite-version = \"3.31.1\"\n")],
+    );
     miglint()
         .current_dir(dir.path())
         .args(["lint"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("DROP COLUMN (`t.old`) needs SQLite 3.35.0; the target is 3.31.1"));
-    write_tree(dir.path(), &[("miglint.toml", b"sqlite-version = \"three\"\n")]);
+        .stdout(predicate::str::contains(
+            "DROP COLUMN (`t.old`) needs SQLite 3.35.0; the target is 3.31.1",
+        ));
+    write_tree(
+        dir.path(),
+        &[("miglint.toml", b"sqlite-version = \"three\"\n")],
+    );
     miglint()
         .current_dir(dir.path())
         .args(["lint"])

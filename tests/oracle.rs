@@ -1,0 +1,799 @@
+//! The replay held against real Alembic and real yoyo.
+//!
+//! Generated chains (deterministic from a seed) are run by the real tools on
+//! SQLite, one revision at a time up to head and back down to base, by
+//! `tests/oracle/driver.py`; after every step the schema SQLite holds must
+//! equal miglint's replay at that revision. The Python environment comes
+//! from `scripts/test.sh` (`MIGLINT_ORACLE_PYTHON`). `MIGLINT_ORACLE_CHAINS`
+//! sets how many chains run (default 200, half per flavour).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use miglint::config::Settings;
+use miglint::replay::Schema;
+
+/// A small deterministic PRNG (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Flavour {
+    Alembic,
+    Yoyo,
+}
+
+#[derive(Clone)]
+struct Col {
+    name: String,
+    /// Index into the flavour's type list.
+    ty: usize,
+    not_null: bool,
+    /// Has a server default (NOT NULL columns always get one).
+    has_default: bool,
+}
+
+/// A column; NOT NULL columns are created with a server default.
+fn col(name: String, ty: usize, not_null: bool) -> Col {
+    Col {
+        name,
+        ty,
+        not_null,
+        has_default: not_null,
+    }
+}
+
+#[derive(Clone)]
+struct Tbl {
+    name: String,
+    cols: Vec<Col>,
+    indexes: Vec<(String, Vec<String>)>,
+}
+
+/// Alembic types, with a server default each takes when NOT NULL.
+const SA_TYPES: &[(&str, &str)] = &[
+    ("sa.String()", "\"x\""),
+    ("sa.Integer()", "sa.text(\"0\")"),
+    ("sa.Text()", "\"\""),
+    ("sa.Boolean()", "sa.text(\"0\")"),
+    ("sa.DateTime()", "sa.func.now()"),
+    ("sa.Float()", "sa.text(\"0\")"),
+    ("sa.Numeric(10, 2)", "sa.text(\"0\")"),
+    ("sa.String(40)", "\"y\""),
+];
+const SQL_TYPES: &[(&str, &str)] = &[
+    ("TEXT", "'x'"),
+    ("INTEGER", "0"),
+    ("REAL", "0.5"),
+    ("TEXT", "''"),
+];
+
+/// One migration: its upgrade and downgrade, in the flavour's words.
+struct Mig {
+    up: Vec<String>,
+    down: Vec<String>,
+}
+
+struct Gen {
+    rng: Rng,
+    flavour: Flavour,
+    tables: Vec<Tbl>,
+    n: usize,
+}
+
+impl Gen {
+    fn types(&self) -> &'static [(&'static str, &'static str)] {
+        match self.flavour {
+            Flavour::Alembic => SA_TYPES,
+            Flavour::Yoyo => SQL_TYPES,
+        }
+    }
+
+    fn col_def(&self, c: &Col) -> String {
+        let (ty, default) = self.types()[c.ty];
+        match self.flavour {
+            Flavour::Alembic => {
+                let nn = if c.not_null {
+                    format!(", nullable=False, server_default={default}")
+                } else {
+                    ", nullable=True".into()
+                };
+                format!("sa.Column(\"{}\", {ty}{nn})", c.name)
+            }
+            Flavour::Yoyo => {
+                let nn = if c.not_null {
+                    format!(" NOT NULL DEFAULT {default}")
+                } else {
+                    String::new()
+                };
+                format!("{} {ty}{nn}", c.name)
+            }
+        }
+    }
+
+    /// A plain column (not id, not a foreign key) of table `t`, if any.
+    fn plain_col(&mut self, t: usize) -> Option<usize> {
+        let cols: Vec<usize> = (0..self.tables[t].cols.len())
+            .filter(|&i| {
+                let c = &self.tables[t].cols[i].name;
+                c != "id" && !c.ends_with("_ref")
+            })
+            .collect();
+        (!cols.is_empty()).then(|| cols[self.rng.below(cols.len())])
+    }
+
+    fn indexed(&self, t: usize, col: &str) -> bool {
+        self.tables[t]
+            .indexes
+            .iter()
+            .any(|(_, cs)| cs.iter().any(|c| c == col))
+    }
+
+    fn batch(&self, table: &str, lines: &[String]) -> String {
+        let mut s = format!("with op.batch_alter_table(\"{table}\") as batch_op:");
+        for l in lines {
+            let _ = write!(s, "\n        batch_op.{l}");
+        }
+        s
+    }
+
+    fn migration(&mut self) -> Mig {
+        self.n += 1;
+        let n = self.n;
+        let alembic = self.flavour == Flavour::Alembic;
+        let choice = if self.tables.is_empty() {
+            0
+        } else {
+            self.rng.below(7)
+        };
+        match choice {
+            // Create a table, sometimes with a foreign key to another.
+            0 | 1 => {
+                let name = format!("t{n}");
+                let mut cols = vec![col("id".into(), 1, true)];
+                for k in 0..1 + self.rng.below(3) {
+                    cols.push(col(
+                        format!("c{n}_{k}"),
+                        self.rng.below(self.types().len()),
+                        self.rng.chance(50),
+                    ));
+                }
+                let parent = (!self.tables.is_empty() && self.rng.chance(50))
+                    .then(|| self.tables[self.rng.below(self.tables.len())].name.clone());
+                let mut defs: Vec<String> = Vec::new();
+                if alembic {
+                    defs.push("sa.Column(\"id\", sa.Integer(), primary_key=True)".into());
+                } else {
+                    defs.push("id INTEGER PRIMARY KEY".into());
+                }
+                defs.extend(cols[1..].iter().map(|c| self.col_def(c)));
+                if let Some(p) = &parent {
+                    defs.push(if alembic {
+                        format!("sa.Column(\"{p}_ref\", sa.Integer(), sa.ForeignKey(\"{p}.id\"), nullable=True)")
+                    } else {
+                        format!("{p}_ref INTEGER REFERENCES {p}(id)")
+                    });
+                    cols.push(col(format!("{p}_ref"), 1, false));
+                }
+                self.tables.push(Tbl {
+                    name: name.clone(),
+                    cols,
+                    indexes: Vec::new(),
+                });
+                if alembic {
+                    Mig {
+                        up: vec![format!("op.create_table(\"{name}\", {})", defs.join(", "))],
+                        down: vec![format!("op.drop_table(\"{name}\")")],
+                    }
+                } else {
+                    Mig {
+                        up: vec![format!(
+                            "CREATE TABLE IF NOT EXISTS {name} ({})",
+                            defs.join(", ")
+                        )],
+                        down: vec![format!("DROP TABLE IF EXISTS {name}")],
+                    }
+                }
+            }
+            // Add a column (nullable, or NOT NULL with a default).
+            2 => {
+                let t = self.rng.below(self.tables.len());
+                let table = self.tables[t].name.clone();
+                let col = col(
+                    format!("a{n}"),
+                    self.rng.below(self.types().len()),
+                    self.rng.chance(50),
+                );
+                let def = self.col_def(&col);
+                self.tables[t].cols.push(col.clone());
+                if alembic {
+                    Mig {
+                        up: vec![self.batch(&table, &[format!("add_column({def})")])],
+                        down: vec![self.batch(&table, &[format!("drop_column(\"{}\")", col.name)])],
+                    }
+                } else {
+                    Mig {
+                        up: vec![format!("ALTER TABLE {table} ADD COLUMN {def}")],
+                        down: vec![format!("ALTER TABLE {table} DROP COLUMN {}", col.name)],
+                    }
+                }
+            }
+            // Create an index: single or composite, sometimes unique or partial.
+            3 | 4 => {
+                let t = self.rng.below(self.tables.len());
+                let Some(c) = self.plain_col(t) else {
+                    return self.migration_fallback();
+                };
+                let mut cols = vec![self.tables[t].cols[c].name.clone()];
+                if self.rng.chance(30)
+                    && let Some(c2) = self.plain_col(t)
+                    && self.tables[t].cols[c2].name != cols[0]
+                {
+                    cols.push(self.tables[t].cols[c2].name.clone());
+                }
+                let table = self.tables[t].name.clone();
+                let name = format!("ix_{table}_{}_{n}", cols.join("_"));
+                let unique = self.rng.chance(25);
+                let partial = self.rng.chance(20);
+                self.tables[t].indexes.push((name.clone(), cols.clone()));
+                if alembic {
+                    let cols_py: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
+                    let mut extra = String::new();
+                    if unique {
+                        extra.push_str(", unique=True");
+                    }
+                    if partial {
+                        let _ =
+                            write!(extra, ", sqlite_where=sa.text(\"{} IS NOT NULL\")", cols[0]);
+                    }
+                    Mig {
+                        up: vec![format!(
+                            "op.create_index(\"{name}\", \"{table}\", [{}]{extra})",
+                            cols_py.join(", ")
+                        )],
+                        down: vec![format!("op.drop_index(\"{name}\", table_name=\"{table}\")")],
+                    }
+                } else {
+                    let where_ = if partial {
+                        format!(" WHERE {} IS NOT NULL", cols[0])
+                    } else {
+                        String::new()
+                    };
+                    Mig {
+                        up: vec![format!(
+                            "CREATE {}INDEX IF NOT EXISTS {name} ON {table}({}){where_}",
+                            if unique { "UNIQUE " } else { "" },
+                            cols.join(", ")
+                        )],
+                        down: vec![format!("DROP INDEX IF EXISTS {name}")],
+                    }
+                }
+            }
+            // Rename a plain, unindexed column.
+            5 => {
+                let t = self.rng.below(self.tables.len());
+                let Some(c) = self.plain_col(t) else {
+                    return self.migration_fallback();
+                };
+                let old = self.tables[t].cols[c].name.clone();
+                if self.indexed(t, &old) {
+                    return self.migration_fallback();
+                }
+                let new = format!("r{n}");
+                self.tables[t].cols[c].name = new.clone();
+                let table = self.tables[t].name.clone();
+                if alembic {
+                    Mig {
+                        up: vec![self.batch(
+                            &table,
+                            &[format!(
+                                "alter_column(\"{old}\", new_column_name=\"{new}\")"
+                            )],
+                        )],
+                        down: vec![self.batch(
+                            &table,
+                            &[format!(
+                                "alter_column(\"{new}\", new_column_name=\"{old}\")"
+                            )],
+                        )],
+                    }
+                } else {
+                    Mig {
+                        up: vec![format!("ALTER TABLE {table} RENAME COLUMN {old} TO {new}")],
+                        down: vec![format!("ALTER TABLE {table} RENAME COLUMN {new} TO {old}")],
+                    }
+                }
+            }
+            // Alembic: flip a column's nullability; yoyo: rename a table.
+            _ => {
+                let t = self.rng.below(self.tables.len());
+                if alembic {
+                    let Some(c) = self.plain_col(t) else {
+                        return self.migration_fallback();
+                    };
+                    let col = self.tables[t].cols[c].clone();
+                    let (ty, default) = SA_TYPES[col.ty];
+                    let table = self.tables[t].name.clone();
+                    self.tables[t].cols[c].not_null = !col.not_null;
+                    // Making it NOT NULL sets the default; going back to
+                    // nullable removes it only if the column had none.
+                    self.tables[t].cols[c].has_default = col.has_default || !col.not_null;
+                    let to = |nullable: bool| {
+                        let d = if !nullable {
+                            format!(", server_default={default}")
+                        } else if !col.has_default {
+                            ", server_default=None".to_string()
+                        } else {
+                            String::new()
+                        };
+                        format!(
+                            "alter_column(\"{}\", existing_type={ty}, nullable={}{d})",
+                            col.name,
+                            if nullable { "True" } else { "False" }
+                        )
+                    };
+                    Mig {
+                        up: vec![self.batch(&table, &[to(col.not_null)])],
+                        down: vec![self.batch(&table, &[to(!col.not_null)])],
+                    }
+                } else {
+                    let old = self.tables[t].name.clone();
+                    let new = format!("{old}_r{n}");
+                    // SQLite rewrites references to the old name.
+                    self.tables[t].name = new.clone();
+                    Mig {
+                        up: vec![format!("ALTER TABLE {old} RENAME TO {new}")],
+                        down: vec![format!("ALTER TABLE {new} RENAME TO {old}")],
+                    }
+                }
+            }
+        }
+    }
+
+    /// When the chosen change does not fit the current tables: a new table.
+    fn migration_fallback(&mut self) -> Mig {
+        let n = self.n;
+        let name = format!("t{n}");
+        self.tables.push(Tbl {
+            name: name.clone(),
+            cols: vec![col("id".into(), 1, true), col(format!("c{n}_0"), 0, false)],
+            indexes: Vec::new(),
+        });
+        match self.flavour {
+            Flavour::Alembic => Mig {
+                up: vec![format!(
+                    "op.create_table(\"{name}\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"c{n}_0\", sa.String(), nullable=True))"
+                )],
+                down: vec![format!("op.drop_table(\"{name}\")")],
+            },
+            Flavour::Yoyo => Mig {
+                up: vec![format!(
+                    "CREATE TABLE IF NOT EXISTS {name} (id INTEGER PRIMARY KEY, c{n}_0 TEXT)"
+                )],
+                down: vec![format!("DROP TABLE IF EXISTS {name}")],
+            },
+        }
+    }
+}
+
+const ENV_PY: &str = "from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n\nconfig = context.config\nconnectable = engine_from_config(config.get_section(config.config_ini_section, {}), prefix=\"sqlalchemy.\", poolclass=pool.NullPool)\nwith connectable.connect() as connection:\n    context.configure(connection=connection, render_as_batch=True)\n    with context.begin_transaction():\n        context.run_migrations()\n";
+
+/// Writes one chain; returns its revision ids in order.
+fn write_chain(dir: &Path, seed: u64, flavour: Flavour) -> Vec<String> {
+    let mut g = Gen {
+        rng: Rng::new(seed),
+        flavour,
+        tables: Vec::new(),
+        n: 0,
+    };
+    let length = 3 + g.rng.below(6);
+    let mut ids = Vec::new();
+    let write = |path: &Path, text: &str| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    match flavour {
+        Flavour::Alembic => {
+            write(
+                &dir.join("alembic.ini"),
+                "[alembic]\nscript_location = migrations\n",
+            );
+            write(&dir.join("migrations/env.py"), ENV_PY);
+        }
+        Flavour::Yoyo => std::fs::create_dir_all(dir.join("migrations")).unwrap(),
+    }
+    for i in 1..=length {
+        let m = g.migration();
+        match flavour {
+            Flavour::Alembic => {
+                let id = format!("{i:03}");
+                let parent = if i == 1 {
+                    "None".to_string()
+                } else {
+                    format!("\"{:03}\"", i - 1)
+                };
+                let body = |lines: &[String]| {
+                    lines
+                        .iter()
+                        .map(|l| format!("    {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                let text = format!(
+                    "\"\"\"Generated {id}.\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{id}\"\ndown_revision = {parent}\n\n\ndef upgrade() -> None:\n{}\n\n\ndef downgrade() -> None:\n{}\n",
+                    body(&m.up),
+                    body(&m.down)
+                );
+                write(&dir.join(format!("migrations/versions/{id}_m.py")), &text);
+                ids.push(id);
+            }
+            Flavour::Yoyo => {
+                let id = format!("{i:04}_m");
+                let text = format!(
+                    "from yoyo import step\n\nsteps = [\n    step(\n        \"\"\"{}\"\"\",\n        \"\"\"{}\"\"\",\n    ),\n]\n",
+                    m.up.join(";\n"),
+                    m.down.join(";\n")
+                );
+                write(&dir.join(format!("migrations/{id}.py")), &text);
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+/// The facts the driver dumps, from miglint's replayed schema.
+fn facts(schema: &Schema) -> serde_json::Value {
+    let mut tables: Vec<String> = schema.tables.values().map(|t| t.name.clone()).collect();
+    tables.sort();
+    let mut columns = Vec::new();
+    let mut fks = Vec::new();
+    for t in schema.tables.values() {
+        let pk = t.primary_key_columns();
+        for c in &t.columns {
+            columns.push(serde_json::json!([
+                t.name,
+                c.name,
+                c.sql_type.clone().unwrap_or_default(),
+                !c.nullable,
+                c.default.as_deref().map(normalize_default),
+                pk.contains(&c.name.as_str())
+            ]));
+        }
+        for fk in &t.foreign_keys {
+            for (from, to) in fk.columns.iter().zip(&fk.ref_columns) {
+                fks.push(serde_json::json!([t.name, from, fk.ref_table, to]));
+            }
+        }
+    }
+    let mut indexes: Vec<serde_json::Value> = schema
+        .indexes
+        .values()
+        .map(|ix| serde_json::json!([ix.name, ix.table, ix.columns, ix.unique]))
+        .collect();
+    let key = |v: &serde_json::Value| v.to_string();
+    columns.sort_by_key(key);
+    indexes.sort_by_key(key);
+    fks.sort_by_key(key);
+    serde_json::json!({"tables": tables, "columns": columns, "indexes": indexes, "fks": fks})
+}
+
+/// SQLite keeps a DEFAULT expression without its outer parentheses.
+fn normalize_default(d: &str) -> String {
+    let d = d.trim();
+    d.strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(d)
+        .to_string()
+}
+
+fn normalize_driver(schema: &serde_json::Value) -> serde_json::Value {
+    let mut s = schema.clone();
+    let key = |v: &serde_json::Value| v.to_string();
+    if let Some(cols) = s["columns"].as_array_mut() {
+        for c in cols.iter_mut() {
+            if let Some(d) = c[4].as_str() {
+                c[4] = serde_json::Value::String(normalize_default(d));
+            }
+        }
+        cols.sort_by_key(key);
+    }
+    for k in ["indexes", "fks"] {
+        if let Some(v) = s[k].as_array_mut() {
+            v.sort_by_key(key);
+        }
+    }
+    s
+}
+
+#[test]
+fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
+    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh, which installs \
+             requirements-dev.txt (real Alembic and yoyo) into .venv and points this variable at it"
+        )
+    });
+    let chains: u64 = std::env::var("MIGLINT_ORACLE_CHAINS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let root = tempfile::tempdir().unwrap();
+    let mut jobs = Vec::new();
+    for seed in 0..chains {
+        let flavour = if seed % 2 == 0 {
+            Flavour::Alembic
+        } else {
+            Flavour::Yoyo
+        };
+        let dir = root.path().join(format!("chain{seed}"));
+        let ids = write_chain(&dir, seed, flavour);
+        jobs.push((dir, flavour, ids));
+    }
+    let job_json: Vec<_> = jobs
+        .iter()
+        .map(|(dir, f, ids)| {
+            serde_json::json!({
+                "flavour": if *f == Flavour::Alembic { "alembic" } else { "yoyo" },
+                "dir": dir,
+                "revisions": ids,
+            })
+        })
+        .collect();
+    let jobs_file = root.path().join("jobs.json");
+    std::fs::write(&jobs_file, serde_json::to_vec(&job_json).unwrap()).unwrap();
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/driver.py");
+    let out = std::process::Command::new(&python)
+        .arg(&driver)
+        .arg(&jobs_file)
+        .output()
+        .expect("run the oracle driver");
+    assert!(
+        out.status.success(),
+        "driver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for ((dir, _, _), result) in jobs.iter().zip(&results) {
+        if let Some(e) = result.get("error") {
+            failures.push(format!(
+                "{}: the real tool refused the chain: {e}",
+                dir.display()
+            ));
+            continue;
+        }
+        let settings = Settings::defaults(dir.clone());
+        let discovery = miglint::discover::discover(&settings, std::slice::from_ref(dir)).unwrap();
+        let loaded = miglint::lint::load(&settings, discovery);
+        let set = &loaded.sets[0];
+        if let Some(f) = set.replay.findings.first() {
+            failures.push(format!(
+                "{}: replay reports `{}` on a chain the real tool runs",
+                dir.display(),
+                f.message
+            ));
+        }
+        for step in result["steps"].as_array().unwrap() {
+            let at = step["at"].as_str().unwrap();
+            let ours = if at == "base" {
+                facts(&Schema::default())
+            } else {
+                facts(&miglint::replay::replay_until(set, Some(at)).schema)
+            };
+            let theirs = normalize_driver(&step["schema"]);
+            compared += 1;
+            if ours != theirs {
+                failures.push(format!(
+                    "{} ({} to {at}):\n  real: {theirs}\n  ours: {ours}",
+                    dir.display(),
+                    step["way"]
+                ));
+            }
+        }
+    }
+    assert!(compared > 0);
+    if !failures.is_empty() {
+        // Keep the chains for inspection.
+        let kept = root.keep();
+        panic!(
+            "{} of {compared} schema comparisons differ (chains kept in {}):\n{}",
+            failures.len(),
+            kept.display(),
+            failures
+                .iter()
+                .take(8)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    eprintln!("oracle: {chains} chains, {compared} schema comparisons, all equal");
+}
+
+/// Runs the driver on `(dir, flavour, revisions)` jobs; returns its results.
+fn run_driver(
+    python: &str,
+    root: &Path,
+    jobs: &[(std::path::PathBuf, &str, Vec<String>)],
+) -> Vec<serde_json::Value> {
+    let job_json: Vec<_> = jobs
+        .iter()
+        .map(|(dir, f, ids)| serde_json::json!({"flavour": f, "dir": dir, "revisions": ids}))
+        .collect();
+    let jobs_file = root.join("rejected-jobs.json");
+    std::fs::write(&jobs_file, serde_json::to_vec(&job_json).unwrap()).unwrap();
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/driver.py");
+    let out = std::process::Command::new(python)
+        .arg(&driver)
+        .arg(&jobs_file)
+        .output()
+        .expect("run the oracle driver");
+    assert!(
+        out.status.success(),
+        "driver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn what_the_real_tools_refuse_miglint_flags_with_the_matching_rule() {
+    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
+        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
+    });
+    let root = tempfile::tempdir().unwrap();
+    // A row exists before the change, as in production.
+    let users = "op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"email\", sa.String(), nullable=True))\n    op.create_index(\"ix_users_email\", \"users\", [\"email\"])\n    op.execute(\"INSERT INTO users (id) VALUES (1)\")";
+    let alembic_cases: &[(&str, &str, &str)] = &[
+        (
+            "batch-mode",
+            "op.alter_column(\"users\", \"email\", nullable=False, existing_type=sa.String())",
+            "pass",
+        ),
+        (
+            "not-null-default",
+            "op.add_column(\"users\", sa.Column(\"nick\", sa.String(), nullable=False))",
+            "pass",
+        ),
+        ("batch-mode", "op.drop_column(\"users\", \"email\")", "pass"),
+        (
+            "schema-consistency",
+            "with op.batch_alter_table(\"users\") as batch_op:\n        batch_op.drop_column(\"email\")",
+            "pass",
+        ),
+        (
+            "schema-consistency",
+            "op.drop_index(\"ix_users_nope\", table_name=\"users\")",
+            "pass",
+        ),
+    ];
+    let sql_cases: &[(&str, &str)] = &[
+        (
+            "not-null-default",
+            "ALTER TABLE users ADD COLUMN nick TEXT NOT NULL",
+        ),
+        (
+            "schema-consistency",
+            "CREATE INDEX IF NOT EXISTS idx_users_nick ON users(nick)",
+        ),
+        ("schema-consistency", "DROP INDEX idx_users_nope"),
+        (
+            "sqlite-alter-support",
+            "ALTER TABLE users DROP COLUMN email",
+        ),
+        (
+            "sqlite-exec",
+            "INSERT INTO users (id, mail) VALUES (1, 'a')",
+        ),
+    ];
+    let mut jobs = Vec::new();
+    let mut expected = Vec::new();
+    for (i, (rule, up, down)) in alembic_cases.iter().enumerate() {
+        let dir = root.path().join(format!("alembic{i}"));
+        let rev = |n: u32, up: &str, down: &str| {
+            let parent = if n == 1 {
+                "None".to_string()
+            } else {
+                format!("\"{:03}\"", n - 1)
+            };
+            format!(
+                "from alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{n:03}\"\ndown_revision = {parent}\n\n\ndef upgrade() -> None:\n    {up}\n\n\ndef downgrade() -> None:\n    {down}\n"
+            )
+        };
+        for (path, text) in [
+            (
+                "alembic.ini",
+                "[alembic]\nscript_location = migrations\n".to_string(),
+            ),
+            ("migrations/env.py", ENV_PY.to_string()),
+            (
+                "migrations/versions/001_users.py",
+                rev(1, users, "op.drop_table(\"users\")"),
+            ),
+            ("migrations/versions/002_change.py", rev(2, up, down)),
+        ] {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        jobs.push((
+            dir.clone(),
+            "alembic",
+            vec!["001".to_string(), "002".to_string()],
+        ));
+        expected.push((dir, *rule));
+    }
+    for (i, (rule, sql)) in sql_cases.iter().enumerate() {
+        let dir = root.path().join(format!("yoyo{i}"));
+        let step = |apply: &str, rollback: &str| {
+            format!(
+                "from yoyo import step\n\nsteps = [step(\"\"\"{apply}\"\"\", \"\"\"{rollback}\"\"\")]\n"
+            )
+        };
+        for (path, text) in [
+            (
+                "migrations/0001_users.py",
+                step(
+                    "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT); CREATE INDEX IF NOT EXISTS idx_users_email ON users(email); INSERT INTO users (id) VALUES (1)",
+                    "DROP TABLE IF EXISTS users",
+                ),
+            ),
+            ("migrations/0002_change.py", step(sql, "SELECT 1")),
+        ] {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        jobs.push((
+            dir.clone(),
+            "yoyo",
+            vec!["0001_users".to_string(), "0002_change".to_string()],
+        ));
+        expected.push((dir, *rule));
+    }
+    let results = run_driver(&python, root.path(), &jobs);
+    let mut failures = Vec::new();
+    for ((dir, rule), result) in expected.iter().zip(&results) {
+        let refused = result.get("error").and_then(|e| e.as_str());
+        let Some(refusal) = refused else {
+            failures.push(format!(
+                "{}: the real tool accepted it; this case proves nothing",
+                dir.display()
+            ));
+            continue;
+        };
+        let settings = Settings::defaults(dir.clone());
+        let rules = miglint::rules::RuleSet::build(&settings, &[], &[]).unwrap();
+        let discovery = miglint::discover::discover(&settings, std::slice::from_ref(dir)).unwrap();
+        let outcome = miglint::lint::run(&settings, &rules, discovery);
+        if !outcome.diagnostics.iter().any(|d| d.rule == *rule) {
+            let found: Vec<_> = outcome.diagnostics.iter().map(|d| d.rule).collect();
+            failures.push(format!(
+                "{}: the real tool refused it ({}) but miglint did not raise {rule}; it raised {found:?}",
+                dir.display(),
+                refusal.lines().next().unwrap_or("")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
