@@ -64,14 +64,16 @@ fn col(name: String, ty: usize, not_null: bool) -> Col {
 struct Tbl {
     name: String,
     cols: Vec<Col>,
-    indexes: Vec<(String, Vec<String>)>,
+    /// (name, columns, unique, partial)
+    indexes: Vec<(String, Vec<String>, bool, bool)>,
 }
 
 /// Alembic types, with a server default each takes when NOT NULL.
 const SA_TYPES: &[(&str, &str)] = &[
     ("sa.String()", "\"x\""),
     ("sa.Integer()", "sa.text(\"0\")"),
-    ("sa.Text()", "\"\""),
+    // Same default as sa.String(): columns move between the two.
+    ("sa.Text()", "\"x\""),
     ("sa.Boolean()", "sa.text(\"0\")"),
     ("sa.DateTime()", "sa.func.now()"),
     ("sa.Float()", "sa.text(\"0\")"),
@@ -143,7 +145,7 @@ impl Gen {
         self.tables[t]
             .indexes
             .iter()
-            .any(|(_, cs)| cs.iter().any(|c| c == col))
+            .any(|(_, cs, _, _)| cs.iter().any(|c| c == col))
     }
 
     fn batch(&self, table: &str, lines: &[String]) -> String {
@@ -161,9 +163,120 @@ impl Gen {
         let choice = if self.tables.is_empty() {
             0
         } else {
-            self.rng.below(7)
+            self.rng.below(11)
         };
         match choice {
+            // Drop a plain, unindexed column (the downgrade adds it back).
+            7 => {
+                let t = self.rng.below(self.tables.len());
+                let Some(c) = self.plain_col(t) else {
+                    return self.migration_fallback();
+                };
+                let dropped = self.tables[t].cols[c].clone();
+                if self.indexed(t, &dropped.name) || self.tables[t].cols.len() <= 2 {
+                    return self.migration_fallback();
+                }
+                let table = self.tables[t].name.clone();
+                // Re-added as declared at creation: NOT NULL ones with their default.
+                let readd = col(dropped.name.clone(), dropped.ty, dropped.not_null);
+                if dropped.has_default != readd.has_default {
+                    return self.migration_fallback();
+                }
+                let def = self.col_def(&readd);
+                self.tables[t].cols.remove(c);
+                if alembic {
+                    Mig {
+                        up: vec![
+                            self.batch(&table, &[format!("drop_column(\"{}\")", dropped.name)]),
+                        ],
+                        down: vec![self.batch(&table, &[format!("add_column({def})")])],
+                    }
+                } else {
+                    Mig {
+                        up: vec![format!("ALTER TABLE {table} DROP COLUMN {}", dropped.name)],
+                        down: vec![format!("ALTER TABLE {table} ADD COLUMN {def}")],
+                    }
+                }
+            }
+            // Drop an index (the downgrade creates it again).
+            8 => {
+                let candidates: Vec<(usize, usize)> = (0..self.tables.len())
+                    .flat_map(|t| (0..self.tables[t].indexes.len()).map(move |i| (t, i)))
+                    .collect();
+                if candidates.is_empty() {
+                    return self.migration_fallback();
+                }
+                let (t, i) = candidates[self.rng.below(candidates.len())];
+                let (name, cols, unique, partial) = self.tables[t].indexes.remove(i);
+                let table = self.tables[t].name.clone();
+                if alembic {
+                    let cols_py: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
+                    Mig {
+                        up: vec![format!("op.drop_index(\"{name}\", table_name=\"{table}\")")],
+                        down: vec![format!(
+                            "op.create_index(\"{name}\", \"{table}\", [{}]{}{})",
+                            cols_py.join(", "),
+                            if unique { ", unique=True" } else { "" },
+                            if partial {
+                                format!(", sqlite_where=sa.text(\"{} IS NOT NULL\")", cols[0])
+                            } else {
+                                String::new()
+                            }
+                        )],
+                    }
+                } else {
+                    Mig {
+                        up: vec![format!("DROP INDEX IF EXISTS {name}")],
+                        down: vec![format!(
+                            "CREATE {}INDEX IF NOT EXISTS {name} ON {table}({}){}",
+                            if unique { "UNIQUE " } else { "" },
+                            cols.join(", "),
+                            if partial {
+                                format!(" WHERE {} IS NOT NULL", cols[0])
+                            } else {
+                                String::new()
+                            }
+                        )],
+                    }
+                }
+            }
+            // Alembic: rename a table, or change a column's type in batch mode.
+            9 | 10 if alembic => {
+                let t = self.rng.below(self.tables.len());
+                let table = self.tables[t].name.clone();
+                if choice == 9 {
+                    let new = format!("{table}_r{n}");
+                    self.tables[t].name = new.clone();
+                    return Mig {
+                        up: vec![format!("op.rename_table(\"{table}\", \"{new}\")")],
+                        down: vec![format!("op.rename_table(\"{new}\", \"{table}\")")],
+                    };
+                }
+                let Some(c) = self.plain_col(t) else {
+                    return self.migration_fallback();
+                };
+                let col = self.tables[t].cols[c].clone();
+                // Text-like types only, so a default stays valid for both.
+                let (from, to) = match SA_TYPES[col.ty].0 {
+                    "sa.String()" => (0, 2),
+                    "sa.Text()" => (2, 0),
+                    _ => return self.migration_fallback(),
+                };
+                self.tables[t].cols[c].ty = to;
+                let alter = |ty: usize, existing: usize| {
+                    format!(
+                        "alter_column(\"{}\", type_={}, existing_type={}, existing_nullable={})",
+                        col.name,
+                        SA_TYPES[ty].0,
+                        SA_TYPES[existing].0,
+                        if col.not_null { "False" } else { "True" }
+                    )
+                };
+                Mig {
+                    up: vec![self.batch(&table, &[alter(to, from)])],
+                    down: vec![self.batch(&table, &[alter(from, to)])],
+                }
+            }
             // Create a table, sometimes with a foreign key to another.
             0 | 1 => {
                 let name = format!("t{n}");
@@ -252,7 +365,9 @@ impl Gen {
                 let name = format!("ix_{table}_{}_{n}", cols.join("_"));
                 let unique = self.rng.chance(25);
                 let partial = self.rng.chance(20);
-                self.tables[t].indexes.push((name.clone(), cols.clone()));
+                self.tables[t]
+                    .indexes
+                    .push((name.clone(), cols.clone(), unique, partial));
                 if alembic {
                     let cols_py: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
                     let mut extra = String::new();
