@@ -262,3 +262,23 @@ fn a_crash_in_one_file_is_an_internal_error_and_the_rest_is_linted() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn output_is_byte_identical_whatever_the_thread_count() {
+    let run = |threads: Option<&str>, format: &str| {
+        let mut cmd = miglint();
+        if let Some(t) = threads {
+            cmd.env("RAYON_NUM_THREADS", t);
+        }
+        cmd.args(["lint", "examples", "--format", format])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    for format in ["text", "json", "sarif"] {
+        let one = run(Some("1"), format);
+        assert!(!one.is_empty());
+        assert_eq!(one, run(None, format), "{format}: 1 thread vs default");
+        assert_eq!(one, run(Some("4"), format), "{format}: 1 thread vs 4");
+    }
+}
