@@ -33,8 +33,15 @@ impl std::str::FromStr for Dialect {
 pub struct ConfigError(pub String);
 
 impl std::fmt::Display for ConfigError {
+    /// Always one line: multi-line parser messages are joined.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        let one_line: Vec<&str> = self
+            .0
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        f.write_str(&one_line.join(" "))
     }
 }
 
@@ -176,7 +183,8 @@ impl Settings {
         text: &str,
         is_pyproject: bool,
     ) -> Result<Option<Settings>, ConfigError> {
-        let shown = path.display().to_string();
+        let cwd = std::env::current_dir().ok();
+        let shown = crate::lint::display_path(path, cwd.as_deref());
         let at = |offset: usize| line_of(text, offset);
         let toml_err = |e: toml::de::Error| {
             let line = e

@@ -66,10 +66,20 @@ impl SourceFile {
     pub fn from_bytes(path: &Path, display_path: String, bytes: &[u8]) -> Self {
         let mut decode_problem = None;
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        // A NUL byte in the first 8 KiB means binary, as git decides it.
+        let nul = bytes.iter().take(8192).position(|&b| b == 0);
         let text = if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
             decode_problem = Some((
                 0,
                 "file is UTF-16 encoded; migrations must be UTF-8".to_string(),
+            ));
+            String::new()
+        } else if let Some(at) = nul {
+            decode_problem = Some((
+                0,
+                format!(
+                    "file looks binary (NUL byte at offset {at}); it was not read as a migration"
+                ),
             ));
             String::new()
         } else {
@@ -234,6 +244,13 @@ mod tests {
     fn columns_count_characters() {
         let f = file("é = 'x'");
         assert_eq!(f.line_col(3), LineCol { line: 1, column: 3 });
+    }
+
+    #[test]
+    fn binary_files_are_reported_not_parsed() {
+        let f = SourceFile::from_bytes(Path::new("x"), "x".into(), b"SELECT 1;\0\x01\x02");
+        assert!(f.text.is_empty());
+        assert!(f.decode_problem.unwrap().1.contains("binary"));
     }
 
     #[test]

@@ -282,3 +282,102 @@ fn output_is_byte_identical_whatever_the_thread_count() {
         assert_eq!(one, run(Some("4"), format), "{format}: 1 thread vs 4");
     }
 }
+
+#[test]
+fn binary_nul_and_latin1_files_get_one_clear_finding_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut binary: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    binary[0] = b'S';
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_ok.py",
+                b"from yoyo import step\nsteps = [step(\"SELECT 1\", \"SELECT 1\")]\n",
+            ),
+            ("migrations/0002_blob.sql", &binary),
+            ("migrations/0002_blob.rollback.sql", b"SELECT 1;\n"),
+            (
+                "migrations/0003_nul.py",
+                b"from yoyo import step\x00\nsteps = []\n",
+            ),
+            ("migrations/0004_latin1.sql", b"-- caf\xe9\nSELECT 1;\n"),
+            ("migrations/0004_latin1.rollback.sql", b"SELECT 1;\n"),
+        ],
+    );
+    let (code, json) = json_lint(dir.path());
+    assert_eq!(code, 1);
+    let found = rules_of(&json);
+    let per_file = |name: &str| found.iter().filter(|(_, p, _)| p.ends_with(name)).count();
+    assert_eq!(per_file("0002_blob.sql"), 1, "{found:?}");
+    assert_eq!(per_file("0003_nul.py"), 1, "{found:?}");
+    assert_eq!(per_file("0004_latin1.sql"), 1, "{found:?}");
+    assert!(json.to_string().contains("looks binary"));
+    assert!(json.to_string().contains("not valid UTF-8 (byte 0xE9"));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_and_empty_projects_end_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), &[("app/main.py", b"print('hi')\n")]);
+    std::os::unix::fs::symlink("..", dir.path().join("app/up")).unwrap();
+    std::os::unix::fs::symlink("self", dir.path().join("app/self")).unwrap();
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            "No Alembic or yoyo migrations found",
+        ));
+}
+
+#[test]
+fn configuration_values_of_the_wrong_type_exit_two_with_file_and_line() {
+    let cases: &[(&str, &str)] = &[
+        ("dialect = 3\n", "miglint.toml:1"),
+        ("migrations = \"db\"\n", "miglint.toml:1"),
+        ("exclude = [1]\n", "miglint.toml:1"),
+        ("sqlite-version = 3.35\n", "miglint.toml:1"),
+        ("[rules.batch-mode]\nseverity = 1\n", "miglint.toml:1"),
+        ("[rules]\nbatch-mode = 1\n", "miglint.toml:2"),
+        ("rules = 1\n", "miglint.toml:1"),
+        (
+            "[rules.timestamp-columns]\ncolumns = \"created_at\"\n",
+            "miglint.toml:1",
+        ),
+        (
+            "[rules.sequential-numbering]\nwidth = -1\n",
+            "miglint.toml:1",
+        ),
+        (
+            "[rules.index-naming]\nalembic = \"plain\"\n",
+            "miglint.toml:1",
+        ),
+        (
+            "[rules.filtered-column-index]\ncolumns = [\"nodot\"]\n",
+            "miglint.toml:1",
+        ),
+        ("\u{0}", "miglint.toml"),
+    ];
+    for (toml, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path(), &[("miglint.toml", toml.as_bytes())]);
+        let out = miglint()
+            .current_dir(dir.path())
+            .args(["lint"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{toml:?}: {stderr}");
+        assert!(stderr.contains(want), "{toml:?}: {stderr}");
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{toml:?}: one line, got {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{toml:?}: {stderr}");
+    }
+}

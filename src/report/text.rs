@@ -42,7 +42,9 @@ pub fn write(outcome: &Outcome, opts: &ReportOptions, out: &mut dyn Write) -> st
             plural(outcome.skipped.len(), "file", "files")
         )
     };
-    if errors == 0 && warnings == 0 {
+    if outcome.files == 0 {
+        writeln!(out, "No Alembic or yoyo migrations found{skipped}.")
+    } else if errors == 0 && warnings == 0 {
         writeln!(out, "All checks passed: {files}, no findings{skipped}.")
     } else {
         writeln!(

@@ -38,7 +38,8 @@ impl Rule for RevisionChain {
         let name = |i: usize| names[i].as_str();
 
         for m in ms {
-            if m.flavour != Flavour::Alembic {
+            // A file that could not be read is reported by parse-error alone.
+            if m.flavour != Flavour::Alembic || (!m.problems.is_empty() && m.id.is_none()) {
                 continue;
             }
             if m.id.is_none() {
