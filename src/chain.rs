@@ -37,6 +37,93 @@ pub struct MigrationSet {
     /// Where the application filters or sorts on columns (filled only when
     /// `filtered-column-index` runs).
     pub queries: Vec<crate::queries::ColumnUse>,
+    /// With `--base`: the folder as it is at the merge base.
+    pub base: Option<Box<BaseSet>>,
+}
+
+/// A migrations folder at the merge base (`--base`).
+pub struct BaseSet {
+    /// What the user named the base (`origin/main`).
+    pub label: String,
+    /// Each file at the merge base: (file name, its source in the `SourceDb`).
+    pub files: Vec<(String, crate::source::FileId)>,
+    /// The migrations on the base branch's tip (loaded like the current
+    /// ones): new migrations must come after these.
+    pub migrations: MigrationSet,
+}
+
+impl BaseSet {
+    /// Loads the base's files; their sources are added to `sources` so
+    /// findings can point into them (a deleted migration, say).
+    pub fn load(
+        current: &MigrationSet,
+        files: crate::discover::BaseFiles,
+        label: &str,
+        sources: &mut crate::source::SourceDb,
+        dialect: crate::config::Dialect,
+    ) -> BaseSet {
+        let mut add = |files: Vec<(String, Vec<u8>)>| -> Vec<(String, crate::source::FileId)> {
+            files
+                .into_iter()
+                .map(|(name, bytes)| {
+                    let path = current.dir.join(&name);
+                    let shown = format!("{label}:{}", crate::lint::display_path(&path, None));
+                    let id =
+                        sources.add(crate::source::SourceFile::from_bytes(&path, shown, &bytes));
+                    (name, id)
+                })
+                .collect()
+        };
+        let ids = add(files.merge_base);
+        let tip_ids = add(files.tip);
+        let mut migrations = Vec::new();
+        for (name, id) in &tip_ids {
+            let flavour = match current.flavour {
+                SetFlavour::Alembic if name.ends_with(".py") => Flavour::Alembic,
+                SetFlavour::Yoyo if name.ends_with(".py") => Flavour::YoyoPy,
+                SetFlavour::Yoyo if name.ends_with(".sql") && !name.ends_with(".rollback.sql") => {
+                    Flavour::YoyoSql
+                }
+                _ => continue,
+            };
+            migrations.push(crate::load::load(
+                flavour,
+                sources.get(*id),
+                *id,
+                None,
+                dialect,
+            ));
+        }
+        BaseSet {
+            label: label.to_string(),
+            files: ids,
+            migrations: MigrationSet::new(current.dir.clone(), current.flavour, migrations),
+        }
+    }
+
+    /// The current files added or changed since the base.
+    pub fn changed_files(
+        &self,
+        current: &MigrationSet,
+        sources: &crate::source::SourceDb,
+    ) -> Vec<crate::source::FileId> {
+        let mut out = Vec::new();
+        for m in &current.migrations {
+            for id in std::iter::once(m.file).chain(m.rollback_file) {
+                let f = sources.get(id);
+                let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned());
+                let at_base = self
+                    .files
+                    .iter()
+                    .find(|(n, _)| Some(n) == name.as_ref())
+                    .map(|(_, b)| &sources.get(*b).text);
+                if at_base != Some(&f.text) {
+                    out.push(id);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The sequence numbers of a numbered folder, computed once.
@@ -96,6 +183,7 @@ impl MigrationSet {
             numbering,
             replay: crate::replay::Replay::default(),
             queries: Vec::new(),
+            base: None,
         };
         set.replay = crate::replay::replay(&set);
         set

@@ -96,6 +96,17 @@ pub struct LintArgs {
     /// Print only error-level findings and the summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Lint the content staged for the next commit, not the working tree.
+    #[arg(long)]
+    pub staged: bool,
+    /// Compare with the merge base of HEAD and this branch: merged
+    /// migrations must not change, new ones must come after the base's head
+    /// (default in a GitHub pull request: origin/$GITHUB_BASE_REF).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Show only findings in files added or changed since the base.
+    #[arg(long)]
+    pub changed_only: bool,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -271,7 +282,30 @@ fn lint(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
     } else {
         args.paths
     };
-    let discovery = crate::discover::discover(&settings, &paths)?;
+    let mut discovery = crate::discover::discover(&settings, &paths)?;
+    let base = args.base.clone().or_else(|| {
+        std::env::var("GITHUB_BASE_REF")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .map(|b| format!("origin/{b}"))
+    });
+    if args.changed_only && base.is_none() {
+        return Err(ConfigError(
+            "--changed-only needs --base REF (changed since when?)".into(),
+        ));
+    }
+    if args.staged || base.is_some() {
+        let why = if args.staged { "--staged" } else { "--base" };
+        let repo = crate::git::Repo::open(why)?;
+        if args.staged {
+            discovery.use_staged(&repo);
+        }
+        if let Some(reference) = &base {
+            let base = repo.base(reference)?;
+            discovery.use_base(&repo, &base);
+        }
+    }
+    discovery.changed_only = args.changed_only;
     let outcome = crate::lint::run(&settings, &rule_set, discovery);
 
     let format = args.format.unwrap_or_else(|| {

@@ -19,6 +19,17 @@ pub struct SetInput {
     pub dir: PathBuf,
     pub flavour: SetFlavour,
     pub files: Vec<FileInput>,
+    /// With `--base`: this folder's files at the merge base and at the tip.
+    pub base: Option<BaseFiles>,
+}
+
+/// A folder's `.py` / `.sql` files (name, content) as `--base` sees them.
+#[derive(Debug, Default)]
+pub struct BaseFiles {
+    /// At the merge base of HEAD and the base branch: what is merged.
+    pub merge_base: Vec<(String, Vec<u8>)>,
+    /// At the base branch's tip: what it holds now.
+    pub tip: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Debug)]
@@ -46,6 +57,48 @@ pub struct Discovery {
     /// The folders named on the command line (the current folder when
     /// files were named): a project is never looked for above them.
     pub roots: Vec<PathBuf>,
+    /// With `--base`: what the user named it, for messages.
+    pub base_label: Option<String>,
+    /// `--changed-only`: show only findings in files changed since the base.
+    pub changed_only: bool,
+}
+
+impl Discovery {
+    /// `--staged`: every file as staged for the next commit; files that are
+    /// not staged are not part of it and are skipped.
+    pub fn use_staged(&mut self, repo: &crate::git::Repo) {
+        for set in &mut self.sets {
+            let mut kept = Vec::new();
+            for mut f in std::mem::take(&mut set.files) {
+                match repo.staged(&f.path) {
+                    Some(bytes) => {
+                        f.bytes = bytes;
+                        f.rollback = f
+                            .rollback
+                            .take()
+                            .and_then(|(p, _)| repo.staged(&p).map(|b| (p, b)));
+                        kept.push(f);
+                    }
+                    None => self.skipped.push(Skipped {
+                        path: f.path.clone(),
+                        reason: "not staged for commit".into(),
+                    }),
+                }
+            }
+            set.files = kept;
+        }
+    }
+
+    /// `--base`: attaches each folder's files at the merge base.
+    pub fn use_base(&mut self, repo: &crate::git::Repo, base: &crate::git::Base) {
+        for set in &mut self.sets {
+            set.base = Some(BaseFiles {
+                merge_base: repo.files_at(base, crate::git::At::MergeBase, &set.dir),
+                tip: repo.files_at(base, crate::git::At::Tip, &set.dir),
+            });
+        }
+        self.base_label = Some(base.label.clone());
+    }
 }
 
 static ALEMBIC_REVISION: LazyLock<Regex> =
@@ -374,6 +427,7 @@ fn read_dir(
         dir: dir.to_path_buf(),
         flavour,
         files,
+        base: None,
     }))
 }
 

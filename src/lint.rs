@@ -82,6 +82,8 @@ pub struct Loaded {
     pub crashed: Vec<Diagnostic>,
     /// The folders named on the command line.
     pub roots: Vec<PathBuf>,
+    /// `--changed-only`: files added or changed since the base.
+    pub changed: Option<BTreeSet<FileId>>,
 }
 
 pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
@@ -97,6 +99,8 @@ pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
         only,
         skipped,
         roots,
+        base_label,
+        changed_only,
     } = discovery;
 
     // Decode every file in parallel, then number them in a fixed order.
@@ -108,7 +112,9 @@ pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
     }
     let mut dirs = Vec::new();
     let mut inputs = Vec::new();
+    let mut bases = Vec::new();
     for (si, set) in set_inputs.into_iter().enumerate() {
+        bases.push(set.base);
         dirs.push((set.dir, set.flavour));
         for f in set.files {
             inputs.push((si, f));
@@ -166,11 +172,27 @@ pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
             Err(d) => crashed.push(d),
         }
     }
-    let sets: Vec<MigrationSet> = dirs
+    let mut sets: Vec<MigrationSet> = dirs
         .into_iter()
         .zip(per_set)
         .map(|((dir, flavour), migrations)| MigrationSet::new(dir, flavour, migrations))
         .collect();
+    let mut changed = changed_only.then(BTreeSet::new);
+    if let Some(label) = &base_label {
+        for (set, files) in sets.iter_mut().zip(bases) {
+            let base = crate::chain::BaseSet::load(
+                set,
+                files.unwrap_or_default(),
+                label,
+                &mut sources,
+                settings.dialect,
+            );
+            if let Some(changed) = changed.as_mut() {
+                changed.extend(base.changed_files(set, &sources));
+            }
+            set.base = Some(Box::new(base));
+        }
+    }
     Loaded {
         sources,
         sets,
@@ -179,6 +201,7 @@ pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
         only,
         crashed,
         roots,
+        changed,
     }
 }
 
@@ -238,6 +261,7 @@ fn check(settings: &Settings, rule_set: &RuleSet, mut loaded: Loaded) -> Outcome
         only,
         crashed,
         roots: _,
+        changed,
     } = loaded;
     let mut diagnostics = Vec::new();
     if rule_set.severity_of(internal_error::ID).is_some() {
@@ -288,6 +312,13 @@ fn check(settings: &Settings, rule_set: &RuleSet, mut loaded: Loaded) -> Outcome
         .collect();
     let mut diagnostics = suppress::apply(diagnostics, &comments, &sources, rule_set);
 
+    if let Some(changed) = &changed {
+        // Whole-chain findings stay when a changed file takes part in them.
+        diagnostics.retain(|d| {
+            changed.contains(&d.span.file)
+                || d.labels.iter().any(|l| changed.contains(&l.span.file))
+        });
+    }
     if let Some(only) = &only {
         let wanted: BTreeSet<FileId> = (0..sources.len() as u32)
             .map(FileId)

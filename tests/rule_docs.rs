@@ -56,7 +56,68 @@ fn examples(doc: &str) -> Vec<Example> {
     out
 }
 
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "docs")
+        .env("GIT_AUTHOR_EMAIL", "docs@example.com")
+        .env("GIT_COMMITTER_NAME", "docs")
+        .env("GIT_COMMITTER_EMAIL", "docs@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Examples with `base:<path>` files: those are committed on `main`, the
+/// others written on a branch, and the binary runs with `--base main`.
+fn lint_example_with_base(ex: &Example) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    for (path, body) in ex.files.iter().filter(|(p, _)| p.starts_with("base:")) {
+        let full = dir.path().join(&path["base:".len()..]);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, body).unwrap();
+    }
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "base"]);
+    git(dir.path(), &["checkout", "-q", "-b", "change"]);
+    for (path, body) in ex.files.iter().filter(|(p, _)| !p.starts_with("base:")) {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, body).unwrap();
+    }
+    let out = assert_cmd::Command::cargo_bin("miglint")
+        .unwrap()
+        .current_dir(dir.path())
+        .env_remove("GITHUB_BASE_REF")
+        .args(["lint", "--base", "main", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["rule"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 fn lint_example(ex: &Example) -> Vec<String> {
+    if ex.files.iter().any(|(p, _)| p.starts_with("base:")) {
+        return lint_example_with_base(ex);
+    }
     let dir = tempfile::tempdir().unwrap();
     for (path, body) in &ex.files {
         let full = dir.path().join(path);

@@ -13,6 +13,7 @@ mod downgrade_roundtrip;
 pub mod filtered_column_index;
 mod foreign_key_target;
 mod if_exists_guard;
+mod immutable_migration;
 mod index_naming;
 pub mod internal_error;
 mod no_virtual_tables;
@@ -34,6 +35,7 @@ pub const ALL: &[RuleMeta] = &[
     batch_mode::META,
     sequential_numbering::META,
     revision_chain::META,
+    immutable_migration::META,
     timestamp_columns::META,
     if_exists_guard::META,
     rollback_required::META,

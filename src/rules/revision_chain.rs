@@ -171,6 +171,44 @@ impl Rule for RevisionChain {
             d.help(help);
         }
 
+        // With --base: a new migration must continue the base's head.
+        if let Some(base) = &set.base
+            && let [head] = base.migrations.chain.heads.as_slice()
+        {
+            let head = &base.migrations.migrations[*head];
+            let base_stems: Vec<&str> = base
+                .migrations
+                .migrations
+                .iter()
+                .map(|m| m.stem.as_str())
+                .collect();
+            let head_id = head.id_str();
+            for m in ms.iter().filter(|m| !base_stems.contains(&m.stem.as_str())) {
+                let Parents::Of(list) = &m.parents else {
+                    continue;
+                };
+                // Only the first new migration hangs off the base; later new
+                // ones hang off new ones.
+                let on_base = list
+                    .iter()
+                    .all(|p| base.migrations.chain.by_id.contains_key(&p.name));
+                if on_base && list.iter().all(|p| p.name != head_id) {
+                    cx.report(
+                        list[0].span,
+                        format!(
+                            "{} = `{}`, but the head on {} is `{head_id}` ({}): this branch would add a second head",
+                            parent_word(m),
+                            list[0].name,
+                            base.label,
+                            head.stem
+                        ),
+                    )
+                    .label("not the base's head")
+                    .help(format!("set {} = \"{head_id}\" (and renumber after it)", parent_word(m)));
+                }
+            }
+        }
+
         if !chain.cycle.is_empty() {
             let members: Vec<String> = chain.cycle.iter().map(|&i| name(i).to_string()).collect();
             let first = chain.cycle[0];

@@ -164,6 +164,57 @@ impl Rule for SequentialNumbering {
             }
         }
 
+        // With --base: a new migration must come after everything merged.
+        if let Some(base) = &set.base
+            && let Some(top) = base.migrations.numbering.as_ref().map(|n| n.top())
+            && top > 0
+        {
+            let base_stems: Vec<&str> = base
+                .migrations
+                .migrations
+                .iter()
+                .map(|m| m.stem.as_str())
+                .collect();
+            let top_name = base
+                .migrations
+                .migrations
+                .iter()
+                .find(|m| file_number(&m.stem).map(|x| x.0) == Some(top))
+                .map(|m| m.stem.clone())
+                .unwrap_or_default();
+            let top_id = base
+                .migrations
+                .migrations
+                .iter()
+                .find(|m| m.stem == top_name)
+                .map(|m| m.id_str().to_string())
+                .unwrap_or_default();
+            for m in set
+                .migrations
+                .iter()
+                .filter(|m| !base_stems.contains(&m.stem.as_str()))
+            {
+                let Some((n, _)) = file_number(&m.stem) else {
+                    continue;
+                };
+                if n <= top {
+                    let parent = match m.flavour {
+                        crate::model::Flavour::Alembic => format!("down_revision = \"{top_id}\""),
+                        _ => format!("__depends__ = {{\"{top_id}\"}}"),
+                    };
+                    cx.report(
+                        Span::new(m.file, 0, 0),
+                        format!(
+                            "`{}` is new, but {} already has {:0width$} (`{top_name}`): numbers must grow past what is merged",
+                            cx.file_name(m.file),
+                            base.label,
+                            top
+                        ),
+                    )
+                    .help(format!("renumber it to {:0width$} and set {parent}", top + 1));
+                }
+            }
+        }
         numbers.sort();
         if let Some(&(first, i)) = numbers.first()
             && first != 1
