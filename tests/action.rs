@@ -7,24 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{alembic_revision, write_tree};
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{alembic_revision, git, write_tree};
 
 /// A checkout of a pull request: `origin/main` has 001 and 002; the pull
 /// request edits 002 (already merged) and adds 003 outside batch mode.

@@ -3,27 +3,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{alembic_revision, miglint, write_tree};
+use common::{alembic_revision, git, miglint, write_tree};
 use predicates::prelude::*;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A repository on `main` with revisions 001 and 002, and a branch `feature`.
 fn repo() -> tempfile::TempDir {

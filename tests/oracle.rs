@@ -13,25 +13,11 @@ use std::path::Path;
 use miglint::config::Settings;
 use miglint::replay::Schema;
 
-/// A small deterministic PRNG (xorshift64*).
-struct Rng(u64);
+use miglint::corpus::Rng;
 
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
+/// A percentage chance, on the shared generator.
+fn chance(rng: &mut Rng, percent: u64) -> bool {
+    rng.next_u64() % 100 < percent
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -285,10 +271,10 @@ impl Gen {
                     cols.push(col(
                         format!("c{n}_{k}"),
                         self.rng.below(self.types().len()),
-                        self.rng.chance(50),
+                        chance(&mut self.rng, 50),
                     ));
                 }
-                let parent = (!self.tables.is_empty() && self.rng.chance(50))
+                let parent = (!self.tables.is_empty() && chance(&mut self.rng, 50))
                     .then(|| self.tables[self.rng.below(self.tables.len())].name.clone());
                 let mut defs: Vec<String> = Vec::new();
                 if alembic {
@@ -332,7 +318,7 @@ impl Gen {
                 let col = col(
                     format!("a{n}"),
                     self.rng.below(self.types().len()),
-                    self.rng.chance(50),
+                    chance(&mut self.rng, 50),
                 );
                 let def = self.col_def(&col);
                 self.tables[t].cols.push(col.clone());
@@ -355,7 +341,7 @@ impl Gen {
                     return self.migration_fallback();
                 };
                 let mut cols = vec![self.tables[t].cols[c].name.clone()];
-                if self.rng.chance(30)
+                if chance(&mut self.rng, 30)
                     && let Some(c2) = self.plain_col(t)
                     && self.tables[t].cols[c2].name != cols[0]
                 {
@@ -363,8 +349,8 @@ impl Gen {
                 }
                 let table = self.tables[t].name.clone();
                 let name = format!("ix_{table}_{}_{n}", cols.join("_"));
-                let unique = self.rng.chance(25);
-                let partial = self.rng.chance(20);
+                let unique = chance(&mut self.rng, 25);
+                let partial = chance(&mut self.rng, 20);
                 self.tables[t]
                     .indexes
                     .push((name.clone(), cols.clone(), unique, partial));

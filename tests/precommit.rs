@@ -9,24 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::write_tree;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{git, write_tree};
 
 const ADD_FLAG: &str = "\"\"\"Add memories.flag.\n\nRevision ID: 002\nRevises: 001\n\"\"\"\n\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade() -> None:\n    BODY\n\n\ndef downgrade() -> None:\n    with op.batch_alter_table(\"memories\") as batch_op:\n        batch_op.drop_column(\"flag\")\n";
 

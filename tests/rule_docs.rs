@@ -1,7 +1,11 @@
 //! The rule docs are tests: every Bad example raises its rule (and only
 //! it), every Good example raises nothing at all.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::git;
 
 use miglint::config::Settings;
 use miglint::rules::{ALL, RuleMeta, RuleSet};
@@ -54,23 +58,6 @@ fn examples(doc: &str) -> Vec<Example> {
         out.push(ex);
     }
     out
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "docs")
-        .env("GIT_AUTHOR_EMAIL", "docs@example.com")
-        .env("GIT_COMMITTER_NAME", "docs")
-        .env("GIT_COMMITTER_EMAIL", "docs@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Examples with `base:<path>` files: those are committed on `main`, the

@@ -53,3 +53,21 @@ pub fn alembic_revision(n: u32, body: &str) -> String {
         "\"\"\"Revision {n}.\n\nRevision ID: {n:03}\nRevises: {revises}\n\"\"\"\n\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{n:03}\"\ndown_revision = {parent}\n\n\ndef upgrade() -> None:\n{body}\n\n\ndef downgrade() -> None:\n    {down}\n"
     )
 }
+
+/// Runs `git` in `dir` with a fixed identity; panics with git's message on failure.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "miglint-tests")
+        .env("GIT_AUTHOR_EMAIL", "tests@example.com")
+        .env("GIT_COMMITTER_NAME", "miglint-tests")
+        .env("GIT_COMMITTER_EMAIL", "tests@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
