@@ -156,6 +156,14 @@ fn key(name: &str) -> String {
     name.to_ascii_lowercase()
 }
 
+/// The identifier-like words of a statement, lowercased: the names of the
+/// tables it may mention.
+pub fn statement_words(sql: &str) -> impl Iterator<Item = String> + '_ {
+    sql.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(key)
+}
+
 /// Something the replay found at an operation, tagged with the rule that reports it.
 #[derive(Clone, Debug)]
 pub struct ReplayFinding {
@@ -278,12 +286,7 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
         let mut names = touched_names(m, &out.schema);
         for op in m.upgrade_ops().chain(m.downgrade_ops()) {
             if let Some(sql) = &op.sql {
-                for word in sql
-                    .statement
-                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .filter(|w| !w.is_empty())
-                {
-                    let k = key(word);
+                for k in statement_words(&sql.statement) {
                     if out.schema.tables.contains_key(&k) && names.tables.insert(k.clone()) {
                         names.indexes.extend(out.schema.index_keys_of(&k));
                     }

@@ -256,12 +256,7 @@ fn run_alembic(
     ] {
         for op in &ops {
             if let Some(sql) = &op.sql {
-                let words: Vec<String> = sql
-                    .statement
-                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_ascii_lowercase)
-                    .collect();
+                let words: Vec<String> = replay::statement_words(&sql.statement).collect();
                 for w in &words {
                     if schema.tables.contains_key(w) || synced.contains_key(w) {
                         sync(conn, &schema, &mut synced, w);

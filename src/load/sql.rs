@@ -495,14 +495,7 @@ fn statement_ops(
             OpKind::CreateIndex(IndexDef {
                 name: ix.name.as_ref().map(object_name),
                 table: object_name(&ix.table_name),
-                columns: ix
-                    .columns
-                    .iter()
-                    .map(|c| match &c.column.expr {
-                        sqlparser::ast::Expr::Identifier(i) => i.value.clone(),
-                        e => e.to_string(),
-                    })
-                    .collect(),
+                columns: ix.columns.iter().map(index_column).collect(),
                 unique: ix.unique,
                 where_clause: ix.predicate.as_ref().map(|p| p.to_string()),
             }),
@@ -632,6 +625,26 @@ fn alter_op(
     }
 }
 
+/// The table and columns a foreign key points at.
+fn fk_ref(fk: &sqlparser::ast::ForeignKeyConstraint) -> ForeignKeyRef {
+    ForeignKeyRef {
+        table: object_name(&fk.foreign_table),
+        columns: fk
+            .referred_columns
+            .iter()
+            .map(|c| c.value.clone())
+            .collect(),
+    }
+}
+
+/// An index or key column: its name, or the expression as written.
+fn index_column(c: &sqlparser::ast::IndexColumn) -> String {
+    match &c.column.expr {
+        sqlparser::ast::Expr::Identifier(i) => i.value.clone(),
+        e => e.to_string(),
+    }
+}
+
 /// A column as declared in CREATE TABLE or ADD COLUMN.
 fn column_from_def(def: &sqlparser::ast::ColumnDef, span: Span) -> Column {
     let mut col = Column {
@@ -653,16 +666,7 @@ fn column_from_def(def: &sqlparser::ast::ColumnDef, span: Span) -> Column {
             ColumnOption::Default(e) => col.default = Some(e.to_string()),
             ColumnOption::PrimaryKey(_) => col.primary_key = true,
             ColumnOption::Unique(_) => col.unique = true,
-            ColumnOption::ForeignKey(fk) => {
-                col.references = Some(ForeignKeyRef {
-                    table: object_name(&fk.foreign_table),
-                    columns: fk
-                        .referred_columns
-                        .iter()
-                        .map(|c| c.value.clone())
-                        .collect(),
-                })
-            }
+            ColumnOption::ForeignKey(fk) => col.references = Some(fk_ref(fk)),
             _ => {}
         }
     }
@@ -671,12 +675,7 @@ fn column_from_def(def: &sqlparser::ast::ColumnDef, span: Span) -> Column {
 
 fn table_constraint(c: &SqlConstraint) -> Option<TableConstraint> {
     let index_cols = |cols: &[sqlparser::ast::IndexColumn]| -> Vec<String> {
-        cols.iter()
-            .map(|c| match &c.column.expr {
-                sqlparser::ast::Expr::Identifier(i) => i.value.clone(),
-                e => e.to_string(),
-            })
-            .collect()
+        cols.iter().map(index_column).collect()
     };
     Some(match c {
         SqlConstraint::PrimaryKey(pk) => TableConstraint {
@@ -691,14 +690,7 @@ fn table_constraint(c: &SqlConstraint) -> Option<TableConstraint> {
         },
         SqlConstraint::ForeignKey(fk) => TableConstraint {
             name: fk.name.as_ref().map(|n| n.value.clone()),
-            kind: ConstraintKind::ForeignKey(ForeignKeyRef {
-                table: object_name(&fk.foreign_table),
-                columns: fk
-                    .referred_columns
-                    .iter()
-                    .map(|c| c.value.clone())
-                    .collect(),
-            }),
+            kind: ConstraintKind::ForeignKey(fk_ref(fk)),
             columns: fk.columns.iter().map(|c| c.value.clone()).collect(),
         },
         SqlConstraint::Check(chk) => TableConstraint {
