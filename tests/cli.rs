@@ -486,3 +486,118 @@ fn sqlite_version_setting_decides_which_alter_forms_exist() {
         .code(2)
         .stderr(predicate::str::contains("miglint.toml:1: sqlite-version"));
 }
+
+/// The rules raised in `dir` with the given configuration.
+fn rules_with(dir: &std::path::Path, config: &str, args: &[&str]) -> Vec<String> {
+    write_tree(dir, &[("miglint.toml", config.as_bytes())]);
+    let text = stdout_of(
+        miglint()
+            .current_dir(dir)
+            .args(["lint", "--format", "json"])
+            .args(args),
+    );
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["rule"].as_str().unwrap(),
+                d["path"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn settings_and_rule_options_change_what_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = "created_at TEXT NOT NULL DEFAULT 0, updated_at TEXT NOT NULL DEFAULT 0";
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_init.sql",
+                format!("CREATE TABLE IF NOT EXISTS user_roles (id TEXT PRIMARY KEY);\nCREATE TABLE IF NOT EXISTS links (id TEXT PRIMARY KEY, url TEXT, kind TEXT, {ts});\nCREATE INDEX IF NOT EXISTS links_by_url ON links(url);").as_bytes(),
+            ),
+            (
+                "migrations/0001_init.rollback.sql",
+                b"DROP INDEX IF EXISTS links_by_url; DROP TABLE IF EXISTS links; DROP TABLE IF EXISTS user_roles;",
+            ),
+            ("migrations/0002_old_legacy.py", b"from yoyo import step\nsteps = [step(\"CREATE INDEX i ON links(kind)\", \"DROP INDEX IF EXISTS i\")]\n"),
+            ("app/a.py", b"Q = text(\"SELECT id FROM links WHERE url = :u\")\n"),
+            ("app/b.py", b"Q = text(\"SELECT id FROM links WHERE kind = :k\")\n"),
+        ],
+    );
+    let has = |found: &[String], what: &str| found.iter().any(|f| f.starts_with(what));
+    let default = rules_with(dir.path(), "", &[]);
+    assert!(has(&default, "timestamp-columns"), "{default:?}");
+    assert!(
+        has(&default, "index-naming migrations/0001_init.sql"),
+        "{default:?}"
+    );
+    assert!(
+        has(&default, "if-exists-guard migrations/0002_old_legacy.py"),
+        "{default:?}"
+    );
+
+    let found = rules_with(
+        dir.path(),
+        "[rules.timestamp-columns]\nignore-tables = [\"user_roles\"]\n",
+        &[],
+    );
+    assert!(!has(&found, "timestamp-columns"), "{found:?}");
+    let found = rules_with(
+        dir.path(),
+        "[rules.index-naming]\nyoyo = \"{table}_by_{columns}\"\n",
+        &[],
+    );
+    assert!(
+        !has(&found, "index-naming migrations/0001_init.sql"),
+        "{found:?}"
+    );
+    let found = rules_with(dir.path(), "[rules.sequential-numbering]\nwidth = 3\n", &[]);
+    assert!(has(&found, "sequential-numbering"), "{found:?}");
+    let found = rules_with(dir.path(), "exclude = [\"*_legacy.py\"]\n", &[]);
+    assert!(
+        !found.iter().any(|f| f.contains("0002_old_legacy")),
+        "{found:?}"
+    );
+    // Without the legacy index, links.kind (filtered in app/b.py) is unindexed.
+    assert!(has(&found, "filtered-column-index"), "{found:?}");
+    // Only app/a.py is read: links.kind (used in b.py) is no longer wanted...
+    let found = rules_with(
+        dir.path(),
+        "exclude = [\"*_legacy.py\"]\nqueries = [\"app/a.py\"]\n",
+        &[],
+    );
+    assert!(!has(&found, "filtered-column-index"), "{found:?}");
+    // ...unless the rule's own option asks for it.
+    let found = rules_with(
+        dir.path(),
+        "exclude = [\"*_legacy.py\"]\nqueries = [\"app/a.py\"]\n[rules.filtered-column-index]\ncolumns = [\"links.kind\"]\n",
+        &[],
+    );
+    assert!(has(&found, "filtered-column-index"), "{found:?}");
+
+    // --config reads the named file instead of searching.
+    write_tree(
+        dir.path(),
+        &[(
+            "ci/strict.toml",
+            b"[rules.timestamp-columns]\nseverity = \"off\"\n",
+        )],
+    );
+    let found = rules_with(dir.path(), "", &["--config", "ci/strict.toml"]);
+    assert!(!has(&found, "timestamp-columns"), "{found:?}");
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--config", "ci/missing.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read config ci/missing.toml",
+        ));
+}
