@@ -37,6 +37,9 @@ pub struct MigrationSet {
     /// Where the application filters or sorts on columns (filled only when
     /// `filtered-column-index` runs).
     pub queries: Vec<crate::queries::ColumnUse>,
+    /// The application's SQLAlchemy models (filled only when `model-drift`
+    /// runs).
+    pub models: std::sync::Arc<crate::models::ModelSet>,
     /// With `--base`: the folder as it is at the merge base.
     pub base: Option<Box<BaseSet>>,
 }
@@ -183,6 +186,7 @@ impl MigrationSet {
             numbering,
             replay: crate::replay::Replay::default(),
             queries: Vec::new(),
+            models: Default::default(),
             base: None,
         };
         set.replay = crate::replay::replay(&set);

@@ -51,6 +51,7 @@ struct RawConfig {
     dialect: Option<Dialect>,
     migrations: Option<Vec<String>>,
     queries: Option<Vec<String>>,
+    models: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
     #[serde(rename = "sqlite-version")]
     sqlite_version: Option<toml::Spanned<String>>,
@@ -89,6 +90,9 @@ pub struct Settings {
     /// Files or folders holding the application's queries (default: the
     /// project's `.py` and `.sql` files outside the migration folders).
     pub queries: Vec<PathBuf>,
+    /// Files or folders holding the SQLAlchemy models (default: every
+    /// `models.py` and `models/*.py` of the project).
+    pub models: Vec<PathBuf>,
     pub exclude: globset::GlobSet,
     /// The SQLite version the migrations will run on; decides which ALTER
     /// forms are available. Default: the SQLite bundled in miglint.
@@ -142,6 +146,7 @@ impl Settings {
             dialect: Dialect::Sqlite,
             migrations: Vec::new(),
             queries: Vec::new(),
+            models: Vec::new(),
             exclude: globset::GlobSet::empty(),
             sqlite_version: SqliteVersion::bundled(),
             rules: BTreeMap::new(),
@@ -229,6 +234,12 @@ impl Settings {
             .unwrap_or_default()
             .into_iter()
             .map(|q| root.join(q))
+            .collect();
+        settings.models = raw
+            .models
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| root.join(m))
             .collect();
         if let Some(v) = raw.sqlite_version {
             settings.sqlite_version = v.get_ref().parse().map_err(|e| {

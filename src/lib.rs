@@ -15,6 +15,7 @@ pub mod git;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod models;
 pub mod queries;
 pub mod render;
 pub mod replay;

@@ -24,6 +24,15 @@ pub struct Outcome {
     pub files: usize,
     pub skipped: Vec<Skipped>,
     pub sets: Vec<MigrationSet>,
+    /// What a rule could not check (code it cannot read statically).
+    pub notes: Vec<Note>,
+}
+
+/// Something left unchecked, with where it is.
+#[derive(Clone, Debug)]
+pub struct Note {
+    pub span: Span,
+    pub message: String,
 }
 
 impl Outcome {
@@ -84,6 +93,8 @@ pub struct Loaded {
     pub roots: Vec<PathBuf>,
     /// `--changed-only`: files added or changed since the base.
     pub changed: Option<BTreeSet<FileId>>,
+    /// `miglint: ignore` comments in model files.
+    pub model_suppressions: Vec<crate::model::SuppressionComment>,
 }
 
 pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
@@ -202,16 +213,16 @@ pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
         crashed,
         roots,
         changed,
+        model_suppressions: Vec::new(),
     }
 }
 
-/// Reads the application's queries for every set (`filtered-column-index`).
-fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
-    let cwd = std::env::current_dir().ok();
-    let migration_dirs: Vec<PathBuf> = loaded.sets.iter().map(|s| s.dir.clone()).collect();
+/// Groups the sets by where their application code is read from: the
+/// `configured` places, else each set's project root.
+fn by_project(loaded: &Loaded, configured: &[PathBuf]) -> Vec<(Vec<PathBuf>, Vec<usize>)> {
     let mut by_root: std::collections::BTreeMap<Vec<PathBuf>, Vec<usize>> = Default::default();
     for (i, set) in loaded.sets.iter().enumerate() {
-        let places = if settings.queries.is_empty() {
+        let places = if configured.is_empty() {
             let boundary = loaded
                 .roots
                 .iter()
@@ -221,26 +232,105 @@ fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
                 .unwrap_or_else(|| PathBuf::from("."));
             vec![crate::queries::project_root(&set.dir, &boundary)]
         } else {
-            settings.queries.clone()
+            configured.to_vec()
         };
         by_root.entry(places).or_default().push(i);
     }
-    for (places, set_indexes) in by_root {
-        let mut files = Vec::new();
-        for place in &places {
-            if place.is_file() {
-                files.push(place.clone());
-            } else {
-                files.extend(crate::queries::application_files(place, &migration_dirs));
-            }
+    by_root.into_iter().collect()
+}
+
+/// The files of `places`: files as they are, folders walked by `walk`
+/// with what to leave out (the migration folders, and the other projects
+/// nested inside the folder).
+fn files_of(
+    places: &[PathBuf],
+    groups: &[(Vec<PathBuf>, Vec<usize>)],
+    migration_dirs: &[PathBuf],
+    walk: impl Fn(&Path, &[PathBuf]) -> Vec<PathBuf>,
+) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for place in places {
+        if place.is_file() {
+            files.push(place.clone());
+            continue;
         }
+        let mut exclude = migration_dirs.to_vec();
+        exclude.extend(
+            groups
+                .iter()
+                .flat_map(|(p, _)| p)
+                .filter(|other| *other != place && other.starts_with(place) && other.is_dir())
+                .cloned(),
+        );
+        files.extend(walk(place, &exclude));
+    }
+    files
+}
+
+/// Reads the application's queries for every set (`filtered-column-index`).
+fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
+    let cwd = std::env::current_dir().ok();
+    let migration_dirs: Vec<PathBuf> = loaded.sets.iter().map(|s| s.dir.clone()).collect();
+    let groups = by_project(loaded, &settings.queries);
+    for (places, set_indexes) in &groups {
+        let files = files_of(places, &groups, &migration_dirs, |p, exclude| {
+            crate::queries::application_files(p, exclude)
+        });
         let first = loaded.sources.len() as u32;
         let (new_sources, uses) = crate::queries::scan(&files, first, cwd.as_deref());
         for f in new_sources {
             loaded.sources.add(f);
         }
-        for i in set_indexes {
+        for &i in set_indexes {
             loaded.sets[i].queries = uses.clone();
+        }
+    }
+}
+
+/// Reads the SQLAlchemy models for every set (`model-drift`).
+fn attach_models(settings: &Settings, loaded: &mut Loaded) {
+    let cwd = std::env::current_dir().ok();
+    let migration_dirs: Vec<PathBuf> = loaded.sets.iter().map(|s| s.dir.clone()).collect();
+    let configured = !settings.models.is_empty();
+    let groups = by_project(loaded, &settings.models);
+    for (places, set_indexes) in &groups {
+        let files = files_of(places, &groups, &migration_dirs, |p, exclude| {
+            if configured {
+                crate::queries::application_files(p, exclude)
+                    .into_iter()
+                    .filter(|f| f.extension().is_some_and(|e| e == "py"))
+                    .collect()
+            } else {
+                crate::models::model_files(p, exclude)
+            }
+        });
+        let sources: Vec<SourceFile> = files
+            .par_iter()
+            .filter_map(|p| {
+                let bytes = std::fs::read(p).ok()?;
+                Some(SourceFile::from_bytes(
+                    p,
+                    display_path(p, cwd.as_deref()),
+                    &bytes,
+                ))
+            })
+            .collect();
+        let first = loaded.sources.len() as u32;
+        let parsed: Vec<crate::load::python::PyFile> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, f)| crate::load::python::PyFile::parse(f, FileId(first + i as u32)))
+            .collect();
+        let models = std::sync::Arc::new(crate::models::read(&parsed));
+        for py in &parsed {
+            loaded.model_suppressions.extend(py.suppressions());
+        }
+        drop(parsed);
+        for f in sources {
+            loaded.sources.add(f);
+        }
+        for &i in set_indexes {
+            loaded.sets[i].models = models.clone();
         }
     }
 }
@@ -253,6 +343,12 @@ fn check(settings: &Settings, rule_set: &RuleSet, mut loaded: Loaded) -> Outcome
     {
         attach_queries(settings, &mut loaded);
     }
+    if rule_set
+        .severity_of(crate::rules::model_drift::ID)
+        .is_some()
+    {
+        attach_models(settings, &mut loaded);
+    }
     let Loaded {
         sources,
         sets,
@@ -262,6 +358,7 @@ fn check(settings: &Settings, rule_set: &RuleSet, mut loaded: Loaded) -> Outcome
         crashed,
         roots: _,
         changed,
+        model_suppressions,
     } = loaded;
     let mut diagnostics = Vec::new();
     if rule_set.severity_of(internal_error::ID).is_some() {
@@ -309,6 +406,7 @@ fn check(settings: &Settings, rule_set: &RuleSet, mut loaded: Loaded) -> Outcome
         .iter()
         .flat_map(|s| s.migrations.iter())
         .flat_map(|m| m.suppressions.iter().cloned())
+        .chain(model_suppressions)
         .collect();
     let mut diagnostics = suppress::apply(diagnostics, &comments, &sources, rule_set);
 
@@ -338,11 +436,29 @@ fn check(settings: &Settings, rule_set: &RuleSet, mut loaded: Loaded) -> Outcome
         ))
     });
     diagnostics.dedup();
+    let mut notes = Vec::new();
+    if rule_set
+        .severity_of(crate::rules::model_drift::ID)
+        .is_some()
+    {
+        let mut seen: Vec<&std::sync::Arc<crate::models::ModelSet>> = Vec::new();
+        for set in &sets {
+            if seen.iter().any(|s| std::sync::Arc::ptr_eq(s, &set.models)) {
+                continue;
+            }
+            seen.push(&set.models);
+            notes.extend(set.models.unresolved.iter().map(|u| Note {
+                span: u.span,
+                message: format!("{}: {}", crate::rules::model_drift::ID, u.what),
+            }));
+        }
+    }
     Outcome {
         sources,
         diagnostics,
         files,
         skipped,
         sets,
+        notes,
     }
 }

@@ -10,6 +10,9 @@ use crate::lint::Outcome;
 struct Report<'a> {
     version: u32,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    /// What was left unchecked (absent when nothing was).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<JsonNote<'a>>,
     summary: Summary,
 }
 
@@ -24,6 +27,14 @@ struct JsonDiagnostic<'a> {
     end_column: usize,
     message: &'a str,
     help: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonNote<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -53,9 +64,24 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             }
         })
         .collect();
+    let notes = outcome
+        .notes
+        .iter()
+        .map(|n| {
+            let file = outcome.sources.get(n.span.file);
+            let at = file.line_col(n.span.start as usize);
+            JsonNote {
+                path: &file.display_path,
+                line: at.line,
+                column: at.column,
+                message: &n.message,
+            }
+        })
+        .collect();
     let report = Report {
         version: 1,
         diagnostics,
+        notes,
         summary: Summary {
             files: outcome.files,
             errors: outcome.errors(),

@@ -22,6 +22,17 @@ pub fn write(outcome: &Outcome, opts: &ReportOptions, out: &mut dyn Write) -> st
         let rendered = render(outcome, d, &renderer);
         writeln!(out, "{rendered}\n")?;
     }
+    for n in &outcome.notes {
+        if !opts.quiet {
+            let file = outcome.sources.get(n.span.file);
+            let at = file.line_col(n.span.start as usize);
+            writeln!(
+                out,
+                "note: {}:{}:{}: {}",
+                file.display_path, at.line, at.column, n.message
+            )?;
+        }
+    }
     for s in &outcome.skipped {
         if !opts.quiet {
             writeln!(

@@ -16,6 +16,7 @@ mod if_exists_guard;
 mod immutable_migration;
 mod index_naming;
 pub mod internal_error;
+pub mod model_drift;
 mod no_virtual_tables;
 mod not_null_default;
 mod parse_error;
@@ -41,6 +42,7 @@ pub const ALL: &[RuleMeta] = &[
     rollback_required::META,
     schema_consistency::META,
     filtered_column_index::META,
+    model_drift::META,
     foreign_key_target::META,
     downgrade_roundtrip::META,
     not_null_default::META,

@@ -1,0 +1,345 @@
+//! `model-drift`: the SQLAlchemy models and the schema the migrations build
+//! describe the same tables, columns, types, nullability, indexes and keys.
+
+use serde::Deserialize;
+
+use super::{Context, Rule, RuleMeta, Severity};
+use crate::chain::{MigrationSet, SetFlavour};
+use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::models::{ModelColumn, ModelIndex, ModelTable, TypeFamily};
+use crate::replay::{Schema, Table};
+
+pub const ID: &str = "model-drift";
+
+pub const META: RuleMeta = RuleMeta {
+    id: ID,
+    severity: Severity::Error,
+    summary: "The SQLAlchemy models and the schema the migrations build disagree",
+    doc: include_str!("../../rules/model-drift.md"),
+    has_examples: true,
+    build,
+};
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct ModelDrift {
+    /// Tables left out of the comparison (kept by hand, or by another tool).
+    ignore_tables: Vec<String>,
+}
+
+fn build(config: Option<&RuleConfig>, _: &Settings) -> Result<Box<dyn Rule>, ConfigError> {
+    Ok(Box::new(rule_options::<ModelDrift>(ID, config)?))
+}
+
+/// Tables the tools keep for themselves.
+fn bookkeeping(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "alembic_version" || n.starts_with("_yoyo") || n.starts_with("sqlite_")
+}
+
+fn find_table<'s>(schema: &'s Schema, name: &str) -> Option<&'s Table> {
+    schema.tables.get(name).or_else(|| {
+        schema
+            .tables
+            .values()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
+    })
+}
+
+impl ModelDrift {
+    fn ignored(&self, table: &str) -> bool {
+        self.ignore_tables
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(table))
+    }
+}
+
+impl Rule for ModelDrift {
+    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+        let models = &set.models;
+        if models.is_empty() {
+            return;
+        }
+        let schema = &set.replay.schema;
+        // Raw SQL migrations (yoyo) keep dates as ISO text, which
+        // SQLAlchemy's SQLite dialect reads into `DateTime` columns; their
+        // fixes are written in SQL.
+        let raw_sql = set.flavour != SetFlavour::Alembic;
+        for model in &models.tables {
+            if self.ignored(&model.table) {
+                continue;
+            }
+            let Some(table) = find_table(schema, &model.table) else {
+                cx.report(
+                    model.span,
+                    format!(
+                        "`{}` maps table `{}`, which no migration creates",
+                        model.owner, model.table
+                    ),
+                )
+                .help(format!(
+                    "write the migration that creates it, e.g. `miglint new \"create {0}\" --create-table {0}`",
+                    model.table
+                ));
+                continue;
+            };
+            for column in &model.columns {
+                compare_column(model, column, table, raw_sql, cx);
+            }
+            if model.complete {
+                for c in &table.columns {
+                    if !model
+                        .columns
+                        .iter()
+                        .any(|m| m.name.eq_ignore_ascii_case(&c.name))
+                    {
+                        cx.report(
+                            cx.first_line(c.origin),
+                            format!(
+                                "column `{}.{}` is in the migrations but not in model `{}`",
+                                table.name, c.name, model.owner
+                            ),
+                        )
+                        .secondary(model.span, "the model")
+                        .help("add it to the model, or drop it in a new migration");
+                    }
+                }
+            }
+            for column in &model.columns {
+                if table.column(&column.name).is_some() {
+                    compare_keys(model, column, schema, table, raw_sql, cx);
+                }
+            }
+            for ix in &model.indexes {
+                compare_index(model, ix, schema, table, cx);
+            }
+        }
+        for table in schema.tables.values() {
+            if table.virtual_module.is_some()
+                || bookkeeping(&table.name)
+                || self.ignored(&table.name)
+            {
+                continue;
+            }
+            if !models
+                .tables
+                .iter()
+                .any(|m| m.table.eq_ignore_ascii_case(&table.name))
+            {
+                cx.report(
+                    cx.first_line(table.origin),
+                    format!(
+                        "table `{}` is created by the migrations but no model maps it",
+                        table.name
+                    ),
+                )
+                .help(format!(
+                    "add a model with `__tablename__ = \"{}\"`, or list the table in `[rules.{ID}] ignore-tables`",
+                    table.name
+                ));
+            }
+        }
+    }
+}
+
+fn compare_column(
+    model: &ModelTable,
+    column: &ModelColumn,
+    table: &Table,
+    raw_sql: bool,
+    cx: &mut Context,
+) {
+    let who = format!("`{}.{}`", model.owner, column.attr);
+    let Some(state) = table.column(&column.name) else {
+        let created = cx.first_line(table.origin);
+        cx.report(
+            column.span,
+            format!(
+                "{who} maps column `{}.{}`, which the migrations never add",
+                table.name, column.name
+            ),
+        )
+        .secondary(created, "the table is created here")
+        .help(format!(
+            "add it in a new migration (`miglint new \"add {1} to {0}\" --add-column {0}.{1}:{2}`)",
+            table.name,
+            column.name,
+            column
+                .type_
+                .as_ref()
+                .map(
+                    |(family, written)| match TypeFamily::of_sqlalchemy(written) {
+                        Some(_) => written.as_str(),
+                        None => family.sqlalchemy_name(),
+                    }
+                )
+                .unwrap_or("TYPE")
+        ));
+        return;
+    };
+    let defined = cx.first_line(state.origin);
+    if let (Some((family, written)), Some(sql)) = (column.type_.as_ref(), state.sql_type.as_deref())
+        && let Some(migrated) = TypeFamily::of_sql(sql)
+        && migrated != *family
+        && !(raw_sql && family.is_temporal() && migrated == TypeFamily::Text)
+    {
+        cx.report(
+            column.span,
+            format!(
+                "{who} is `{written}` ({}) in the model but `{sql}` ({}) in the migrations",
+                family.name(),
+                migrated.name()
+            ),
+        )
+        .secondary(defined, "the column is defined here")
+        .help("change the model's type, or alter the column in a new migration");
+    }
+    let pk = column.primary_key
+        || state.primary_key
+        || table.primary_key_columns().len() == 1
+            && table.primary_key_columns()[0].eq_ignore_ascii_case(&column.name);
+    if let Some(nullable) = column.nullable
+        && !pk
+        && nullable != state.nullable
+    {
+        let (m, d) = if nullable {
+            ("nullable", "NOT NULL")
+        } else {
+            ("NOT NULL", "nullable")
+        };
+        cx.report(
+            column.span,
+            format!("{who} is {m} in the model but {d} in the migrations"),
+        )
+        .secondary(defined, "the column is defined here")
+        .help(if nullable {
+            "write `nullable=False` in the model (or `Mapped[T]` without `Optional`), or alter the column"
+        } else {
+            "write `nullable=True` in the model (or `Mapped[Optional[T]]`), or alter the column"
+        });
+    }
+}
+
+/// `index=True`, `unique=True` and `ForeignKey(...)` of one column.
+fn compare_keys(
+    model: &ModelTable,
+    column: &ModelColumn,
+    schema: &Schema,
+    table: &Table,
+    raw_sql: bool,
+    cx: &mut Context,
+) {
+    let who = format!("`{}.{}`", model.owner, column.attr);
+    let create_index = |unique: bool| {
+        let (t, c) = (&table.name, &column.name);
+        match (raw_sql, unique) {
+            (true, false) => format!("CREATE INDEX IF NOT EXISTS ix_{t}_{c} ON {t}({c})"),
+            (true, true) => format!("CREATE UNIQUE INDEX IF NOT EXISTS ix_{t}_{c} ON {t}({c})"),
+            (false, false) => format!("batch_op.create_index(\"ix_{t}_{c}\", [\"{c}\"])"),
+            (false, true) => {
+                format!("batch_op.create_index(\"ix_{t}_{c}\", [\"{c}\"], unique=True)")
+            }
+        }
+    };
+    let only = |cols: &[String]| cols.len() == 1 && cols[0].eq_ignore_ascii_case(&column.name);
+    let unique_somewhere = table.column(&column.name).is_some_and(|c| c.unique)
+        || (table.primary_key_columns().len() == 1
+            && table.primary_key_columns()[0].eq_ignore_ascii_case(&column.name))
+        || table.unique_constraints.iter().any(|u| only(&u.columns))
+        || schema
+            .indexes_of(&table.name)
+            .any(|ix| ix.unique && ix.where_clause.is_none() && only(&ix.columns));
+    if column.unique && !unique_somewhere {
+        cx.report(
+            column.span,
+            format!(
+                "{who} is `unique=True` but no migration makes `{}.{}` unique",
+                table.name, column.name
+            ),
+        )
+        .help(format!(
+            "create a unique index in a new migration: `{}`",
+            create_index(true)
+        ));
+    }
+    if column.index && !column.unique && !schema.indexes_of(&table.name).any(|ix| only(&ix.columns))
+    {
+        cx.report(
+            column.span,
+            format!(
+                "{who} is `index=True` but no migration creates an index on `{}.{}`",
+                table.name, column.name
+            ),
+        )
+        .help(format!(
+            "create it in a new migration: `{}`",
+            create_index(false)
+        ));
+    }
+    if let Some((ref_table, ref_column)) = &column.foreign_key
+        && !table.foreign_keys.iter().any(|fk| {
+            only(&fk.columns)
+                && fk.ref_table.eq_ignore_ascii_case(ref_table)
+                && fk
+                    .ref_columns
+                    .first()
+                    .is_none_or(|c| c.eq_ignore_ascii_case(ref_column))
+        })
+    {
+        cx.report(
+            column.span,
+            format!(
+                "{who} is a foreign key to `{ref_table}.{ref_column}` in the model, but not in the migrations"
+            ),
+        )
+        .help(format!(
+            "add it in a new migration: `batch_op.create_foreign_key(\"fk_{0}_{1}_{ref_table}\", \"{ref_table}\", [\"{1}\"], [\"{ref_column}\"])`",
+            table.name, column.name
+        ));
+    }
+}
+
+/// An `Index(...)` or `UniqueConstraint(...)` of `__table_args__`.
+fn compare_index(
+    model: &ModelTable,
+    ix: &ModelIndex,
+    schema: &Schema,
+    table: &Table,
+    cx: &mut Context,
+) {
+    let same = |cols: &[String]| {
+        cols.len() == ix.columns.len()
+            && cols
+                .iter()
+                .zip(&ix.columns)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    };
+    let found = schema
+        .indexes_of(&table.name)
+        .any(|i| same(&i.columns) && (i.unique || !ix.unique))
+        || (ix.unique && table.unique_constraints.iter().any(|u| same(&u.columns)));
+    if !found {
+        let what = if ix.constraint {
+            "unique constraint"
+        } else if ix.unique {
+            "unique index"
+        } else {
+            "index"
+        };
+        let name = ix
+            .name
+            .as_deref()
+            .map(|n| format!(" `{n}`"))
+            .unwrap_or_default();
+        cx.report(
+            ix.span,
+            format!(
+                "`{}` declares the {what}{name} on `{}({})`, which no migration creates",
+                model.owner,
+                table.name,
+                ix.columns.join(", ")
+            ),
+        )
+        .help("create it in a new migration, or remove it from the model");
+    }
+}

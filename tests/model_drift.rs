@@ -1,0 +1,190 @@
+//! `model-drift` as users meet it: models found by convention or by
+//! configuration, notes for what cannot be read statically, options.
+
+mod common;
+
+use common::{alembic_revision, miglint, write_tree};
+
+const ADD_EMAIL: &str = r#""""Add users.email.
+
+Revision ID: 002
+Revises: 001
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = "002"
+down_revision = "001"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.add_column(sa.Column("email", sa.String(length=255), nullable=False, server_default=""))
+        batch_op.create_index("ix_users_email", ["email"], unique=True)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_index("ix_users_email")
+        batch_op.drop_column("email")
+"#;
+
+fn project(dir: &std::path::Path, models_path: &str, models: &str) {
+    write_tree(
+        dir,
+        &[
+            ("alembic.ini", b"[alembic]\nscript_location = migrations\n"),
+            (
+                "migrations/versions/001_users.py",
+                alembic_revision(1, "").as_bytes(),
+            ),
+            ("migrations/versions/002_email.py", ADD_EMAIL.as_bytes()),
+            (models_path, models.as_bytes()),
+        ],
+    );
+}
+
+const MATCHING: &str = r#"
+from datetime import datetime
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+class Base(DeclarativeBase):
+    pass
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True, server_default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+"#;
+
+#[test]
+fn matching_models_pass_and_drift_is_reported_at_the_model_line() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "src/app/models.py", MATCHING);
+    miglint()
+        .current_dir(dir.path())
+        .arg("lint")
+        .assert()
+        .code(0);
+
+    let drifted = MATCHING
+        .replace(
+            "Mapped[str] = mapped_column(String(255)",
+            "Mapped[int] = mapped_column(Integer",
+        )
+        .replace(
+            "    updated_at: Mapped[datetime]\n",
+            "    updated_at: Mapped[datetime]\n    last_seen: Mapped[Optional[datetime]]\n",
+        );
+    project(dir.path(), "src/app/models.py", &drifted);
+    let out = miglint()
+        .current_dir(dir.path())
+        .arg("lint")
+        .assert()
+        .code(1);
+    insta::assert_snapshot!(
+        "model_drift_text",
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    );
+}
+
+#[test]
+fn models_folder_is_found_and_unreadable_types_become_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_helper = MATCHING.replace(
+        "    created_at: Mapped[datetime]\n",
+        "    created_at = Column(utc_timestamp(), nullable=False)\n",
+    );
+    project(dir.path(), "app/models/user.py", &with_helper);
+    let out = miglint()
+        .current_dir(dir.path())
+        .arg("lint")
+        .assert()
+        .code(0);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("note: app/models/user.py:13:5: model-drift: `User.created_at` has type `utc_timestamp()`, which miglint cannot resolve; its type is not checked"),
+        "{text}"
+    );
+    let json = miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["notes"][0]["line"], 13);
+    assert_eq!(json["notes"][0]["path"], "app/models/user.py");
+    // Quiet hides notes; turning the rule off drops them.
+    let quiet = miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stdout).contains("note:"));
+    let off = miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--ignore", "model-drift"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&off.stdout).contains("note:"));
+}
+
+#[test]
+fn configured_model_files_and_ignored_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not a conventional name: found only through `models = [...]`.
+    project(
+        dir.path(),
+        "src/schema/entities.py",
+        &MATCHING.replace("class User(Base):", "class Audit(Base):\n    __tablename__ = \"audit\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass User(Base):"),
+    );
+    miglint()
+        .current_dir(dir.path())
+        .arg("lint")
+        .assert()
+        .code(0);
+    std::fs::write(
+        dir.path().join("miglint.toml"),
+        "models = [\"src/schema\"]\n",
+    )
+    .unwrap();
+    let out = miglint()
+        .current_dir(dir.path())
+        .arg("lint")
+        .assert()
+        .code(1);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("error[model-drift]: `Audit` maps table `audit`, which no migration creates"),
+        "{text}"
+    );
+    std::fs::write(
+        dir.path().join("miglint.toml"),
+        "models = [\"src/schema/entities.py\"]\n[rules.model-drift]\nignore-tables = [\"audit\"]\n",
+    )
+    .unwrap();
+    miglint()
+        .current_dir(dir.path())
+        .arg("lint")
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_model_line_can_be_suppressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let drifted = MATCHING.replace(
+        "mapped_column(String(255), unique=True, server_default=\"\")",
+        "mapped_column(String(255), server_default=\"\", index=True)  # miglint: ignore[model-drift]",
+    );
+    project(dir.path(), "models.py", &drifted);
+    miglint()
+        .current_dir(dir.path())
+        .arg("lint")
+        .assert()
+        .code(0);
+}
