@@ -36,6 +36,8 @@ pub enum Command {
     },
     /// Print the schema the migrations build, without running anything.
     Schema(SchemaArgs),
+    /// Write the next migration of a folder, from the conventions' template.
+    New(NewArgs),
     /// Print a rule's documentation.
     Explain {
         /// The rule id, e.g. `batch-mode`.
@@ -52,6 +54,49 @@ pub struct SchemaArgs {
     pub at: Option<String>,
     #[arg(long, value_enum, default_value_t = SchemaFormat::Sql)]
     pub format: SchemaFormat,
+    /// Read this configuration file instead of searching for one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct NewArgs {
+    /// What the migration does, e.g. "add status to memories".
+    pub description: String,
+    /// The project or migrations folder (default: the current folder).
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Create a table with id, created_at and updated_at.
+    #[arg(long, value_name = "NAME")]
+    pub create_table: Vec<String>,
+    /// Add a column: `table.column:TYPE` (String, Integer, DateTime, TEXT...).
+    #[arg(long, value_name = "TABLE.COLUMN:TYPE")]
+    pub add_column: Vec<String>,
+    /// The added columns are nullable.
+    #[arg(long)]
+    pub nullable: bool,
+    /// The added columns are NOT NULL with this server default.
+    #[arg(long, value_name = "VALUE")]
+    pub default: Option<String>,
+    /// Index the added columns.
+    #[arg(long)]
+    pub index: bool,
+    /// Add an index: `table.column`.
+    #[arg(long, value_name = "TABLE.COLUMN")]
+    pub add_index: Vec<String>,
+    /// Add a foreign key (and its column and index when new):
+    /// `table.column:other.column`.
+    #[arg(long, value_name = "TABLE.COLUMN:OTHER.COLUMN")]
+    pub add_fk: Vec<String>,
+    /// yoyo: write `.sql` + `.rollback.sql` (default: as the last migration).
+    #[arg(long, conflicts_with = "python")]
+    pub sql: bool,
+    /// yoyo: write a `.py` file with steps (default: as the last migration).
+    #[arg(long)]
+    pub python: bool,
+    /// Print the file instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Read this configuration file instead of searching for one.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -181,7 +226,120 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, ConfigError> {
         },
         Command::Lint(args) => lint(args, out),
         Command::Schema(args) => schema(args, out),
+        Command::New(args) => new_migration(args, out),
     }
+}
+
+fn new_migration(args: NewArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
+    let io = |e: std::io::Error| ConfigError(format!("cannot write output: {e}"));
+    let cwd = std::env::current_dir()
+        .map_err(|e| ConfigError(format!("cannot read the working directory: {e}")))?;
+    let settings = Settings::load(&cwd, args.config.as_deref())?;
+    let path = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let discovery = crate::discover::discover(&settings, std::slice::from_ref(&path))?;
+    let loaded = crate::lint::load(&settings, discovery);
+    let set = match loaded.sets.as_slice() {
+        [one] => one,
+        [] => {
+            return Err(ConfigError(format!(
+                "no Alembic or yoyo migrations found in {}",
+                path.display()
+            )));
+        }
+        many => {
+            let dirs: Vec<String> = many
+                .iter()
+                .map(|s| crate::lint::display_path(&s.dir, Some(&cwd)))
+                .collect();
+            return Err(ConfigError(format!(
+                "several migration folders ({}): pick one with --dir",
+                dirs.join(", ")
+            )));
+        }
+    };
+    let request = crate::new::Request {
+        description: args.description,
+        create_tables: args.create_table,
+        add_columns: args.add_column,
+        nullable: args.nullable,
+        default: args.default,
+        index: args.index,
+        add_indexes: args.add_index,
+        add_fks: args.add_fk,
+        sql: if args.sql {
+            Some(true)
+        } else if args.python {
+            Some(false)
+        } else {
+            None
+        },
+    };
+    let plan = crate::new::plan(set, &request)?;
+    let shown = |p: &std::path::Path| crate::lint::display_path(p, Some(&cwd));
+    if args.dry_run {
+        for (p, text) in &plan.files {
+            if plan.files.len() > 1 {
+                writeln!(out, "-- {}", shown(p)).map_err(io)?;
+            }
+            write!(out, "{text}").map_err(io)?;
+        }
+        return Ok(EXIT_CLEAN);
+    }
+    for (p, _) in &plan.files {
+        if p.exists() {
+            return Err(ConfigError(format!(
+                "{} already exists; miglint new never overwrites a file",
+                shown(p)
+            )));
+        }
+    }
+    for (p, text) in &plan.files {
+        crate::new::write_atomically(p, text, false)
+            .map_err(|e| ConfigError(format!("cannot write {}: {e}", shown(p))))?;
+    }
+    let names: Vec<String> = plan.files.iter().map(|(p, _)| shown(p)).collect();
+    let revises = match &plan.parent {
+        Some(p) => format!("after {p}"),
+        None => "the first migration".to_string(),
+    };
+    writeln!(
+        out,
+        "Created {} ({}, {revises}).",
+        names.join(" and "),
+        plan.revision
+    )
+    .map_err(io)?;
+    // The new file must pass the linter it comes from.
+    let rule_set = RuleSet::build(&settings, &[], &[])?;
+    let discovery = crate::discover::discover(&settings, std::slice::from_ref(&path))?;
+    let outcome = crate::lint::run(&settings, &rule_set, discovery);
+    let new_files: Vec<&std::path::Path> = plan.files.iter().map(|(p, _)| p.as_path()).collect();
+    let mut rules_hit: Vec<&str> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| new_files.contains(&outcome.sources.get(d.span.file).path.as_path()))
+        .map(|d| d.rule)
+        .collect();
+    rules_hit.sort_unstable();
+    rules_hit.dedup();
+    if !rules_hit.is_empty() {
+        writeln!(
+            out,
+            "note: it does not pass yet: {} (`miglint lint` shows why)",
+            rules_hit.join(", ")
+        )
+        .map_err(io)?;
+    }
+    writeln!(out, "\nNext steps:").map_err(io)?;
+    writeln!(
+        out,
+        "  1. Review it, and fill in anything the options did not say"
+    )
+    .map_err(io)?;
+    for (i, step) in plan.next_steps.iter().enumerate() {
+        writeln!(out, "  {}. {step}", i + 2).map_err(io)?;
+    }
+    Ok(EXIT_CLEAN)
 }
 
 fn schema(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {

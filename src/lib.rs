@@ -16,6 +16,7 @@ pub mod lint;
 pub mod load;
 pub mod model;
 pub mod models;
+pub mod new;
 pub mod queries;
 pub mod render;
 pub mod replay;
