@@ -152,6 +152,13 @@ pub struct LintArgs {
     /// Show only findings in files added or changed since the base.
     #[arg(long)]
     pub changed_only: bool,
+    /// Apply the safe fixes, then report what is left.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// Print the safe fixes as a unified diff; write nothing (exit 1 when
+    /// there is something to fix).
+    #[arg(long)]
+    pub diff: bool,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -427,6 +434,17 @@ fn schema(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
     Ok(EXIT_CLEAN)
 }
 
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Says which files a fix was not applied to, and why.
+fn report_unfixed(fixes: &crate::fix::FixReport) {
+    for (path, why) in &fixes.refused {
+        eprintln!("miglint: note: {path}: {why}");
+    }
+}
+
 fn lint(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
     let cwd = std::env::current_dir()
         .map_err(|e| ConfigError(format!("cannot read the working directory: {e}")))?;
@@ -440,7 +458,6 @@ fn lint(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
     } else {
         args.paths
     };
-    let mut discovery = crate::discover::discover(&settings, &paths)?;
     let base = args.base.clone().or_else(|| {
         std::env::var("GITHUB_BASE_REF")
             .ok()
@@ -452,19 +469,59 @@ fn lint(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
             "--changed-only needs --base REF (changed since when?)".into(),
         ));
     }
-    if args.staged || base.is_some() {
-        let why = if args.staged { "--staged" } else { "--base" };
-        let repo = crate::git::Repo::open(why)?;
-        if args.staged {
-            discovery.use_staged(&repo);
+    if args.staged && (args.fix || args.diff) {
+        return Err(ConfigError(
+            "--fix and --diff change the working tree, --staged lints the index: use one".into(),
+        ));
+    }
+    let discover = || -> Result<crate::discover::Discovery, ConfigError> {
+        let mut discovery = crate::discover::discover(&settings, &paths)?;
+        if args.staged || base.is_some() {
+            let why = if args.staged { "--staged" } else { "--base" };
+            let repo = crate::git::Repo::open(why)?;
+            if args.staged {
+                discovery.use_staged(&repo);
+            }
+            if let Some(reference) = &base {
+                let base = repo.base(reference)?;
+                discovery.use_base(&repo, &base);
+            }
         }
-        if let Some(reference) = &base {
-            let base = repo.base(reference)?;
-            discovery.use_base(&repo, &base);
+        discovery.changed_only = args.changed_only;
+        Ok(discovery)
+    };
+    let mut outcome = crate::lint::run(&settings, &rule_set, discover()?);
+    if args.diff {
+        let fixes = crate::fix::apply(&outcome, &settings, false);
+        for (_, diff) in &fixes.diffs {
+            write!(out, "{diff}").map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
+        }
+        report_unfixed(&fixes);
+        return Ok(if fixes.diffs.is_empty() {
+            EXIT_CLEAN
+        } else {
+            EXIT_FINDINGS
+        });
+    }
+    let mut fixed_note = None;
+    if args.fix {
+        let fixes = crate::fix::apply(&outcome, &settings, true);
+        report_unfixed(&fixes);
+        if !fixes.failed.is_empty() {
+            return Err(ConfigError(format!(
+                "cannot write {}: {}",
+                fixes.failed[0].0, fixes.failed[0].1
+            )));
+        }
+        if fixes.fixed > 0 {
+            fixed_note = Some(format!(
+                "Fixed {} in {}.",
+                plural(fixes.fixed, "finding", "findings"),
+                plural(fixes.diffs.len(), "file", "files")
+            ));
+            outcome = crate::lint::run(&settings, &rule_set, discover()?);
         }
     }
-    discovery.changed_only = args.changed_only;
-    let outcome = crate::lint::run(&settings, &rule_set, discovery);
 
     let format = args.format.unwrap_or_else(|| {
         if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
@@ -479,6 +536,15 @@ fn lint(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
         color,
         quiet: args.quiet,
     };
+    if let Some(note) = fixed_note {
+        // Machine formats keep stdout to themselves.
+        if format == Format::Text {
+            writeln!(out, "{note}")
+                .map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
+        } else {
+            eprintln!("miglint: {note}");
+        }
+    }
     report::write(format, &outcome, &opts, out)
         .map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
     Ok(if outcome.errors() > 0 && !args.exit_zero {

@@ -35,6 +35,22 @@ pub struct Diagnostic {
     pub label: Option<String>,
     pub help: Option<String>,
     pub labels: Vec<Label>,
+    /// A safe fix (`miglint lint --fix` / `--diff`).
+    pub fix: Option<Fix>,
+}
+
+/// Text edits that resolve a finding without changing anything else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+}
+
+/// Replace the text of `span` (empty for an insertion) with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub text: String,
 }
 
 impl Diagnostic {
@@ -47,7 +63,18 @@ impl Diagnostic {
             label: None,
             help: None,
             labels: Vec::new(),
+            fix: None,
         }
+    }
+
+    pub fn fix(&mut self, title: impl Into<String>, edits: Vec<Edit>) -> &mut Self {
+        if !edits.is_empty() {
+            self.fix = Some(Fix {
+                title: title.into(),
+                edits,
+            });
+        }
+        self
     }
 
     pub fn label(&mut self, text: impl Into<String>) -> &mut Self {

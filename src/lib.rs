@@ -11,6 +11,7 @@ pub mod config;
 pub mod corpus;
 pub mod diagnostic;
 pub mod discover;
+pub mod fix;
 pub mod git;
 pub mod lint;
 pub mod load;

@@ -259,7 +259,11 @@ fn files_of(
             groups
                 .iter()
                 .flat_map(|(p, _)| p)
-                .filter(|other| *other != place && other.starts_with(place) && other.is_dir())
+                .filter(|other| {
+                    *other != place
+                        && (place == Path::new(".") || other.starts_with(place))
+                        && other.is_dir()
+                })
                 .cloned(),
         );
         files.extend(walk(place, &exclude));

@@ -188,3 +188,13 @@ fn a_model_line_can_be_suppressed() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn projects_nested_in_the_current_folder_keep_their_own_models() {
+    // Regression: run from inside a folder holding two projects, the one
+    // without a project marker read the other's models.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/broken");
+    let out = miglint().current_dir(&root).arg("lint").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("error[model-drift]").count(), 1, "{text}");
+}

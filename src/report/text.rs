@@ -53,6 +53,18 @@ pub fn write(outcome: &Outcome, opts: &ReportOptions, out: &mut dyn Write) -> st
             plural(outcome.skipped.len(), "file", "files")
         )
     };
+    let fixable = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.fix.is_some() && (!opts.quiet || d.severity == Severity::Error))
+        .count();
+    if fixable > 0 {
+        writeln!(
+            out,
+            "{} fixable with `miglint lint --fix` (`--diff` to preview).",
+            plural(fixable, "finding is", "findings are")
+        )?;
+    }
     if outcome.files == 0 {
         writeln!(out, "No Alembic or yoyo migrations found{skipped}.")
     } else if errors == 0 && warnings == 0 {

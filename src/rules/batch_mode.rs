@@ -4,7 +4,9 @@
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::chain::MigrationSet;
 use crate::config::Dialect;
+use crate::diagnostic::Edit;
 use crate::model::{Flavour, OpKind};
+use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
     id: "batch-mode",
@@ -49,6 +51,7 @@ impl Rule for BatchMode {
                 }
                 let table = table_of(&op.kind).unwrap_or("<table>");
                 let span = cx.first_line(op.span);
+                let edits = into_batch(cx, op.span, method).into_iter().collect();
                 cx.report(
                     span,
                     format!("`op.{method}` on table `{table}` outside batch mode"),
@@ -58,10 +61,56 @@ impl Rule for BatchMode {
                     "run it in a batch, which Alembic turns into a table copy:\n\
                      with op.batch_alter_table(\"{table}\") as batch_op:\n    \
                      batch_op.{method}(...)  # same arguments, without the table name"
-                ));
+                ))
+                .fix("run it in `op.batch_alter_table`", edits);
             }
         }
     }
+}
+
+/// Calls whose first argument is the table, so the batch form is the same
+/// call without it.
+const TABLE_FIRST: &[&str] = &["add_column", "drop_column", "alter_column"];
+
+/// The edit that turns a statement `op.<method>("t", args...)` into
+/// `with op.batch_alter_table("t") as batch_op:` + `batch_op.<method>(args...)`,
+/// when the call is a whole statement on its own lines.
+fn into_batch(cx: &Context, call: Span, method: &str) -> Option<Edit> {
+    if !TABLE_FIRST.contains(&method) {
+        return None;
+    }
+    let file = cx.sources.get(call.file);
+    let text = &file.text;
+    let start = call.start as usize;
+    let line_start = text[..start].rfind('\n').map(|n| n + 1).unwrap_or(0);
+    let indent = &text[line_start..start];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let (open, close) = crate::fix::matching_paren(text, start)?;
+    if close + 1 != call.end as usize || !text[start..open].ends_with(&format!("op.{method}")) {
+        return None;
+    }
+    let rest_of_line = text[close + 1..].split('\n').next().unwrap_or("");
+    if !rest_of_line.trim().is_empty() && !rest_of_line.trim_start().starts_with('#') {
+        return None;
+    }
+    let comma = *crate::fix::top_level_commas(text, open, close).first()?;
+    let table = text[open + 1..comma].trim();
+    if table.contains('=') || table.is_empty() {
+        return None;
+    }
+    // One argument per line stays so; continuation lines move in by one
+    // level with the call.
+    let raw = &text[comma + 1..close];
+    let one_per_line = raw.trim_start_matches([' ', '\t']).starts_with('\n');
+    let args = if one_per_line { raw } else { raw.trim_start() }.replace('\n', "\n    ");
+    Some(Edit {
+        span: Span::new(call.file, start, close + 1),
+        text: format!(
+            "with op.batch_alter_table({table}) as batch_op:\n{indent}    batch_op.{method}({args})"
+        ),
+    })
 }
 
 fn table_of(kind: &OpKind) -> Option<&str> {

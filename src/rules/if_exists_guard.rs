@@ -2,6 +2,8 @@
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::chain::MigrationSet;
+use crate::diagnostic::Edit;
+use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
     id: "if-exists-guard",
@@ -38,6 +40,16 @@ impl Rule for IfExistsGuard {
                     } else {
                         ""
                     };
+                let file = cx.sources.get(op.span.file);
+                let edits = crate::fix::guard_insertion(file.slice(op.span), creates)
+                    .map(|at| {
+                        let at = op.span.start as usize + at;
+                        vec![Edit {
+                            span: Span::new(op.span.file, at, at),
+                            text: format!(" {guard}"),
+                        }]
+                    })
+                    .unwrap_or_default();
                 cx.report(
                     span,
                     format!("`{verb} {virtual_kw}{object}` without `{guard}`"),
@@ -45,7 +57,8 @@ impl Rule for IfExistsGuard {
                 .label(format!("add `{guard}`"))
                 .help(format!(
                     "write `{verb} {virtual_kw}{object} {guard} {name}`"
-                ));
+                ))
+                .fix(format!("add `{guard}`"), edits);
             }
         }
     }

@@ -6,7 +6,9 @@ use serde::Deserialize;
 use super::{Context, Rule, RuleMeta, Severity};
 use crate::chain::MigrationSet;
 use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
-use crate::model::OpKind;
+use crate::diagnostic::Edit;
+use crate::model::{Column, OpKind};
+use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
     id: "timestamp-columns",
@@ -39,6 +41,34 @@ fn build(config: Option<&RuleConfig>, _: &Settings) -> Result<Box<dyn Rule>, Con
     Ok(Box::new(rule_options::<TimestampColumns>(META.id, config)?))
 }
 
+/// How the conventions declare a timestamp column in SQL.
+const TIMESTAMP_SQL: &str = "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))";
+
+/// The edit that adds `item` after the last column of the table created by
+/// the statement or call at `at` (none when its layout is not understood).
+fn add_to_table(cx: &Context, at: Span, columns: &[Column], item: &str) -> Vec<Edit> {
+    let file = cx.sources.get(at.file);
+    let Some(last) = columns
+        .iter()
+        .filter(|c| c.span.file == at.file)
+        .max_by_key(|c| c.span.start)
+    else {
+        return Vec::new();
+    };
+    match crate::fix::matching_paren(&file.text, at.start as usize) {
+        Some(parens) if parens.1 <= at.end as usize && parens.0 < last.span.start as usize => {
+            vec![crate::fix::insert_item_after(
+                file,
+                at.file,
+                parens,
+                last.span.start as usize,
+                item,
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
 impl Rule for TimestampColumns {
     fn check(&self, set: &MigrationSet, cx: &mut Context) {
         for m in &set.migrations {
@@ -55,17 +85,24 @@ impl Rule for TimestampColumns {
                         None => {
                             let span = cx.first_line(op.span);
                             let help = if from_sql {
-                                format!(
-                                    "add `{wanted} TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))`"
-                                )
+                                format!("add `{wanted} {TIMESTAMP_SQL}`")
                             } else {
                                 format!(
                                     "add `sa.Column(\"{wanted}\", sa.DateTime(), nullable=False, server_default=sa.func.now())`"
                                 )
                             };
+                            let item = if from_sql {
+                                format!("{wanted} {TIMESTAMP_SQL}")
+                            } else {
+                                format!(
+                                    "sa.Column(\"{wanted}\", sa.DateTime(), nullable=False, server_default=sa.func.now())"
+                                )
+                            };
+                            let edits = add_to_table(cx, op.span, columns, &item);
                             cx.report(span, format!("table `{name}` has no `{wanted}` column"))
                                 .label(format!("`{wanted}` missing"))
-                                .help(help);
+                                .help(help)
+                                .fix(format!("add `{wanted}`"), edits);
                         }
                         Some(col) if col.nullable => {
                             cx.report(

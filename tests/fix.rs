@@ -1,0 +1,180 @@
+//! `--fix` and `--diff`: each safe fix, shown as the diff it makes; the
+//! fixed file passes the rule that flagged it, nothing else changes, and a
+//! fix that would break the file is not written.
+
+mod common;
+
+use std::path::Path;
+
+use common::{CREATE_USERS, alembic_revision, miglint, write_tree};
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = miglint().current_dir(dir).args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// `--diff` (snapshotted), then `--fix`: afterwards `rule` is gone, the
+/// files hold exactly what the diff showed, and `--diff` has nothing left.
+fn fixes(name: &str, files: &[(&str, &str)], rule: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_bytes())).collect();
+    write_tree(dir.path(), &bytes);
+    let (code, before, _) = run(dir.path(), &["lint", "--select", rule]);
+    assert_eq!(code, 1, "{name}: the rule fires first:\n{before}");
+    let (code, diff, _) = run(dir.path(), &["lint", "--diff"]);
+    assert_eq!(code, 1, "{name}: --diff exits 1 when there is a fix");
+    for (path, body) in files {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(path)).unwrap(),
+            *body,
+            "--diff writes nothing"
+        );
+    }
+    insta::assert_snapshot!(format!("fix_{name}"), diff);
+
+    let (_, out, _) = run(dir.path(), &["lint", "--fix"]);
+    assert!(out.starts_with("Fixed "), "{out}");
+    let (code, after, _) = run(dir.path(), &["lint", "--select", rule]);
+    assert_eq!(code, 0, "{name}: fixed, the rule passes:\n{after}");
+    let (code, left, _) = run(dir.path(), &["lint", "--diff"]);
+    assert_eq!(
+        (code, left.as_str()),
+        (0, ""),
+        "{name}: nothing left to fix"
+    );
+    // Only the lines the diff showed changed.
+    let changed: usize = files
+        .iter()
+        .map(|(path, body)| {
+            let now = std::fs::read_to_string(dir.path().join(path)).unwrap();
+            similar::TextDiff::from_lines(*body, now.as_str())
+                .iter_all_changes()
+                .filter(|c| c.tag() != similar::ChangeTag::Equal)
+                .count()
+        })
+        .sum();
+    let shown = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .count();
+    assert_eq!(
+        changed, shown,
+        "{name}: the fix changed exactly what --diff showed"
+    );
+}
+
+const TS: &str = "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))";
+
+#[test]
+fn if_exists_guards_in_sql_files_and_python_strings() {
+    fixes(
+        "guards_sql",
+        &[
+            (
+                "migrations/0001_tags.sql",
+                &format!(
+                    "-- Tags\nCREATE TABLE tags (\n    id TEXT PRIMARY KEY,\n    created_at {TS},\n    updated_at {TS}\n);\n\ncreate unique index idx_tags_id2 ON tags(id);\n"
+                ),
+            ),
+            (
+                "migrations/0001_tags.rollback.sql",
+                "DROP INDEX IF EXISTS idx_tags_id2;\nDROP TABLE tags;\n",
+            ),
+        ],
+        "if-exists-guard",
+    );
+    fixes(
+        "guards_python",
+        &[(
+            "migrations/0001_tags.py",
+            &format!(
+                "\"\"\"\nTags\n\"\"\"\nfrom yoyo import step\n\nsteps = [\n    step(\n        \"\"\"\n        CREATE TABLE tags (\n            id TEXT PRIMARY KEY,\n            created_at {TS},\n            updated_at {TS}\n        )\n        \"\"\",\n        \"DROP TABLE tags\",\n    ),\n]\n"
+            ),
+        )],
+        "if-exists-guard",
+    );
+}
+
+#[test]
+fn missing_timestamps_are_added_after_the_last_column() {
+    fixes(
+        "timestamps_sql",
+        &[
+            (
+                "migrations/0001_users.sql",
+                &format!(
+                    "CREATE TABLE IF NOT EXISTS users (\n    id TEXT PRIMARY KEY\n);\n\nCREATE TABLE IF NOT EXISTS notes (\n    id TEXT PRIMARY KEY,\n    user_id TEXT NOT NULL,\n    created_at {TS},\n    FOREIGN KEY (user_id) REFERENCES users(id)\n);\nCREATE INDEX IF NOT EXISTS idx_notes_user_id ON notes(user_id);\n"
+                ),
+            ),
+            (
+                "migrations/0001_users.rollback.sql",
+                "DROP INDEX IF EXISTS idx_notes_user_id;\nDROP TABLE IF EXISTS notes;\nDROP TABLE IF EXISTS users;\n",
+            ),
+        ],
+        "timestamp-columns",
+    );
+    let one_line = alembic_revision(1, "").replace(
+        CREATE_USERS,
+        "    op.create_table(\"users\", sa.Column(\"id\", sa.String(), primary_key=True))",
+    );
+    fixes(
+        "timestamps_alembic",
+        &[
+            ("alembic.ini", "[alembic]\nscript_location = migrations\n"),
+            ("migrations/versions/001_users.py", &one_line),
+        ],
+        "timestamp-columns",
+    );
+}
+
+#[test]
+fn column_operations_are_wrapped_in_batch_mode() {
+    let body = "    op.add_column(\n        \"users\",\n        sa.Column(\"name\", sa.String(), nullable=True),\n    )\n    op.alter_column(\"users\", \"name\", existing_type=sa.String(), nullable=True)  # keep it optional";
+    let mut second = alembic_revision(2, body);
+    second = second.replace(
+        "    op.execute(\"SELECT 1\")",
+        "    op.drop_column(\"users\", \"name\")",
+    );
+    fixes(
+        "batch_mode",
+        &[
+            ("alembic.ini", "[alembic]\nscript_location = migrations\n"),
+            ("migrations/versions/001_users.py", &alembic_revision(1, "")),
+            ("migrations/versions/002_name.py", &second),
+        ],
+        "batch-mode",
+    );
+}
+
+#[test]
+fn a_fix_that_would_break_the_file_is_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // SQL in a single-quoted Python string: the timestamp default's quotes
+    // would end the string early.
+    let text = "\"\"\"\nTags\n\"\"\"\nfrom yoyo import step\n\nsteps = [\n    step(\n        'CREATE TABLE IF NOT EXISTS tags (id TEXT PRIMARY KEY, created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)',\n        'DROP TABLE IF EXISTS tags',\n    ),\n]\n";
+    write_tree(dir.path(), &[("migrations/0001_tags.py", text.as_bytes())]);
+    let (code, out, err) = run(dir.path(), &["lint", "--fix"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("the fix would make it unreadable"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("migrations/0001_tags.py")).unwrap(),
+        text
+    );
+    assert!(out.contains("error[timestamp-columns]"), "{out}");
+}
+
+#[test]
+fn fix_and_staged_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(dir.path(), &["lint", "--fix", "--staged"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("use one"), "{err}");
+}
