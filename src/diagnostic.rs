@@ -44,6 +44,8 @@ pub struct Diagnostic {
 pub struct Fix {
     pub title: String,
     pub edits: Vec<Edit>,
+    /// Files to rename (to this file name, in the same folder).
+    pub renames: Vec<(crate::source::FileId, String)>,
 }
 
 /// Replace the text of `span` (empty for an insertion) with `text`.
@@ -68,10 +70,21 @@ impl Diagnostic {
     }
 
     pub fn fix(&mut self, title: impl Into<String>, edits: Vec<Edit>) -> &mut Self {
-        if !edits.is_empty() {
+        self.fix_renaming(title, edits, Vec::new())
+    }
+
+    /// A fix that also renames files.
+    pub fn fix_renaming(
+        &mut self,
+        title: impl Into<String>,
+        edits: Vec<Edit>,
+        renames: Vec<(crate::source::FileId, String)>,
+    ) -> &mut Self {
+        if !edits.is_empty() || !renames.is_empty() {
             self.fix = Some(Fix {
                 title: title.into(),
                 edits,
+                renames,
             });
         }
         self

@@ -195,6 +195,27 @@ pub fn insert_item_after(
     }
 }
 
+/// The indentation before `pos` when only blanks precede it on its line.
+pub fn line_indent(text: &str, pos: usize) -> Option<&str> {
+    let start = text[..pos].rfind('\n').map(|n| n + 1).unwrap_or(0);
+    let indent = &text[start..pos];
+    indent
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+        .then_some(indent)
+}
+
+/// Where the line holding `pos` ends (its `\n`, or the end of the text),
+/// when only blanks or a comment follow `pos` on it.
+pub fn statement_line_end(text: &str, pos: usize) -> Option<usize> {
+    let end = text[pos..]
+        .find('\n')
+        .map(|n| pos + n)
+        .unwrap_or(text.len());
+    let rest = text[pos..end].trim();
+    (rest.is_empty() || rest.starts_with('#') || rest.starts_with("--")).then_some(end)
+}
+
 /// Applies non-overlapping edits to `text` (overlapping ones after the
 /// first are dropped). Returns the new text and how many edits applied.
 pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
@@ -229,58 +250,126 @@ pub struct FixReport {
 }
 
 /// Applies the fixes of `outcome`'s findings; writes the files when `write`.
+/// A fix touching several files (a migration and its rollback) is applied
+/// to all of them or to none.
 pub fn apply(outcome: &Outcome, settings: &crate::config::Settings, write: bool) -> FixReport {
-    let mut per_file: BTreeMap<FileId, (Vec<&Edit>, usize)> = BTreeMap::new();
-    for d in &outcome.diagnostics {
-        let Some(fix) = &d.fix else { continue };
-        // A fix spanning several files is applied only in full; all of ours
-        // stay in one file.
-        let Some(first) = fix.edits.first() else {
-            continue;
-        };
-        if fix.edits.iter().any(|e| e.span.file != first.span.file) {
-            continue;
-        }
-        let entry = per_file.entry(first.span.file).or_default();
-        entry.0.extend(fix.edits.iter());
-        entry.1 += 1;
-    }
+    let fixes: Vec<&crate::diagnostic::Fix> = outcome
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_ref())
+        .collect();
     let mut report = FixReport::default();
-    for (id, (edits, count)) in per_file {
-        let file = outcome.sources.get(id);
-        let shown = file.display_path.clone();
-        // Files decoded from something other than plain UTF-8 (a BOM, UTF-16)
-        // would change beyond the fix: leave them.
-        match std::fs::read(&file.path) {
-            Ok(bytes) if bytes == file.text.as_bytes() => {}
-            Ok(_) => {
-                report.refused.push((
-                    shown,
-                    "not plain UTF-8 (or changed since it was read)".into(),
-                ));
+    let mut excluded = vec![false; fixes.len()];
+    let mut refused: BTreeMap<FileId, String> = BTreeMap::new();
+    // Each round either settles or drops the fixes touching a refused file.
+    let planned = loop {
+        let mut per_file: BTreeMap<FileId, (Vec<&Edit>, usize)> = BTreeMap::new();
+        for (i, fix) in fixes.iter().enumerate() {
+            if excluded[i] {
                 continue;
             }
-            Err(e) => {
+            let mut files: Vec<FileId> = fix.edits.iter().map(|e| e.span.file).collect();
+            files.sort();
+            files.dedup();
+            for e in &fix.edits {
+                per_file.entry(e.span.file).or_default().0.push(e);
+            }
+            if let Some(f) = files.first() {
+                per_file.entry(*f).or_default().1 += 1;
+            }
+        }
+        let mut planned = Vec::new();
+        let mut newly_refused = false;
+        for (id, (edits, count)) in per_file {
+            let file = outcome.sources.get(id);
+            if refused.contains_key(&id) {
+                continue;
+            }
+            let why = match std::fs::read(&file.path) {
+                // Files decoded from something other than plain UTF-8 (a BOM,
+                // UTF-16) would change beyond the fix: leave them.
+                Ok(bytes) if bytes != file.text.as_bytes() => {
+                    Some("not plain UTF-8 (or changed since it was read)".to_string())
+                }
+                Ok(_) => None,
+                Err(e) => Some(e.to_string()),
+            };
+            let new_text = apply_edits(&file.text, &edits);
+            let why = why.or_else(|| unreadable_after(outcome, settings, id, &new_text));
+            match why {
+                Some(why) => {
+                    refused.insert(id, why);
+                    newly_refused = true;
+                }
+                None if new_text != file.text => planned.push((id, new_text, count)),
+                None => {}
+            }
+        }
+        if !newly_refused {
+            break planned;
+        }
+        for (i, fix) in fixes.iter().enumerate() {
+            if fix.edits.iter().any(|e| refused.contains_key(&e.span.file)) {
+                excluded[i] = true;
+            }
+        }
+    };
+    for (id, why) in refused {
+        report
+            .refused
+            .push((outcome.sources.get(id).display_path.clone(), why));
+    }
+    // Renames ride with the edits of their fix.
+    let mut planned: Vec<(FileId, String, usize, Option<String>)> = planned
+        .into_iter()
+        .map(|(id, text, count)| (id, text, count, None))
+        .collect();
+    for (i, fix) in fixes.iter().enumerate() {
+        if excluded[i] {
+            continue;
+        }
+        for (id, name) in &fix.renames {
+            match planned.iter_mut().find(|p| p.0 == *id) {
+                Some(p) => p.3 = Some(name.clone()),
+                None => planned.push((
+                    *id,
+                    outcome.sources.get(*id).text.clone(),
+                    usize::from(fix.edits.is_empty()),
+                    Some(name.clone()),
+                )),
+            }
+        }
+    }
+    planned.sort_by_key(|p| p.0);
+    for (id, new_text, count, rename) in planned {
+        let file = outcome.sources.get(id);
+        let shown = file.display_path.clone();
+        let target = rename.as_ref().map(|name| file.path.with_file_name(name));
+        let shown_target = match &rename {
+            Some(name) => match shown.rsplit_once('/') {
+                Some((dir, _)) => format!("{dir}/{name}"),
+                None => name.clone(),
+            },
+            None => shown.clone(),
+        };
+        let mut diff = similar::TextDiff::from_lines(file.text.as_str(), new_text.as_str())
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{shown}"), &format!("b/{shown_target}"))
+            .to_string();
+        if rename.is_some() {
+            diff = format!("rename from {shown}\nrename to {shown_target}\n{diff}");
+        }
+        if write {
+            let written = match &target {
+                Some(t) => crate::new::write_atomically(t, &new_text, false)
+                    .and_then(|()| std::fs::remove_file(&file.path)),
+                None => crate::new::write_atomically(&file.path, &new_text, true),
+            };
+            if let Err(e) = written {
                 report.failed.push((shown, e.to_string()));
                 continue;
             }
-        }
-        let new_text = apply_edits(&file.text, &edits);
-        if new_text == file.text {
-            continue;
-        }
-        if let Some(why) = unreadable_after(outcome, settings, id, &new_text) {
-            report.refused.push((shown, why));
-            continue;
-        }
-        let diff = similar::TextDiff::from_lines(file.text.as_str(), new_text.as_str())
-            .unified_diff()
-            .context_radius(3)
-            .header(&format!("a/{shown}"), &format!("b/{shown}"))
-            .to_string();
-        if write && let Err(e) = crate::new::write_atomically(&file.path, &new_text, true) {
-            report.failed.push((shown, e.to_string()));
-            continue;
         }
         report.fixed += count;
         report.diffs.push((shown, diff));

@@ -178,3 +178,119 @@ fn fix_and_staged_do_not_mix() {
     assert_eq!(code, 2);
     assert!(err.contains("use one"), "{err}");
 }
+
+/// A repository whose `main` holds `base` files and whose branch adds
+/// `change` files; returns the `--base main --diff` output.
+fn index_fix_case(name: &str, base: &[(&str, &str)], change: &[(&str, &str)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    common::git(d, &["init", "-q", "-b", "main"]);
+    let bytes: Vec<(&str, &[u8])> = base.iter().map(|(p, b)| (*p, b.as_bytes())).collect();
+    write_tree(d, &bytes);
+    common::git(d, &["add", "-A"]);
+    common::git(d, &["commit", "-q", "-m", "base"]);
+    common::git(d, &["checkout", "-q", "-b", "change"]);
+    let bytes: Vec<(&str, &[u8])> = change.iter().map(|(p, b)| (*p, b.as_bytes())).collect();
+    write_tree(d, &bytes);
+    let (code, _, _) = run(d, &["lint", "--select", "filtered-column-index"]);
+    assert_eq!(code, 1, "{name}: the rule fires first");
+    // Without --base nothing says the migration is new: no fix.
+    let (_, without, _) = run(d, &["lint", "--diff", "--select", "filtered-column-index"]);
+    assert_eq!(without, "", "{name}");
+    let (code, diff, _) = run(
+        d,
+        &[
+            "lint",
+            "--base",
+            "main",
+            "--diff",
+            "--select",
+            "filtered-column-index",
+        ],
+    );
+    assert_eq!(code, 1, "{name}");
+    insta::assert_snapshot!(format!("fix_{name}"), diff);
+    run(d, &["lint", "--base", "main", "--fix"]);
+    let (code, out, _) = run(d, &["lint", "--base", "main"]);
+    assert_eq!(code, 0, "{name}: after the fix everything passes:\n{out}");
+}
+
+#[test]
+fn the_missing_index_goes_into_the_new_migration_that_adds_the_column() {
+    let add_owner = r#""""Add tasks.owner.
+
+Revision ID: 002
+Revises: 001
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = "002"
+down_revision = "001"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.add_column(sa.Column("owner", sa.String(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_column("owner")
+"#;
+    let query =
+        "from sqlalchemy import text\nQ = text(\"SELECT id FROM users WHERE owner = :o\")\n";
+    index_fix_case(
+        "index_alembic",
+        &[
+            ("alembic.ini", "[alembic]\nscript_location = migrations\n"),
+            ("migrations/versions/001_users.py", &alembic_revision(1, "")),
+        ],
+        &[
+            ("migrations/versions/002_owner.py", add_owner),
+            ("app/queries.py", query),
+        ],
+    );
+    let users = format!(
+        "CREATE TABLE IF NOT EXISTS users (\n    id TEXT PRIMARY KEY,\n    created_at {TS},\n    updated_at {TS}\n);\n"
+    );
+    index_fix_case(
+        "index_yoyo_sql",
+        &[
+            ("migrations/0001_users.sql", &users),
+            (
+                "migrations/0001_users.rollback.sql",
+                "DROP TABLE IF EXISTS users;\n",
+            ),
+        ],
+        &[
+            (
+                "migrations/0002_owner.sql",
+                "-- Add users.owner\nALTER TABLE users ADD COLUMN owner TEXT;\n",
+            ),
+            (
+                "migrations/0002_owner.rollback.sql",
+                "-- Undo\nALTER TABLE users DROP COLUMN owner;\n",
+            ),
+            ("app/queries.py", query),
+        ],
+    );
+    index_fix_case(
+        "index_yoyo_py",
+        &[
+            ("migrations/0001_users.sql", &users),
+            (
+                "migrations/0001_users.rollback.sql",
+                "DROP TABLE IF EXISTS users;\n",
+            ),
+        ],
+        &[
+            (
+                "migrations/0002_owner.py",
+                "\"\"\"\nAdd users.owner\n\"\"\"\nfrom yoyo import step\n\nsteps = [\n    step(\n        \"ALTER TABLE users ADD COLUMN owner TEXT\",\n        \"ALTER TABLE users DROP COLUMN owner\",\n    ),\n]\n",
+            ),
+            ("app/queries.py", query),
+        ],
+    );
+}

@@ -230,3 +230,56 @@ fn outside_git_or_without_the_base_exit_two_with_advice() {
         .code(2)
         .stderr(predicate::str::contains("--base origin/main"));
 }
+
+#[test]
+fn a_colliding_new_migration_is_renumbered_by_the_fix() {
+    let dir = repo();
+    git(dir.path(), &["checkout", "-q", "main"]);
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/versions/003_tags.py",
+            alembic_revision(3, "    pass").as_bytes(),
+        )],
+    );
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "003 on main"]);
+    git(dir.path(), &["checkout", "-q", "feature"]);
+    let posts = alembic_revision(3, "    pass");
+    write_tree(
+        dir.path(),
+        &[("migrations/versions/003_posts.py", posts.as_bytes())],
+    );
+    let diff = miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--base", "main", "--diff"])
+        .output()
+        .unwrap();
+    assert_eq!(diff.status.code(), Some(1));
+    insta::assert_snapshot!("renumber_diff", String::from_utf8(diff.stdout).unwrap());
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--base", "main", "--fix"])
+        .output()
+        .unwrap();
+    let versions = dir.path().join("migrations/versions");
+    assert!(!versions.join("003_posts.py").exists());
+    let renumbered = std::fs::read_to_string(versions.join("004_posts.py")).unwrap();
+    assert_eq!(
+        renumbered,
+        posts
+            .replace("Revision ID: 003", "Revision ID: 004")
+            .replace("Revises: 002", "Revises: 003")
+            .replace("revision = \"003\"", "revision = \"004\"")
+            .replace("down_revision = \"002\"", "down_revision = \"003\"")
+    );
+    // After merging main, the chain is whole and numbered.
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "posts"]);
+    git(dir.path(), &["merge", "-q", "--no-edit", "main"]);
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--base", "main"])
+        .assert()
+        .code(0);
+}

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use super::{Context, Rule, RuleMeta, Severity};
 use crate::chain::{MigrationSet, SetFlavour};
 use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::diagnostic::Edit;
+use crate::model::{Flavour, OpKind, Rollback};
 use crate::replay::{Schema, Table};
 use crate::source::Span;
 
@@ -156,14 +158,163 @@ impl Rule for FilteredColumnIndex {
                     ),
                 ),
             };
+            let edits = if known_origin {
+                index_fix(set, cx, &t_name, &c_name, origin)
+            } else {
+                Vec::new()
+            };
             let d = cx.report(primary, why);
             d.label("created here");
+            d.fix(
+                "create the index in the migration that adds the column",
+                edits,
+            );
             if let Reason::Query { span, .. } = reason
                 && known_origin
             {
                 d.secondary(span, "used here");
             }
             d.help(help);
+        }
+    }
+}
+
+/// Edits that create the index in the migration that added the column (and
+/// drop it in its rollback). Offered only with `--base`, for a migration
+/// that is not on the base branch yet: a merged one is never rewritten.
+fn index_fix(
+    set: &MigrationSet,
+    cx: &Context,
+    table: &str,
+    column: &str,
+    origin: Span,
+) -> Vec<Edit> {
+    let Some(base) = &set.base else {
+        return Vec::new();
+    };
+    let Some(m) = set.migrations.iter().find(|m| m.file == origin.file) else {
+        return Vec::new();
+    };
+    let name = cx.file_name(m.file);
+    if base.files.iter().any(|(n, _)| *n == name) {
+        return Vec::new();
+    }
+    let Some((step, op)) = m.steps.iter().find_map(|s| {
+        s.apply
+            .iter()
+            .find(|o| o.span.start <= origin.start && origin.start < o.span.end)
+            .map(|o| (s, o))
+    }) else {
+        return Vec::new();
+    };
+    let dropped_here = |o: &&crate::model::Operation| match &o.kind {
+        OpKind::DropTable { name } => name.eq_ignore_ascii_case(table),
+        OpKind::DropColumn {
+            table: t,
+            column: c,
+        } => t.eq_ignore_ascii_case(table) && c.eq_ignore_ascii_case(column),
+        _ => false,
+    };
+    let file = cx.sources.get(op.span.file);
+    let text = &file.text;
+    let at = |pos: usize, text: String| Edit {
+        span: Span::new(op.span.file, pos, pos),
+        text,
+    };
+    match m.flavour {
+        Flavour::Alembic => {
+            let ix = format!("ix_{table}_{column}");
+            let (Some(indent), Some(end)) = (
+                crate::fix::line_indent(text, op.span.start as usize),
+                crate::fix::statement_line_end(text, op.span.end as usize),
+            ) else {
+                return Vec::new();
+            };
+            let Some(drop) = m.downgrade_ops().find(dropped_here) else {
+                return Vec::new();
+            };
+            let Some(drop_indent) = crate::fix::line_indent(text, drop.span.start as usize) else {
+                return Vec::new();
+            };
+            let receiver = |o: &crate::model::Operation| -> String {
+                let call = &text[o.span.start as usize..o.span.end as usize];
+                call.split('.').next().unwrap_or("op").trim().to_string()
+            };
+            let (create, dropping) = if op.in_batch {
+                (
+                    format!("{}.create_index(\"{ix}\", [\"{column}\"])", receiver(op)),
+                    if drop.in_batch {
+                        format!("{}.drop_index(\"{ix}\")", receiver(drop))
+                    } else {
+                        format!("op.drop_index(\"{ix}\", table_name=\"{table}\")")
+                    },
+                )
+            } else {
+                (
+                    format!("op.create_index(\"{ix}\", \"{table}\", [\"{column}\"])"),
+                    if drop.in_batch {
+                        format!("{}.drop_index(\"{ix}\")", receiver(drop))
+                    } else {
+                        format!("op.drop_index(\"{ix}\", table_name=\"{table}\")")
+                    },
+                )
+            };
+            let drop_line = drop.span.start as usize - drop_indent.len();
+            vec![
+                at(end, format!("\n{indent}{create}")),
+                at(drop_line, format!("{drop_indent}{dropping}\n")),
+            ]
+        }
+        Flavour::YoyoSql => {
+            let ix = format!("idx_{table}_{column}");
+            let after = op.span.end as usize;
+            let semicolon = text[after..]
+                .find(|c: char| !c.is_whitespace())
+                .filter(|&n| text[after + n..].starts_with(';'))
+                .map(|n| after + n + 1);
+            let create = format!("CREATE INDEX IF NOT EXISTS {ix} ON {table}({column});");
+            let mut edits = vec![match semicolon {
+                Some(p) => at(p, format!("\n\n{create}")),
+                None => at(after, format!(";\n\n{create}")),
+            }];
+            // The rollback drops the index before anything else.
+            let Rollback::Ops { ops, .. } = &step.rollback else {
+                return Vec::new();
+            };
+            let Some(first) = ops.first() else {
+                return Vec::new();
+            };
+            let rb = cx.sources.get(first.span.file);
+            let Some(indent) = crate::fix::line_indent(&rb.text, first.span.start as usize) else {
+                return Vec::new();
+            };
+            let line = first.span.start as usize - indent.len();
+            edits.push(Edit {
+                span: Span::new(first.span.file, line, line),
+                text: format!("DROP INDEX IF EXISTS {ix};\n\n"),
+            });
+            edits
+        }
+        Flavour::YoyoPy => {
+            let ix = format!("idx_{table}_{column}");
+            let call_end = step.span.end as usize;
+            if !text[step.span.start as usize..].starts_with("step") {
+                return Vec::new();
+            }
+            let Some(indent) = crate::fix::line_indent(text, step.span.start as usize) else {
+                return Vec::new();
+            };
+            let comma = text[call_end..]
+                .find(|c: char| !c.is_whitespace())
+                .filter(|&n| text[call_end + n..].starts_with(','))
+                .map(|n| call_end + n + 1);
+            let new_step = format!(
+                "{indent}step(\n{indent}    \"CREATE INDEX IF NOT EXISTS {ix} ON {table}({column})\",\n{indent}    \"DROP INDEX IF EXISTS {ix}\",\n{indent}),"
+            );
+            vec![match comma {
+                Some(p) => at(p, format!("\n{new_step}")),
+                None => at(call_end, format!(",\n{new_step}")),
+            }]
         }
     }
 }

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use super::{Context, Rule, RuleMeta, Severity};
 use crate::chain::{MigrationSet, file_number};
 use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::diagnostic::Edit;
 use crate::model::Flavour;
+use crate::model::{Migration, Named, Parents};
 use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
@@ -189,15 +191,27 @@ impl Rule for SequentialNumbering {
                 .find(|m| m.stem == top_name)
                 .map(|m| m.id_str().to_string())
                 .unwrap_or_default();
-            for m in set
+            let new: Vec<&Migration> = set
                 .migrations
                 .iter()
                 .filter(|m| !base_stems.contains(&m.stem.as_str()))
-            {
-                let Some((n, _)) = file_number(&m.stem) else {
+                .collect();
+            let colliding = new
+                .iter()
+                .filter(|m| file_number(&m.stem).is_some_and(|(n, _)| n <= top))
+                .count();
+            for m in &new {
+                let Some((n, digits)) = file_number(&m.stem) else {
                     continue;
                 };
                 if n <= top {
+                    // Renumbered safely only when it is the one new
+                    // migration: nothing else on the branch depends on it.
+                    let (edits, renames) = if colliding == 1 && new.len() == 1 {
+                        renumber(cx, m, digits, &format!("{:0width$}", top + 1), &top_id)
+                    } else {
+                        (Vec::new(), Vec::new())
+                    };
                     let parent = match m.flavour {
                         crate::model::Flavour::Alembic => format!("down_revision = \"{top_id}\""),
                         _ => format!("__depends__ = {{\"{top_id}\"}}"),
@@ -211,7 +225,12 @@ impl Rule for SequentialNumbering {
                             top
                         ),
                     )
-                    .help(format!("renumber it to {:0width$} and set {parent}", top + 1));
+                    .help(format!("renumber it to {:0width$} and set {parent}", top + 1))
+                    .fix_renaming(
+                        format!("renumber to {:0width$}", top + 1),
+                        edits,
+                        renames,
+                    );
                 }
             }
         }
@@ -263,6 +282,58 @@ impl Rule for SequentialNumbering {
             }
         }
     }
+}
+
+/// Edits and renames that give migration `m` the number `number` and the
+/// parent `parent`: file names (and the rollback companion), `revision`,
+/// `down_revision` / `__depends__` / `-- depends:`, and the docstring's
+/// `Revision ID:` / `Revises:` lines.
+fn renumber(
+    cx: &Context,
+    m: &Migration,
+    digits: usize,
+    number: &str,
+    parent: &str,
+) -> (Vec<Edit>, Vec<(crate::source::FileId, String)>) {
+    let mut edits = Vec::new();
+    let replace = |named: &Named, new: &str| -> Option<Edit> {
+        let old = cx.text(named.span);
+        old.contains(named.name.as_str()).then(|| Edit {
+            span: named.span,
+            text: old.replacen(named.name.as_str(), new, 1),
+        })
+    };
+    let old_id = m.id_str().to_string();
+    if m.flavour == crate::model::Flavour::Alembic
+        && let Some(id) = &m.id
+    {
+        let new_id = if old_id == m.stem[..digits] {
+            number.to_string()
+        } else {
+            old_id.clone()
+        };
+        edits.extend(replace(id, &new_id));
+        if let Some(d) = &m.docstring.revision_id {
+            edits.extend(replace(d, &new_id));
+        }
+    }
+    match &m.parents {
+        Parents::Of(parents) if parents.len() == 1 => edits.extend(replace(&parents[0], parent)),
+        Parents::Of(_) | Parents::Unknown(_) => return (Vec::new(), Vec::new()),
+        Parents::Root | Parents::Undeclared => {}
+    }
+    if let Some(revises) = &m.docstring.revises
+        && revises.len() == 1
+    {
+        edits.extend(replace(&revises[0], parent));
+    }
+    let rename = |file: crate::source::FileId| {
+        let name = cx.file_name(file);
+        (file, format!("{number}{}", &name[digits..]))
+    };
+    let mut renames = vec![rename(m.file)];
+    renames.extend(m.rollback_file.map(rename));
+    (edits, renames)
 }
 
 #[cfg(test)]
