@@ -173,7 +173,7 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
     }
 
     for (dir, known) in dirs {
-        let set = read_dir(settings, &dir, known)?;
+        let set = read_dir(settings, &dir, known, &mut discovery.skipped)?;
         match set {
             Some(set) => discovery.sets.push(set),
             None => {
@@ -338,11 +338,27 @@ fn script_location(ini: &str) -> Option<String> {
     None
 }
 
+/// Debug builds only: `MIGLINT_DEBUG_DELETE=<file name>` deletes that file
+/// after the folder is listed and before it is read, so tests can prove a
+/// file that vanishes mid-run is reported, not lost or fatal.
+fn delete_for_tests(names: &[(String, PathBuf)]) {
+    if cfg!(debug_assertions)
+        && let Some(target) = std::env::var_os("MIGLINT_DEBUG_DELETE")
+    {
+        for (name, path) in names {
+            if std::ffi::OsStr::new(name) == target {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
 /// Reads the migration files of one folder; `None` if it holds none.
 fn read_dir(
     settings: &Settings,
     dir: &Path,
     known: Option<SetFlavour>,
+    skipped: &mut Vec<Skipped>,
 ) -> Result<Option<SetInput>, ConfigError> {
     let mut names: Vec<(String, PathBuf)> = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
@@ -369,14 +385,27 @@ fn read_dir(
         names.push((name, clean(&path)));
     }
     names.sort();
-    let mut contents: BTreeMap<String, Vec<u8>> = names
+    delete_for_tests(&names);
+    let read: Vec<std::io::Result<Vec<u8>>> = names
         .par_iter()
-        .map(|(name, path)| {
-            std::fs::read(path)
-                .map(|bytes| (name.clone(), bytes))
-                .map_err(|e| io_error(path, e))
-        })
-        .collect::<Result<_, _>>()?;
+        .map(|(_, path)| std::fs::read(path))
+        .collect();
+    let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (r, (name, path)) in read.into_iter().zip(&names) {
+        match r {
+            Ok(bytes) => {
+                contents.insert(name.clone(), bytes);
+            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(path, e)),
+            // Deleted since the folder was listed (a checkout, an editor's
+            // save): counted as skipped, with the reason.
+            Err(_) => skipped.push(Skipped {
+                path: path.clone(),
+                reason: "deleted while miglint was reading the folder".into(),
+            }),
+        }
+    }
+    names.retain(|(n, _)| contents.contains_key(n));
     let flavour = match known {
         Some(f) => f,
         None => {

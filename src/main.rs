@@ -3,6 +3,11 @@ fn main() {
     // `internal-error` findings; keep the default hook's noise off stderr.
     std::panic::set_hook(Box::new(|_| {}));
     miglint::sqlite_exec::configure_sqlite();
+    // Deeply nested input (a 100,000-term expression) recurses in the
+    // parsers and in dropping their trees: give the workers room.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(64 << 20)
+        .build_global();
     let code = match std::panic::catch_unwind(miglint::cli::main) {
         Ok(code) => code,
         Err(payload) => {

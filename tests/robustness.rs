@@ -381,3 +381,199 @@ fn configuration_values_of_the_wrong_type_exit_two_with_file_and_line() {
         assert!(!stderr.contains("panicked"), "{toml:?}: {stderr}");
     }
 }
+
+/// A yoyo migration whose module also holds `data` (seed rows and the like).
+fn yoyo_with(data: &str) -> String {
+    format!(
+        "\"\"\"\nSeed\n\"\"\"\nfrom yoyo import step\n\n{data}\n\nsteps = [\n    step(\n        \"CREATE TABLE IF NOT EXISTS seed (id TEXT PRIMARY KEY, created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)\",\n        \"DROP TABLE IF EXISTS seed\",\n    ),\n]\n"
+    )
+}
+
+#[test]
+fn nesting_100000_deep_is_refused_or_read_never_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 100_000;
+    let parens = format!("X = {}1{}", "(".repeat(n), ")".repeat(n));
+    let lists = format!("X = {}{}", "[".repeat(n), "]".repeat(n));
+    let chain = format!("X = 1{}\nY = {}x", "+1".repeat(n), "not ".repeat(n));
+    write_tree(
+        dir.path(),
+        &[
+            ("migrations/0001_parens.py", yoyo_with(&parens).as_bytes()),
+            ("migrations/0002_lists.py", yoyo_with(&lists).as_bytes()),
+            ("migrations/0003_chain.py", yoyo_with(&chain).as_bytes()),
+            (
+                "migrations/0004_sql.sql",
+                format!("SELECT {}1{};\n", "(".repeat(n), ")".repeat(n)).as_bytes(),
+            ),
+            ("migrations/0004_sql.rollback.sql", b"SELECT 1;\n"),
+            ("app/queries.py", parens.as_bytes()),
+        ],
+    );
+    let (code, json) = json_lint(dir.path());
+    assert_eq!(code, 1);
+    let found = rules_of(&json);
+    // Too deep for Python itself: a parse error at the 201st bracket.
+    for f in ["0001_parens.py", "0002_lists.py"] {
+        assert!(
+            found
+                .iter()
+                .any(|(r, p, l)| r == "parse-error" && p.ends_with(f) && *l == 6),
+            "{f}: {found:?}"
+        );
+    }
+    // A long chain is valid Python: read, and nothing to report about it.
+    assert!(
+        !found.iter().any(|(_, p, _)| p.ends_with("0003_chain.py")),
+        "{found:?}"
+    );
+    assert_eq!(json["summary"]["files"], 4);
+}
+
+#[test]
+fn fifty_megabyte_files_are_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = String::from("ROWS = [\n");
+    let mut i = 0;
+    while rows.len() < 50 * 1024 * 1024 {
+        rows.push_str(&format!(
+            "    (\"{i:08}\", \"user{i}@example.com\", {i}),\n"
+        ));
+        i += 1;
+    }
+    rows.push_str("]\n");
+    let big = yoyo_with(&rows).replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE");
+    write_tree(dir.path(), &[("migrations/0001_seed.py", big.as_bytes())]);
+    let (code, json) = json_lint(dir.path());
+    assert_eq!(code, 1);
+    let found = rules_of(&json);
+    let last_line = big.lines().count() as u64;
+    assert!(
+        found
+            .iter()
+            .any(|(r, _, l)| r == "if-exists-guard" && *l > last_line - 10),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_folder_of_100000_files_is_linted_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // 50,000 yoyo migrations, each a .sql and a .rollback.sql.
+    let spec = miglint::corpus::CorpusSpec {
+        flavour: miglint::corpus::CorpusFlavour::YoyoSql,
+        count: 50_000,
+        violations: 0.0,
+        seed: 7,
+    };
+    miglint::corpus::generate(&spec, dir.path()).unwrap();
+    let files = std::fs::read_dir(dir.path().join("migrations"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 100_000);
+    let out = miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--format", "json", "--ignore", "sqlite-exec"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["files"], 50_000);
+    assert_eq!(json["summary"]["skipped"], 0);
+    assert_eq!(out.status.code(), Some(0), "{}", json["diagnostics"][0]);
+}
+
+#[test]
+fn a_file_deleted_while_linting_is_reported_as_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/versions/001_a.py",
+                alembic_revision(1, "    pass").as_bytes(),
+            ),
+            (
+                "migrations/versions/002_b.py",
+                alembic_revision(2, BATCH_LINE).as_bytes(),
+            ),
+            (
+                "migrations/versions/003_c.py",
+                alembic_revision(3, "    pass").as_bytes(),
+            ),
+        ],
+    );
+    let out = miglint()
+        .current_dir(dir.path())
+        .env("MIGLINT_DEBUG_DELETE", "003_c.py")
+        .arg("lint")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("error[batch-mode]"), "{text}");
+    assert!(
+        text.contains("note: skipped migrations/versions/003_c.py: deleted while miglint was reading the folder"),
+        "{text}"
+    );
+    assert!(
+        text.contains("in 2 migration files, 1 file skipped."),
+        "{text}"
+    );
+}
+
+#[test]
+fn killing_a_fix_mid_write_leaves_the_old_file_or_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = String::from("ROWS = [\n");
+    let mut i = 0;
+    while rows.len() < 10 * 1024 * 1024 {
+        rows.push_str(&format!("    (\"{i:08}\", {i}),\n"));
+        i += 1;
+    }
+    rows.push_str("]\n");
+    let original = yoyo_with(&rows).replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE");
+    let fixed = yoyo_with(&rows);
+    let path = dir.path().join("migrations/0001_seed.py");
+    let bin = assert_cmd::cargo::cargo_bin("miglint");
+    let run = |kill_after: Option<std::time::Duration>| -> std::time::Duration {
+        write_tree(
+            dir.path(),
+            &[("migrations/0001_seed.py", original.as_bytes())],
+        );
+        let start = std::time::Instant::now();
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(dir.path())
+            .args(["lint", "--fix"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        if let Some(d) = kill_after {
+            std::thread::sleep(d);
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+        start.elapsed()
+    };
+    // How long a whole run takes here, then kills spread over its second
+    // half, where the file is written.
+    let whole = run(None);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), fixed);
+    let mut outcomes = std::collections::BTreeSet::new();
+    for k in 8..=20 {
+        let delay = whole * k / 16;
+        run(Some(delay));
+        let now = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            now == original || now == fixed,
+            "after a kill at {delay:?} the file is neither the old nor the new one ({} bytes)",
+            now.len()
+        );
+        outcomes.insert(now == fixed);
+    }
+    // A left-over temporary file is never taken for a migration.
+    let (_, json) = json_lint(dir.path());
+    assert_eq!(json["summary"]["files"], 1);
+    assert_eq!(json["summary"]["skipped"], 0);
+    eprintln!("kill outcomes seen (fixed?): {outcomes:?}");
+}

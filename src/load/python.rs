@@ -17,12 +17,71 @@ pub struct PyFile<'a> {
     pub file: &'a SourceFile,
     pub id: FileId,
     pub parsed: Parsed<ModModule>,
+    /// Where brackets nest deeper than Python allows (the file is then not
+    /// parsed at all).
+    too_deep: Option<usize>,
+}
+
+/// CPython refuses more nested brackets than this ("too many nested
+/// parentheses"); miglint does the same instead of recursing without end.
+pub const MAX_NESTING: usize = 200;
+
+/// The offset of the first bracket nested deeper than [`MAX_NESTING`],
+/// outside strings and comments.
+pub fn too_deep(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut i, mut depth) = (0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'\'' | b'"') => {
+                let triple = b.len() >= i + 3 && b[i + 1] == q && b[i + 2] == q;
+                i += if triple { 3 } else { 1 };
+                while i < b.len() {
+                    if b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if triple {
+                        if b[i] == q && b.len() >= i + 3 && b[i + 1] == q && b[i + 2] == q {
+                            i += 2;
+                            break;
+                        }
+                    } else if b[i] == q || b[i] == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 impl<'a> PyFile<'a> {
     pub fn parse(file: &'a SourceFile, id: FileId) -> Self {
-        let parsed = parse_unchecked_source(&file.text, PySourceType::Python);
-        PyFile { file, id, parsed }
+        let too_deep = too_deep(&file.text);
+        let source = if too_deep.is_some() { "" } else { &file.text };
+        let parsed = parse_unchecked_source(source, PySourceType::Python);
+        PyFile {
+            file,
+            id,
+            parsed,
+            too_deep,
+        }
     }
 
     pub fn suite(&self) -> &[Stmt] {
@@ -38,6 +97,14 @@ impl<'a> PyFile<'a> {
     }
 
     pub fn syntax_problems(&self) -> Vec<LoadProblem> {
+        if let Some(at) = self.too_deep {
+            return vec![LoadProblem {
+                span: Span::new(self.id, at, at + 1),
+                message: format!(
+                    "invalid Python: brackets nest more than {MAX_NESTING} levels deep (CPython refuses this too); the file is not read further"
+                ),
+            }];
+        }
         self.parsed
             .errors()
             .iter()
