@@ -62,14 +62,19 @@ pub fn guard_insertion(sql: &str, creates: bool) -> Option<usize> {
     }
 }
 
-/// The offset of the `)` that closes the bracket opened at or after
-/// `open_from`, skipping strings; and the offset of that `(`.
-pub fn matching_paren(text: &str, open_from: usize) -> Option<(usize, usize)> {
+/// Walks `text` from `from`, outside string literals and `#` comments,
+/// calling `visit(offset, byte, depth)` for each byte (`depth` counts the
+/// open brackets, including the one at `offset`); stops at the first byte
+/// `visit` accepts and returns its offset.
+fn walk_code(
+    text: &str,
+    from: usize,
+    mut visit: impl FnMut(usize, u8, usize) -> bool,
+) -> Option<usize> {
     let bytes = text.as_bytes();
-    let open = open_from + text[open_from..].find('(')?;
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;
-    let mut i = open;
+    let mut i = from;
     while i < bytes.len() {
         let b = bytes[i];
         match quote {
@@ -80,53 +85,49 @@ pub fn matching_paren(text: &str, open_from: usize) -> Option<(usize, usize)> {
                     quote = None;
                 }
             }
-            None => match b {
-                b'\'' | b'"' => quote = Some(b),
-                b'(' | b'[' | b'{' => depth += 1,
-                b')' | b']' | b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some((open, i));
+            None => {
+                match b {
+                    b'\'' | b'"' => quote = Some(b),
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                    b'#' => {
+                        i = text[i..].find('\n').map(|n| i + n).unwrap_or(text.len());
+                        continue;
                     }
+                    _ => {}
                 }
-                b'#' => {
-                    i = text[i..].find('\n').map(|n| i + n).unwrap_or(text.len());
+                if visit(i, b, depth) {
+                    return Some(i);
                 }
-                _ => {}
-            },
+            }
         }
         i += 1;
     }
     None
 }
 
+/// The `(` at or after `open_from` and the `)` that closes it, skipping
+/// strings and comments.
+pub fn matching_paren(text: &str, open_from: usize) -> Option<(usize, usize)> {
+    let open = open_from + text[open_from..].find('(')?;
+    let close = walk_code(text, open, |_, b, depth| {
+        matches!(b, b')' | b']' | b'}') && depth == 0
+    })?;
+    Some((open, close))
+}
+
 /// Offsets of the top-level commas between `open` and `close` (exclusive).
 pub fn top_level_commas(text: &str, open: usize, close: usize) -> Vec<usize> {
-    let bytes = text.as_bytes();
     let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut i = open + 1;
-    while i < close {
-        let b = bytes[i];
-        match quote {
-            Some(q) => {
-                if b == b'\\' {
-                    i += 1;
-                } else if b == q {
-                    quote = None;
-                }
-            }
-            None => match b {
-                b'\'' | b'"' => quote = Some(b),
-                b'(' | b'[' | b'{' => depth += 1,
-                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-                b',' if depth == 0 => out.push(i),
-                _ => {}
-            },
+    walk_code(text, open, |i, b, depth| {
+        if i >= close {
+            return true;
         }
-        i += 1;
-    }
+        if b == b',' && depth == 1 {
+            out.push(i);
+        }
+        false
+    });
     out
 }
 
