@@ -110,6 +110,16 @@ fn where_sql(value: &str) -> String {
     }
 }
 
+/// CREATE TABLE then CREATE INDEX statements for `schema`, one each.
+pub fn create_statements(schema: &Schema) -> Vec<String> {
+    schema
+        .tables
+        .values()
+        .map(table_sql)
+        .chain(schema.indexes.values().map(index_sql))
+        .collect()
+}
+
 pub fn table_sql(t: &Table) -> String {
     if let Some(module) = &t.virtual_module {
         return format!(

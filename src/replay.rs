@@ -186,7 +186,19 @@ pub struct Replay {
     /// For each migration with SQL: (index, the tables and indexes it
     /// touches or names, as they were just before it ran). `sqlite-exec`
     /// runs the migration's SQL against exactly this.
-    pub before_sql: Vec<(usize, Schema)>,
+    pub before_sql: Vec<(usize, BeforeSql)>,
+}
+
+/// The tables a migration's SQL starts from, kept for `sqlite-exec`.
+#[derive(Debug)]
+pub enum BeforeSql {
+    /// yoyo: their CREATE TABLE / CREATE INDEX statements, rendered at once
+    /// (a fraction of the size of the model, which matters at 50,000
+    /// migrations).
+    Statements(Vec<String>),
+    /// Alembic: the model itself, since the revision's other operations
+    /// are applied to it between its SQL statements.
+    Tables(Schema),
 }
 
 /// How the replay treats what it finds.
@@ -293,7 +305,13 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
                 }
             }
         }
-        out.before_sql.push((index, out.schema.subset(&names)));
+        let subset = out.schema.subset(&names);
+        let before = if m.flavour == Flavour::Alembic {
+            BeforeSql::Tables(subset)
+        } else {
+            BeforeSql::Statements(crate::render::create_statements(&subset))
+        };
+        out.before_sql.push((index, before));
     }
     let touched = has_rollback.then(|| touched_names(m, &out.schema));
     let before = touched.as_ref().map(|t| out.schema.subset(t));

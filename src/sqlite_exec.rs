@@ -17,10 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use rusqlite::Connection;
 
-use crate::chain::{MigrationSet, SetFlavour};
+use crate::chain::MigrationSet;
 use crate::model::{Migration, OpKind, Operation, Rollback};
 use crate::render;
-use crate::replay::{self, Schema};
+use crate::replay::{self, BeforeSql, Schema};
 use crate::source::Span;
 
 /// A statement SQLite rejected.
@@ -121,13 +121,10 @@ fn run(conn: &Connection, sql: &str) -> Result<(), String> {
 /// does not parse (`None`; `parse-error` reports it).
 type Stop = Option<ExecFailure>;
 
-/// Creates the tables and indexes of `schema` in `conn`.
-fn create(conn: &Connection, schema: &Schema) {
-    for t in schema.tables.values() {
-        let _ = run(conn, &render::table_sql(t));
-    }
-    for ix in schema.indexes.values() {
-        let _ = run(conn, &render::index_sql(ix));
+/// Runs each CREATE statement, whatever the others do.
+fn create(conn: &Connection, statements: &[String]) {
+    for sql in statements {
+        let _ = run(conn, sql);
     }
 }
 
@@ -141,11 +138,14 @@ pub fn execute(set: &MigrationSet) -> Vec<ExecFailure> {
         .par_iter()
         .filter_map(|(i, before)| {
             let m = &set.migrations[*i];
-            let result = isolated(|conn| {
-                create(conn, before);
-                match set.flavour {
-                    SetFlavour::Yoyo => run_yoyo(conn, m, known),
-                    SetFlavour::Alembic => run_alembic(conn, m, before.clone(), known),
+            let result = isolated(|conn| match before {
+                BeforeSql::Statements(statements) => {
+                    create(conn, statements);
+                    run_yoyo(conn, m, known)
+                }
+                BeforeSql::Tables(schema) => {
+                    create(conn, &render::create_statements(schema));
+                    run_alembic(conn, m, schema.clone(), known)
                 }
             })?;
             result.err().flatten().map(|f| (*i, f))
