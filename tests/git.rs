@@ -30,6 +30,31 @@ fn repo() -> tempfile::TempDir {
     dir
 }
 
+/// [`repo`], where `main` merged `003_tags` meanwhile and `feature` adds
+/// its own `003_posts` (not committed).
+fn both_add_003() -> tempfile::TempDir {
+    let dir = repo();
+    git(dir.path(), &["checkout", "-q", "main"]);
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/versions/003_tags.py",
+            alembic_revision(3, "    pass").as_bytes(),
+        )],
+    );
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "003 on main"]);
+    git(dir.path(), &["checkout", "-q", "feature"]);
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/versions/003_posts.py",
+            alembic_revision(3, "    pass").as_bytes(),
+        )],
+    );
+    dir
+}
+
 fn json(dir: &Path, args: &[&str]) -> (i32, String) {
     let out = miglint()
         .current_dir(dir)
@@ -88,26 +113,7 @@ fn deleting_or_renaming_a_merged_migration_is_reported() {
 
 #[test]
 fn two_branches_adding_the_same_number_are_caught_before_the_merge() {
-    let dir = repo();
-    // Another branch merged 003 into main meanwhile.
-    git(dir.path(), &["checkout", "-q", "main"]);
-    write_tree(
-        dir.path(),
-        &[(
-            "migrations/versions/003_tags.py",
-            alembic_revision(3, "    pass").as_bytes(),
-        )],
-    );
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-q", "-m", "003 on main"]);
-    git(dir.path(), &["checkout", "-q", "feature"]);
-    write_tree(
-        dir.path(),
-        &[(
-            "migrations/versions/003_posts.py",
-            alembic_revision(3, "    pass").as_bytes(),
-        )],
-    );
+    let dir = both_add_003();
     let (code, out) = json(dir.path(), &["--base", "main"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("main already has 003 (`003_tags`)"), "{out}");
@@ -233,23 +239,8 @@ fn outside_git_or_without_the_base_exit_two_with_advice() {
 
 #[test]
 fn a_colliding_new_migration_is_renumbered_by_the_fix() {
-    let dir = repo();
-    git(dir.path(), &["checkout", "-q", "main"]);
-    write_tree(
-        dir.path(),
-        &[(
-            "migrations/versions/003_tags.py",
-            alembic_revision(3, "    pass").as_bytes(),
-        )],
-    );
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-q", "-m", "003 on main"]);
-    git(dir.path(), &["checkout", "-q", "feature"]);
+    let dir = both_add_003();
     let posts = alembic_revision(3, "    pass");
-    write_tree(
-        dir.path(),
-        &[("migrations/versions/003_posts.py", posts.as_bytes())],
-    );
     let diff = miglint()
         .current_dir(dir.path())
         .args(["lint", "--base", "main", "--diff"])

@@ -45,6 +45,20 @@ fn project(dir: &std::path::Path, models_path: &str, models: &str) {
     );
 }
 
+/// `miglint lint ARGS` in `dir`: exit code and stdout.
+fn lint(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = miglint()
+        .current_dir(dir)
+        .arg("lint")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
 const MATCHING: &str = r#"
 from datetime import datetime
 from sqlalchemy import String
@@ -65,11 +79,7 @@ class User(Base):
 fn matching_models_pass_and_drift_is_reported_at_the_model_line() {
     let dir = tempfile::tempdir().unwrap();
     project(dir.path(), "src/app/models.py", MATCHING);
-    miglint()
-        .current_dir(dir.path())
-        .arg("lint")
-        .assert()
-        .code(0);
+    assert_eq!(lint(dir.path(), &[]).0, 0);
 
     let drifted = MATCHING
         .replace(
@@ -81,15 +91,9 @@ fn matching_models_pass_and_drift_is_reported_at_the_model_line() {
             "    updated_at: Mapped[datetime]\n    last_seen: Mapped[Optional[datetime]]\n",
         );
     project(dir.path(), "src/app/models.py", &drifted);
-    let out = miglint()
-        .current_dir(dir.path())
-        .arg("lint")
-        .assert()
-        .code(1);
-    insta::assert_snapshot!(
-        "model_drift_text",
-        String::from_utf8(out.get_output().stdout.clone()).unwrap()
-    );
+    let (code, text) = lint(dir.path(), &[]);
+    assert_eq!(code, 1, "{text}");
+    insta::assert_snapshot!("model_drift_text", text);
 }
 
 #[test]
@@ -100,37 +104,23 @@ fn models_folder_is_found_and_unreadable_types_become_notes() {
         "    created_at = Column(utc_timestamp(), nullable=False)\n",
     );
     project(dir.path(), "app/models/user.py", &with_helper);
-    let out = miglint()
-        .current_dir(dir.path())
-        .arg("lint")
-        .assert()
-        .code(0);
-    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let (code, text) = lint(dir.path(), &[]);
+    assert_eq!(code, 0, "{text}");
     assert!(
         text.contains("note: app/models/user.py:13:5: model-drift: `User.created_at` has type `utc_timestamp()`, which miglint cannot resolve; its type is not checked"),
         "{text}"
     );
-    let json = miglint()
-        .current_dir(dir.path())
-        .args(["lint", "--format", "json"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&lint(dir.path(), &["--format", "json"]).1).unwrap();
     assert_eq!(json["notes"][0]["line"], 13);
     assert_eq!(json["notes"][0]["path"], "app/models/user.py");
     // Quiet hides notes; turning the rule off drops them.
-    let quiet = miglint()
-        .current_dir(dir.path())
-        .args(["lint", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&quiet.stdout).contains("note:"));
-    let off = miglint()
-        .current_dir(dir.path())
-        .args(["lint", "--ignore", "model-drift"])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&off.stdout).contains("note:"));
+    assert!(!lint(dir.path(), &["--quiet"]).1.contains("note:"));
+    assert!(
+        !lint(dir.path(), &["--ignore", "model-drift"])
+            .1
+            .contains("note:")
+    );
 }
 
 #[test]
@@ -142,22 +132,14 @@ fn configured_model_files_and_ignored_tables() {
         "src/schema/entities.py",
         &MATCHING.replace("class User(Base):", "class Audit(Base):\n    __tablename__ = \"audit\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass User(Base):"),
     );
-    miglint()
-        .current_dir(dir.path())
-        .arg("lint")
-        .assert()
-        .code(0);
+    assert_eq!(lint(dir.path(), &[]).0, 0);
     std::fs::write(
         dir.path().join("miglint.toml"),
         "models = [\"src/schema\"]\n",
     )
     .unwrap();
-    let out = miglint()
-        .current_dir(dir.path())
-        .arg("lint")
-        .assert()
-        .code(1);
-    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let (code, text) = lint(dir.path(), &[]);
+    assert_eq!(code, 1, "{text}");
     assert!(
         text.contains("error[model-drift]: `Audit` maps table `audit`, which no migration creates"),
         "{text}"
@@ -167,11 +149,7 @@ fn configured_model_files_and_ignored_tables() {
         "models = [\"src/schema/entities.py\"]\n[rules.model-drift]\nignore-tables = [\"audit\"]\n",
     )
     .unwrap();
-    miglint()
-        .current_dir(dir.path())
-        .arg("lint")
-        .assert()
-        .code(0);
+    assert_eq!(lint(dir.path(), &[]).0, 0);
 }
 
 #[test]
@@ -182,11 +160,7 @@ fn a_model_line_can_be_suppressed() {
         "mapped_column(String(255), server_default=\"\", index=True)  # miglint: ignore[model-drift]",
     );
     project(dir.path(), "models.py", &drifted);
-    miglint()
-        .current_dir(dir.path())
-        .arg("lint")
-        .assert()
-        .code(0);
+    assert_eq!(lint(dir.path(), &[]).0, 0);
 }
 
 #[test]
@@ -194,7 +168,6 @@ fn projects_nested_in_the_current_folder_keep_their_own_models() {
     // Regression: run from inside a folder holding two projects, the one
     // without a project marker read the other's models.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/broken");
-    let out = miglint().current_dir(&root).arg("lint").output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (_, text) = lint(&root, &[]);
     assert_eq!(text.matches("error[model-drift]").count(), 1, "{text}");
 }
