@@ -370,12 +370,25 @@ fn read_dir(
             continue;
         }
         // The entry's own type (no extra stat); symlinks are followed.
-        let is_dir = match entry.file_type() {
-            Ok(t) if t.is_symlink() => path.is_dir(),
-            Ok(t) => t.is_dir(),
-            Err(_) => false,
+        let kind = match entry.file_type() {
+            Ok(t) if t.is_symlink() => std::fs::metadata(&path).map(|m| m.file_type()),
+            other => other,
         };
-        if is_dir {
+        let why_not = match kind {
+            Ok(t) if t.is_dir() => continue,
+            Ok(t) if t.is_file() => None,
+            // Reading a named pipe would wait for a writer forever.
+            Ok(_) => Some("not a regular file (a pipe, socket or device)"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Some("a symbolic link to a file that does not exist")
+            }
+            Err(_) => None,
+        };
+        if let Some(reason) = why_not {
+            skipped.push(Skipped {
+                path: clean(&path),
+                reason: reason.into(),
+            });
             continue;
         }
         let rel = path.strip_prefix(&settings.root).unwrap_or(&path);

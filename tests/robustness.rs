@@ -577,3 +577,46 @@ fn killing_a_fix_mid_write_leaves_the_old_file_or_the_new_one() {
     assert_eq!(json["summary"]["skipped"], 0);
     eprintln!("kill outcomes seen (fixed?): {outcomes:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn named_pipes_and_dangling_links_are_skipped_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/versions/001_a.py",
+            alembic_revision(1, BATCH_LINE).as_bytes(),
+        )],
+    );
+    let versions = dir.path().join("migrations/versions");
+    let fifo = versions.join("002_pipe.py");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink(dir.path().join("nowhere.py"), versions.join("003_link.py"))
+        .unwrap();
+    // A pipe would block a reader forever: the run must end by itself.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("miglint"))
+        .current_dir(dir.path())
+        .args(["lint", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("miglint waited on a named pipe");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json["summary"]["files"], 1);
+    assert_eq!(json["summary"]["skipped"], 2);
+    assert!(rules_of(&json).iter().any(|(r, _, _)| r == "batch-mode"));
+}
