@@ -133,6 +133,7 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
     let mut discovery = Discovery::default();
     let mut dirs: BTreeMap<PathBuf, Option<SetFlavour>> = BTreeMap::new();
     let mut explicit: Vec<PathBuf> = Vec::new();
+    let mut models_named: Vec<PathBuf> = Vec::new();
 
     if !settings.migrations.is_empty() && paths.iter().all(|p| p.is_dir()) {
         for dir in &settings.migrations {
@@ -157,7 +158,16 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
             } else {
                 clean(path)
             });
-            if meta.is_file() {
+            if meta.is_file() && is_model_file(settings, path) {
+                // A model named alone (a pre-commit run after editing
+                // models.py): lint the project it belongs to and show the
+                // findings in the model.
+                explicit.push(clean(path));
+                models_named.push(clean(path));
+                for (dir, flavour) in find_migration_dirs(Path::new("."))? {
+                    dirs.insert(dir, Some(flavour));
+                }
+            } else if meta.is_file() {
                 explicit.push(clean(path));
                 let parent = path
                     .parent()
@@ -195,7 +205,7 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
                     .any(|fi| fi.path == f || fi.rollback.as_ref().is_some_and(|(p, _)| *p == f))
             });
             let already = discovery.skipped.iter().any(|s| s.path == f);
-            if !known && !already {
+            if !known && !already && !models_named.contains(&f) {
                 discovery.skipped.push(Skipped {
                     path: f.clone(),
                     reason: "not a migration file".into(),
@@ -206,6 +216,23 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
         discovery.only = Some(only);
     }
     Ok(discovery)
+}
+
+/// Whether `path` holds SQLAlchemy models: below a configured `models`
+/// place, or named as the conventions name them.
+fn is_model_file(settings: &Settings, path: &Path) -> bool {
+    if !settings.models.is_empty() {
+        let path = clean(path);
+        let absolute = std::fs::canonicalize(&path).ok();
+        return settings.models.iter().any(|m| {
+            path.starts_with(clean(m))
+                || std::fs::canonicalize(m)
+                    .ok()
+                    .zip(absolute.as_ref())
+                    .is_some_and(|(m, p)| p.starts_with(m))
+        });
+    }
+    crate::models::is_model_file(path)
 }
 
 /// `./a/b` → `a/b`, so paths compare and display the same way.

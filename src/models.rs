@@ -210,7 +210,8 @@ pub fn model_files(root: &Path, exclude: &[PathBuf]) -> Vec<PathBuf> {
         .collect()
 }
 
-fn is_model_file(p: &Path) -> bool {
+/// `models.py`, or a `.py` file in a `models/` folder.
+pub fn is_model_file(p: &Path) -> bool {
     let name = p.file_name().map(|n| n.to_string_lossy());
     let parent = p
         .parent()

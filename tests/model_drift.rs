@@ -171,3 +171,26 @@ fn projects_nested_in_the_current_folder_keep_their_own_models() {
     let (_, text) = lint(&root, &[]);
     assert_eq!(text.matches("error[model-drift]").count(), 1, "{text}");
 }
+
+#[test]
+fn a_model_named_alone_is_checked_against_the_project() {
+    // What the pre-commit hook does after a commit that touches only models.
+    let dir = tempfile::tempdir().unwrap();
+    let drifted = MATCHING.replace(
+        "    updated_at: Mapped[datetime]\n",
+        "    updated_at: Mapped[datetime]\n    nickname: Mapped[str]\n",
+    );
+    project(dir.path(), "app/models.py", &drifted);
+    let (code, text) = lint(dir.path(), &["app/models.py"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("error[model-drift]: `User.nickname` maps column `users.nickname`"),
+        "{text}"
+    );
+    assert!(!text.contains("skipped"), "{text}");
+    common::git(dir.path(), &["init", "-q", "-b", "main"]);
+    common::git(dir.path(), &["add", "-A"]);
+    let (code, text) = lint(dir.path(), &["--staged", "app/models.py"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("`User.nickname`"), "{text}");
+}
