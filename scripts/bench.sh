@@ -65,3 +65,23 @@ if command -v squawk >/dev/null 2>&1; then
     theirs=$(time_cmd squawk "$dir/migrations/*.sql")
     python3 -c "print(f'squawk on the same 10,000 .sql files: {$theirs*1000:.0f} ms; miglint {$ours*1000:.0f} ms; miglint is {$theirs/$ours:.1f}x faster')"
 fi
+
+# A pre-commit run: `lint --staged` on one staged migration of a repository
+# with 500 migrations and 200 application files (models.py among them).
+hook="$WORK/hook"
+if [ ! -d "$hook" ]; then
+    "$GEN" --flavour alembic --count 500 --out "$hook" >/dev/null
+    # Application modules with a few queries each.
+    for k in $(seq 1 199); do head -7 "$hook/app/queries_0.py" > "$hook/app/view_$k.py"; done
+    printf 'from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n' > "$hook/app/models.py"
+    git -C "$hook" init -q -b main
+    git -C "$hook" add -A
+    git -C "$hook" -c user.name=bench -c user.email=bench@example.com commit -q -m corpus
+    last=$(ls "$hook/migrations/versions" | sort | tail -1)
+    printf '\n# touched\n' >> "$hook/migrations/versions/$last"
+    git -C "$hook" add "migrations/versions/$last"
+fi
+last=$(ls "$hook/migrations/versions" | sort | tail -1)
+apps=$(ls "$hook/app" | wc -l)
+secs=$(cd "$hook" && time_cmd "$OLDPWD/$BIN" lint --staged "migrations/versions/$last")
+python3 -c "print(f'pre-commit: lint --staged, 500 migrations + $apps application files: {$secs*1000:.1f} ms')"
