@@ -198,7 +198,41 @@ pub enum BeforeSql {
     Statements(Vec<String>),
     /// Alembic: the model itself, since the revision's other operations
     /// are applied to it between its SQL statements.
-    Tables(Schema),
+    Tables(Snapshot),
+}
+
+/// A few tables of a [`Schema`] in flat lists: a one-table `Schema` is
+/// mostly empty map nodes, and tens of thousands of them are kept.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    tables: Vec<(String, Table)>,
+    indexes: Vec<Index>,
+    views: Vec<(String, String)>,
+    triggers: Vec<(String, String)>,
+}
+
+impl Snapshot {
+    pub fn of(schema: Schema) -> Snapshot {
+        Snapshot {
+            tables: schema.tables.into_iter().collect(),
+            indexes: schema.indexes.into_values().collect(),
+            views: schema.views.into_iter().collect(),
+            triggers: schema.triggers.into_iter().collect(),
+        }
+    }
+
+    pub fn to_schema(&self) -> Schema {
+        let mut s = Schema {
+            tables: self.tables.iter().cloned().collect(),
+            views: self.views.iter().cloned().collect(),
+            triggers: self.triggers.iter().cloned().collect(),
+            ..Schema::default()
+        };
+        for ix in &self.indexes {
+            s.add_index(ix.clone());
+        }
+        s
+    }
 }
 
 /// How the replay treats what it finds.
@@ -307,7 +341,7 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
         }
         let subset = out.schema.subset(&names);
         let before = if m.flavour == Flavour::Alembic {
-            BeforeSql::Tables(subset)
+            BeforeSql::Tables(Snapshot::of(subset))
         } else {
             BeforeSql::Statements(crate::render::create_statements(&subset))
         };

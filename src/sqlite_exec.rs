@@ -143,9 +143,10 @@ pub fn execute(set: &MigrationSet) -> Vec<ExecFailure> {
                     create(conn, statements);
                     run_yoyo(conn, m, known)
                 }
-                BeforeSql::Tables(schema) => {
-                    create(conn, &render::create_statements(schema));
-                    run_alembic(conn, m, schema.clone(), known)
+                BeforeSql::Tables(snapshot) => {
+                    let schema = snapshot.to_schema();
+                    create(conn, &render::create_statements(&schema));
+                    run_alembic(conn, m, schema, known)
                 }
             })?;
             result.err().flatten().map(|f| (*i, f))
