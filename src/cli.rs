@@ -547,9 +547,13 @@ fn lint(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
     }
     report::write(format, &outcome, &opts, out)
         .map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
-    Ok(if outcome.errors() > 0 && !args.exit_zero {
+    let code = if outcome.errors() > 0 && !args.exit_zero {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
-    })
+    };
+    // The process ends next: freeing every migration, table and source one
+    // by one would only delay the exit (tens of milliseconds at 10,000).
+    std::mem::forget(outcome);
+    Ok(code)
 }

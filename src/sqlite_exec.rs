@@ -248,14 +248,10 @@ fn run_alembic(
         .iter()
         .map(|(k, t)| (k.clone(), table_with_indexes(&schema, t)))
         .collect();
-    for (ops, phase) in [
-        (m.upgrade_ops().cloned().collect::<Vec<_>>(), "applying"),
-        (
-            m.downgrade_ops().cloned().collect::<Vec<_>>(),
-            "rolling back",
-        ),
-    ] {
-        for op in &ops {
+    let upgrade: Vec<&Operation> = m.upgrade_ops().collect();
+    let downgrade: Vec<&Operation> = m.downgrade_ops().collect();
+    for (ops, phase) in [(upgrade, "applying"), (downgrade, "rolling back")] {
+        for op in ops {
             if let Some(sql) = &op.sql {
                 let words: Vec<String> = replay::statement_words(&sql.statement).collect();
                 for w in &words {
