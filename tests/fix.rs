@@ -217,28 +217,13 @@ fn index_fix_case(name: &str, base: &[(&str, &str)], change: &[(&str, &str)]) {
 
 #[test]
 fn the_missing_index_goes_into_the_new_migration_that_adds_the_column() {
-    let add_owner = r#""""Add tasks.owner.
-
-Revision ID: 002
-Revises: 001
-"""
-
-from alembic import op
-import sqlalchemy as sa
-
-revision = "002"
-down_revision = "001"
-
-
-def upgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.add_column(sa.Column("owner", sa.String(), nullable=True))
-
-
-def downgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_column("owner")
-"#;
+    let add_owner = common::batch_revision(
+        2,
+        "Add users.owner.",
+        "users",
+        &["batch_op.add_column(sa.Column(\"owner\", sa.String(), nullable=True))"],
+        &["batch_op.drop_column(\"owner\")"],
+    );
     let query =
         "from sqlalchemy import text\nQ = text(\"SELECT id FROM users WHERE owner = :o\")\n";
     index_fix_case(
@@ -248,7 +233,7 @@ def downgrade() -> None:
             ("migrations/versions/001_users.py", &alembic_revision(1, "")),
         ],
         &[
-            ("migrations/versions/002_owner.py", add_owner),
+            ("migrations/versions/002_owner.py", &add_owner),
             ("app/queries.py", query),
         ],
     );

@@ -5,30 +5,21 @@ mod common;
 
 use common::{alembic_revision, miglint, write_tree};
 
-const ADD_EMAIL: &str = r#""""Add users.email.
-
-Revision ID: 002
-Revises: 001
-"""
-
-from alembic import op
-import sqlalchemy as sa
-
-revision = "002"
-down_revision = "001"
-
-
-def upgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.add_column(sa.Column("email", sa.String(length=255), nullable=False, server_default=""))
-        batch_op.create_index("ix_users_email", ["email"], unique=True)
-
-
-def downgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_index("ix_users_email")
-        batch_op.drop_column("email")
-"#;
+fn add_email() -> String {
+    common::batch_revision(
+        2,
+        "Add users.email.",
+        "users",
+        &[
+            "batch_op.add_column(sa.Column(\"email\", sa.String(length=255), nullable=False, server_default=\"\"))",
+            "batch_op.create_index(\"ix_users_email\", [\"email\"], unique=True)",
+        ],
+        &[
+            "batch_op.drop_index(\"ix_users_email\")",
+            "batch_op.drop_column(\"email\")",
+        ],
+    )
+}
 
 fn project(dir: &std::path::Path, models_path: &str, models: &str) {
     write_tree(
@@ -39,7 +30,7 @@ fn project(dir: &std::path::Path, models_path: &str, models: &str) {
                 "migrations/versions/001_users.py",
                 alembic_revision(1, "").as_bytes(),
             ),
-            ("migrations/versions/002_email.py", ADD_EMAIL.as_bytes()),
+            ("migrations/versions/002_email.py", add_email().as_bytes()),
             (models_path, models.as_bytes()),
         ],
     );

@@ -71,3 +71,22 @@ pub fn git(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// An Alembic revision `n` (parent `n - 1`) whose upgrade and downgrade
+/// are each one `op.batch_alter_table(table)` block of the given lines.
+pub fn batch_revision(n: u32, title: &str, table: &str, up: &[&str], down: &[&str]) -> String {
+    let block = |lines: &[&str]| {
+        let body: Vec<String> = lines.iter().map(|l| format!("        {l}")).collect();
+        format!(
+            "    with op.batch_alter_table(\"{table}\") as batch_op:\n{}",
+            body.join("\n")
+        )
+    };
+    format!(
+        "\"\"\"{title}\n\nRevision ID: {n:03}\nRevises: {:03}\n\"\"\"\n\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{n:03}\"\ndown_revision = \"{:03}\"\n\n\ndef upgrade() -> None:\n{}\n\n\ndef downgrade() -> None:\n{}\n",
+        n - 1,
+        n - 1,
+        block(up),
+        block(down)
+    )
+}
