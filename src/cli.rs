@@ -301,7 +301,7 @@ fn new_migration(args: NewArgs, out: &mut dyn Write) -> Result<i32, ConfigError>
         }
     }
     for (p, text) in &plan.files {
-        crate::new::write_atomically(p, text, false)
+        crate::write::write_atomically(p, text, false)
             .map_err(|e| ConfigError(format!("cannot write {}: {e}", shown(p))))?;
     }
     let names: Vec<String> = plan.files.iter().map(|(p, _)| shown(p)).collect();

@@ -363,9 +363,9 @@ pub fn apply(outcome: &Outcome, settings: &crate::config::Settings, write: bool)
         }
         if write {
             let written = match &target {
-                Some(t) => crate::new::write_atomically(t, &new_text, false)
+                Some(t) => crate::write::write_atomically(t, &new_text, false)
                     .and_then(|()| std::fs::remove_file(&file.path)),
-                None => crate::new::write_atomically(&file.path, &new_text, true),
+                None => crate::write::write_atomically(&file.path, &new_text, true),
             };
             if let Err(e) = written {
                 report.failed.push((shown, e.to_string()));

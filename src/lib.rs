@@ -26,3 +26,4 @@ pub mod rules;
 pub mod source;
 pub mod sqlite_exec;
 pub mod suppress;
+pub mod write;

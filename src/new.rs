@@ -3,7 +3,7 @@
 //! batch mode or yoyo steps with rollbacks and guards), checked against the
 //! replayed schema before anything is written.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::chain::{MigrationSet, SetFlavour};
 use crate::config::ConfigError;
@@ -767,38 +767,6 @@ fn yoyo_sql_files(title: &str, depends: Option<&str>, changes: &[Change]) -> (St
     )
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same folder,
-/// then a rename (`replace`) or a hard link that fails when the file exists
-/// (`!replace`). A crash leaves either the old file or the new one, never
-/// half of one.
-pub fn write_atomically(path: &Path, text: &str, replace: bool) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.miglint-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        if replace {
-            std::fs::rename(&tmp, path)
-        } else {
-            std::fs::hard_link(&tmp, path)
-        }
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -842,18 +810,5 @@ mod tests {
         let t = column_type("datetime").unwrap();
         assert_eq!(t.alembic, "sa.DateTime()");
         assert!(column_type("Money").is_err());
-    }
-
-    #[test]
-    fn atomic_writes_never_replace_unless_asked() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.py");
-        write_atomically(&p, "one", false).unwrap();
-        assert!(write_atomically(&p, "two", false).is_err());
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "one");
-        write_atomically(&p, "three", true).unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "three");
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(left.len(), 1, "no temporary file is left behind");
     }
 }
