@@ -134,6 +134,7 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
     let mut dirs: BTreeMap<PathBuf, Option<SetFlavour>> = BTreeMap::new();
     let mut explicit: Vec<PathBuf> = Vec::new();
     let mut models_named: Vec<PathBuf> = Vec::new();
+    let mut config_named = false;
 
     if !settings.migrations.is_empty() && paths.iter().all(|p| p.is_dir()) {
         for dir in &settings.migrations {
@@ -158,7 +159,15 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
             } else {
                 clean(path)
             });
-            if meta.is_file() && is_model_file(settings, path) {
+            if meta.is_file() && is_config_file(path) {
+                // The configuration changed (a pre-commit run on a commit that
+                // touches only it): every finding may change, so lint and show
+                // the whole project.
+                config_named = true;
+                for (dir, flavour) in find_migration_dirs(Path::new("."))? {
+                    dirs.insert(dir, Some(flavour));
+                }
+            } else if meta.is_file() && is_model_file(settings, path) {
                 // A model named alone (a pre-commit run after editing
                 // models.py): lint the project it belongs to and show the
                 // findings in the model.
@@ -213,9 +222,17 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
             }
             only.insert(f);
         }
-        discovery.only = Some(only);
+        discovery.only = (!config_named).then_some(only);
     }
     Ok(discovery)
+}
+
+/// miglint's own configuration, or a file it reads settings from.
+fn is_config_file(path: &Path) -> bool {
+    matches!(
+        path.file_name().and_then(|n| n.to_str()),
+        Some("miglint.toml" | ".miglint.toml" | "pyproject.toml" | "alembic.ini")
+    )
 }
 
 /// Whether `path` holds SQLAlchemy models: below a configured `models`

@@ -601,3 +601,36 @@ fn settings_and_rule_options_change_what_is_reported() {
             "cannot read config ci/missing.toml",
         ));
 }
+
+#[test]
+fn a_configuration_file_named_alone_lints_the_whole_project() {
+    // A commit that changes only the configuration (pre-commit passes just
+    // that file): every finding may change, so all of them are shown.
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("alembic.ini", b"[alembic]\nscript_location = migrations\n"),
+            (
+                "migrations/versions/001_users.py",
+                alembic_revision(
+                    1,
+                    "    op.add_column(\"users\", sa.Column(\"email\", sa.String(), nullable=True))",
+                )
+                .as_bytes(),
+            ),
+            ("miglint.toml", b"dialect = \"sqlite\"\n"),
+        ],
+    );
+    for named in ["miglint.toml", "alembic.ini"] {
+        let out = miglint()
+            .current_dir(dir.path())
+            .args(["lint", named])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{named}: {text}");
+        assert!(text.contains("error[batch-mode]"), "{named}: {text}");
+        assert!(!text.contains("skipped"), "{named}: {text}");
+    }
+}
