@@ -141,12 +141,7 @@ pub fn append_item(file: &SourceFile, id: FileId, open: usize, close: usize, ite
     let after_last = open + 1 + last.len();
     let trailing_comma = last.ends_with(',');
     if inner.contains('\n') {
-        // The indentation of the last item's line.
-        let line_start = text[..after_last].rfind('\n').map(|n| n + 1).unwrap_or(0);
-        let indent: String = text[line_start..]
-            .chars()
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .collect();
+        let indent = indentation(text, after_last);
         let comma = if trailing_comma { "" } else { "," };
         let end = if trailing_comma { "," } else { "" };
         Edit {
@@ -178,11 +173,7 @@ pub fn insert_item_after(
         .find(|&c| c > after)
     {
         Some(comma) if text[open..close].contains('\n') => {
-            let line_start = text[..after].rfind('\n').map(|n| n + 1).unwrap_or(0);
-            let indent: String = text[line_start..]
-                .chars()
-                .take_while(|c| *c == ' ' || *c == '\t')
-                .collect();
+            let indent = indentation(text, after);
             Edit {
                 span: Span::new(id, comma, comma),
                 text: format!(",\n{indent}{item}"),
@@ -196,14 +187,18 @@ pub fn insert_item_after(
     }
 }
 
+/// The blanks that start the line holding `pos`.
+fn indentation(text: &str, pos: usize) -> &str {
+    let start = text[..pos].rfind('\n').map(|n| n + 1).unwrap_or(0);
+    let line = &text[start..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
 /// The indentation before `pos` when only blanks precede it on its line.
 pub fn line_indent(text: &str, pos: usize) -> Option<&str> {
+    let indent = indentation(text, pos);
     let start = text[..pos].rfind('\n').map(|n| n + 1).unwrap_or(0);
-    let indent = &text[start..pos];
-    indent
-        .chars()
-        .all(|c| c == ' ' || c == '\t')
-        .then_some(indent)
+    (start + indent.len() >= pos).then(|| &text[start..pos])
 }
 
 /// Where the line holding `pos` ends (its `\n`, or the end of the text),

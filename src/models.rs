@@ -611,7 +611,7 @@ impl ClassReader<'_, '_> {
                 ),
             };
             // Point at the attribute, not the call.
-            column.span = span_of_line(py, py.span(item.range()));
+            column.span = py.file.first_line(py.span(item.range()));
             if let Some(why) = unknown {
                 unresolved.push(Unresolved {
                     span: column.span,
@@ -686,7 +686,7 @@ fn column_call(
     let column = ModelColumn {
         attr: attr.to_string(),
         name,
-        span: span_of_line(py, py.span(call.range())),
+        span: py.file.first_line(py.span(call.range())),
         type_,
         nullable,
         primary_key,
@@ -695,15 +695,6 @@ fn column_call(
         foreign_key,
     };
     (column, unknown)
-}
-
-/// A span cut to its first line.
-fn span_of_line(py: &PyFile, span: Span) -> Span {
-    let text = py.file.slice(span);
-    match text.find('\n') {
-        Some(i) => Span::new(span.file, span.start as usize, span.start as usize + i),
-        None => span,
-    }
 }
 
 /// `name: Mapped[str]` with no value.
@@ -804,7 +795,7 @@ fn index_call(
             Expr::Name(x) => names.push(by_attr(x.id.as_str())),
             _ => {
                 unresolved.push(Unresolved {
-                    span: span_of_line(py, py.span(a.range())),
+                    span: py.file.first_line(py.span(a.range())),
                     what: format!(
                         "an expression in an `{}` of `{owner}` is not a column name; the index is not checked",
                         kind.unwrap_or("Index"),
@@ -819,7 +810,7 @@ fn index_call(
         columns: names,
         unique: constraint || keyword(call, "unique").and_then(bool_value) == Some(true),
         constraint,
-        span: span_of_line(py, py.span(call.range())),
+        span: py.file.first_line(py.span(call.range())),
     })
 }
 
@@ -834,7 +825,7 @@ fn table_object(
     let mut t = ModelTable {
         table: table.clone(),
         owner: table.clone(),
-        span: span_of_line(py, py.span(call.range())),
+        span: py.file.first_line(py.span(call.range())),
         columns: Vec::new(),
         indexes: Vec::new(),
         complete: true,
@@ -887,7 +878,7 @@ fn module_index(
     });
     let Some(&ti) = owner.as_ref().and_then(|o| by_class.get(o)) else {
         out.unresolved.push(Unresolved {
-            span: span_of_line(py, py.span(call.range())),
+            span: py.file.first_line(py.span(call.range())),
             what: "an `Index(...)` whose table miglint cannot tell; not checked".into(),
         });
         return;

@@ -233,16 +233,13 @@ fn changes(
 ) -> Result<Vec<Change>, ConfigError> {
     let mut out: Vec<Change> = Vec::new();
     let has_table = |out: &[Change], t: &str| {
-        schema.tables.contains_key(t)
+        schema.table(t).is_some()
             || out
                 .iter()
                 .any(|c| matches!(c, Change::CreateTable { table, .. } if table == t))
     };
     let has_column = |out: &[Change], t: &str, col: &str| {
-        schema
-            .tables
-            .get(t)
-            .is_some_and(|x| x.column(col).is_some())
+        schema.table(t).is_some_and(|x| x.column(col).is_some())
             || out.iter().any(|c| match c {
                 Change::CreateTable { table, columns } => {
                     table == t && columns.iter().any(|x| x.name == col || col == "id")

@@ -136,6 +136,11 @@ impl Schema {
         Some(ix)
     }
 
+    /// A table by name, compared as SQLite compares names.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(&key(name))
+    }
+
     /// Keys of the indexes on `table`.
     pub fn index_keys_of(&self, table: &str) -> Vec<String> {
         self.by_table

@@ -134,6 +134,14 @@ impl SourceFile {
     }
 
     /// Byte offset just past the end of 0-based line `line`, line break excluded.
+    /// `span` cut at the end of its first line: long calls and statements
+    /// are underlined (or pointed at) where they start.
+    pub fn first_line(&self, span: Span) -> Span {
+        let line = self.line_index(span.start as usize);
+        let end = self.line_end(line).max(span.start as usize);
+        Span::new(span.file, span.start as usize, (span.end as usize).min(end))
+    }
+
     pub fn line_end(&self, line: usize) -> usize {
         let next = self.line_start(line + 1);
         let bytes = self.text.as_bytes();

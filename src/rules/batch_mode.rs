@@ -82,11 +82,7 @@ fn into_batch(cx: &Context, call: Span, method: &str) -> Option<Edit> {
     let file = cx.sources.get(call.file);
     let text = &file.text;
     let start = call.start as usize;
-    let line_start = text[..start].rfind('\n').map(|n| n + 1).unwrap_or(0);
-    let indent = &text[line_start..start];
-    if !indent.chars().all(|c| c == ' ' || c == '\t') {
-        return None;
-    }
+    let indent = crate::fix::line_indent(text, start)?;
     let (open, close) = crate::fix::matching_paren(text, start)?;
     if close + 1 != call.end as usize || !text[start..open].ends_with(&format!("op.{method}")) {
         return None;

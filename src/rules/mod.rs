@@ -127,13 +127,9 @@ impl Context<'_> {
         self.out.last_mut().expect("just pushed")
     }
 
-    /// The span cut at the end of its first line: long calls and statements
-    /// are underlined where they start.
+    /// The span cut at the end of its first line ([`crate::source::SourceFile::first_line`]).
     pub fn first_line(&self, span: Span) -> Span {
-        let file = self.sources.get(span.file);
-        let line = file.line_index(span.start as usize);
-        let end = file.line_end(line).max(span.start as usize);
-        Span::new(span.file, span.start as usize, (span.end as usize).min(end))
+        self.sources.get(span.file).first_line(span)
     }
 
     /// The file name (no folder) of a migration file.

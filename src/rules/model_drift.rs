@@ -37,15 +37,6 @@ fn bookkeeping(name: &str) -> bool {
     n == "alembic_version" || n.starts_with("_yoyo") || n.starts_with("sqlite_")
 }
 
-fn find_table<'s>(schema: &'s Schema, name: &str) -> Option<&'s Table> {
-    schema.tables.get(name).or_else(|| {
-        schema
-            .tables
-            .values()
-            .find(|t| t.name.eq_ignore_ascii_case(name))
-    })
-}
-
 impl ModelDrift {
     fn ignored(&self, table: &str) -> bool {
         self.ignore_tables
@@ -69,7 +60,7 @@ impl Rule for ModelDrift {
             if self.ignored(&model.table) {
                 continue;
             }
-            let Some(table) = find_table(schema, &model.table) else {
+            let Some(table) = schema.table(&model.table) else {
                 cx.report(
                     model.span,
                     format!(
@@ -114,6 +105,11 @@ impl Rule for ModelDrift {
                 compare_index(model, ix, schema, table, cx);
             }
         }
+        let mapped: std::collections::HashSet<String> = models
+            .tables
+            .iter()
+            .map(|m| m.table.to_ascii_lowercase())
+            .collect();
         for table in schema.tables.values() {
             if table.virtual_module.is_some()
                 || bookkeeping(&table.name)
@@ -121,11 +117,7 @@ impl Rule for ModelDrift {
             {
                 continue;
             }
-            if !models
-                .tables
-                .iter()
-                .any(|m| m.table.eq_ignore_ascii_case(&table.name))
-            {
+            if !mapped.contains(&table.name.to_ascii_lowercase()) {
                 cx.report(
                     cx.first_line(table.origin),
                     format!(
