@@ -288,7 +288,8 @@ fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, Config
     }
     // Walk once, collecting names; read only a sample of each folder to
     // decide its flavour. The files themselves are read later, once.
-    let mut per_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut per_dir: BTreeMap<PathBuf, Vec<std::ffi::OsString>> = BTreeMap::new();
+    let mut last: Option<(PathBuf, PathBuf)> = None;
     let walker = ignore::WalkBuilder::new(root)
         .require_git(false)
         .filter_entry(|e| {
@@ -306,22 +307,29 @@ fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, Config
             continue;
         }
         if let Some(dir) = entry.path().parent() {
-            per_dir
-                .entry(clean(dir))
-                .or_default()
-                .push(entry.path().to_path_buf());
+            // A folder's files come one after another: clean its path once.
+            if last.as_ref().is_none_or(|(raw, _)| raw != dir) {
+                last = Some((dir.to_path_buf(), clean(dir)));
+            }
+            let key = &last.as_ref().expect("set just above").1;
+            let name = entry.file_name().to_os_string();
+            match per_dir.get_mut(key) {
+                Some(names) => names.push(name),
+                None => {
+                    per_dir.insert(key.clone(), vec![name]);
+                }
+            }
         }
     }
     Ok(per_dir
         .into_par_iter()
         .filter_map(|(dir, mut files)| {
-            files.sort();
+            files.sort_unstable();
             // Up to SAMPLE files spread over the folder decide its flavour.
             let step = files.len().div_ceil(SAMPLE).max(1);
             let (mut alembic, mut yoyo) = (0, 0);
-            for path in files.iter().step_by(step) {
-                let name = path.file_name()?.to_string_lossy();
-                match sniff(&name, &read_head(path)) {
+            for name in files.iter().step_by(step) {
+                match sniff(&name.to_string_lossy(), &read_head(&dir.join(name))) {
                     Some(SetFlavour::Alembic) => alembic += 1,
                     Some(SetFlavour::Yoyo) => yoyo += 1,
                     None => {}
@@ -406,13 +414,16 @@ fn read_dir(
 ) -> Result<Option<SetInput>, ConfigError> {
     let mut names: Vec<(String, PathBuf)> = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
+    let clean_dir = clean(dir);
+    let rel_dir = clean_dir.strip_prefix(&settings.root).unwrap_or(&clean_dir);
+    let check_exclude = !settings.exclude.is_empty();
     for entry in entries {
         let entry = entry.map_err(|e| io_error(dir, e))?;
-        let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if !(name.ends_with(".py") || name.ends_with(".sql")) || name.starts_with('_') {
             continue;
         }
+        let path = clean_dir.join(&name);
         // The entry's own type (no extra stat); symlinks are followed.
         let kind = match entry.file_type() {
             Ok(t) if t.is_symlink() => std::fs::metadata(&path).map(|m| m.file_type()),
@@ -430,43 +441,41 @@ fn read_dir(
         };
         if let Some(reason) = why_not {
             skipped.push(Skipped {
-                path: clean(&path),
+                path,
                 reason: reason.into(),
             });
             continue;
         }
-        let rel = path.strip_prefix(&settings.root).unwrap_or(&path);
-        if settings.exclude.is_match(rel) || settings.exclude.is_match(&name) {
+        if check_exclude
+            && (settings.exclude.is_match(rel_dir.join(&name)) || settings.exclude.is_match(&name))
+        {
             continue;
         }
-        names.push((name, clean(&path)));
+        names.push((name, path));
     }
-    names.sort();
+    names.sort_unstable();
     delete_for_tests(&names);
     let read: Vec<std::io::Result<Vec<u8>>> = names
         .par_iter()
         .map(|(_, path)| std::fs::read(path))
         .collect();
-    let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for (r, (name, path)) in read.into_iter().zip(&names) {
+    let mut files: Vec<(String, PathBuf, Vec<u8>)> = Vec::with_capacity(names.len());
+    for (r, (name, path)) in read.into_iter().zip(names) {
         match r {
-            Ok(bytes) => {
-                contents.insert(name.clone(), bytes);
-            }
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(path, e)),
+            Ok(bytes) => files.push((name, path, bytes)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(&path, e)),
             // Deleted since the folder was listed (a checkout, an editor's
             // save): counted as skipped, with the reason.
             Err(_) => skipped.push(Skipped {
-                path: path.clone(),
+                path,
                 reason: "deleted while miglint was reading the folder".into(),
             }),
         }
     }
-    names.retain(|(n, _)| contents.contains_key(n));
     let flavour = match known {
         Some(f) => f,
         None => {
-            let flavours: Vec<_> = names.iter().map(|(n, _)| sniff(n, &contents[n])).collect();
+            let flavours: Vec<_> = files.iter().map(|(n, _, b)| sniff(n, b)).collect();
             let alembic = flavours
                 .iter()
                 .filter(|f| **f == Some(SetFlavour::Alembic))
@@ -482,8 +491,17 @@ fn read_dir(
             }
         }
     };
-    let mut files = Vec::new();
-    for (name, path) in &names {
+    // `x.rollback.sql` sorts right after `x.sql` only when no other name
+    // falls between them, so companions are found by name.
+    let position: std::collections::HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .filter(|(_, (n, _, _))| n.ends_with(".rollback.sql"))
+        .map(|(i, (n, _, _))| (n.as_str(), i))
+        .collect();
+    let mut kinds = Vec::with_capacity(files.len());
+    let mut companion = vec![None; files.len()];
+    for (i, (name, _, _)) in files.iter().enumerate() {
         let flavour = match flavour {
             SetFlavour::Alembic if name.ends_with(".py") => Flavour::Alembic,
             SetFlavour::Yoyo if name.ends_with(".py") && !name.starts_with("post-apply") => {
@@ -492,20 +510,33 @@ fn read_dir(
             SetFlavour::Yoyo if name.ends_with(".sql") && !name.ends_with(".rollback.sql") => {
                 Flavour::YoyoSql
             }
-            _ => continue,
+            _ => {
+                kinds.push(None);
+                continue;
+            }
         };
-        let rollback = if flavour == Flavour::YoyoSql {
+        if flavour == Flavour::YoyoSql {
             let rb_name = format!("{}.rollback.sql", name.trim_end_matches(".sql"));
-            contents
-                .remove(&rb_name)
-                .map(|bytes| (clean(&dir.join(&rb_name)), bytes))
-        } else {
-            None
+            companion[i] = position.get(rb_name.as_str()).copied();
+        }
+        kinds.push(Some(flavour));
+    }
+    drop(position);
+    let mut slots: Vec<Option<(PathBuf, Vec<u8>)>> = files
+        .into_iter()
+        .map(|(_, path, bytes)| Some((path, bytes)))
+        .collect();
+    let mut files = Vec::new();
+    for i in 0..slots.len() {
+        let Some(flavour) = kinds[i] else { continue };
+        let rollback = companion[i].and_then(|j| slots[j].take());
+        let Some((path, bytes)) = slots[i].take() else {
+            continue;
         };
         files.push(FileInput {
-            path: path.clone(),
+            path,
             flavour,
-            bytes: contents.remove(name).unwrap_or_default(),
+            bytes,
             rollback,
         });
     }
