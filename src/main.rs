@@ -23,5 +23,6 @@ fn main() {
 
 // The same allocator ruff uses: allocation-heavy parsing and replay on
 // several threads spend far less time in it than in the system one.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
