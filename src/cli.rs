@@ -159,6 +159,14 @@ pub struct LintArgs {
     /// there is something to fix).
     #[arg(long)]
     pub diff: bool,
+    /// Keep no results between runs (by default they are kept in
+    /// `.miglint_cache/` at the project root, so unchanged migrations are
+    /// not run in SQLite again).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Keep results between runs in this folder instead.
+    #[arg(long, value_name = "DIR", env = "MIGLINT_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -452,6 +460,11 @@ fn lint(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
     if let Some(d) = args.dialect {
         settings.dialect = d;
     }
+    settings.cache_dir = (!args.no_cache).then(|| {
+        args.cache_dir
+            .clone()
+            .unwrap_or_else(|| settings.root.join(".miglint_cache"))
+    });
     let rule_set = RuleSet::build(&settings, &args.select, &args.ignore)?;
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]

@@ -98,6 +98,9 @@ pub struct Settings {
     /// forms are available. Default: the SQLite bundled in miglint.
     pub sqlite_version: SqliteVersion,
     pub rules: BTreeMap<String, RuleConfig>,
+    /// Where results are kept between runs ([`crate::cache`]); `None` keeps
+    /// nothing. The command line turns it on; the library leaves it off.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// A SQLite version, `major.minor.patch`.
@@ -150,6 +153,7 @@ impl Settings {
             exclude: globset::GlobSet::empty(),
             sqlite_version: SqliteVersion::bundled(),
             rules: BTreeMap::new(),
+            cache_dir: None,
         }
     }
 

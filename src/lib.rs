@@ -4,6 +4,7 @@
 //! [`config`] → [`discover`] → [`load`] → [`chain`] → [`rules`] → [`suppress`] → [`report`],
 //! driven by [`lint::run`].
 
+pub mod cache;
 pub mod chain;
 pub mod cli;
 pub mod config;

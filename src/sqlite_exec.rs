@@ -13,15 +13,17 @@
 //! from the model.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use rayon::prelude::*;
 use rusqlite::Connection;
 
+use crate::cache;
 use crate::chain::MigrationSet;
 use crate::model::{Migration, OpKind, Operation, Rollback};
 use crate::render;
 use crate::replay::{self, BeforeSql, Schema};
-use crate::source::Span;
+use crate::source::{SourceDb, Span};
 
 /// A statement SQLite rejected.
 #[derive(Debug, Clone)]
@@ -129,15 +131,30 @@ fn create(conn: &Connection, statements: &[String]) {
 }
 
 /// The first statement SQLite rejects in each migration of the set.
-pub fn execute(set: &MigrationSet) -> Vec<ExecFailure> {
+///
+/// With a `cache_dir`, results are kept there keyed by everything they
+/// depend on, and migrations whose inputs did not change are not run again.
+pub fn execute(
+    set: &MigrationSet,
+    sources: &SourceDb,
+    cache_dir: Option<&Path>,
+) -> Vec<ExecFailure> {
     let known: BTreeSet<Span> = set.replay.findings.iter().map(|f| f.span).collect();
     let known = &known;
-    let mut found: Vec<(usize, ExecFailure)> = set
+    let store = cache::Store::open(cache_dir, &store_name(set));
+    let store = &store;
+    let results: Vec<(usize, Option<cache::Entry>, Option<ExecFailure>)> = set
         .replay
         .before_sql
         .par_iter()
         .filter_map(|(i, before)| {
             let m = &set.migrations[*i];
+            let key = cache_dir.map(|_| cache_key(m, before, sources, known));
+            if let Some(key) = key
+                && let Some(found) = store.get(key).and_then(|b| decode_result(b, m))
+            {
+                return Some((*i, Some((key, store.get(key)?.to_vec())), found));
+            }
             let result = isolated(|conn| match before {
                 BeforeSql::Statements(statements) => {
                     create(conn, statements);
@@ -149,11 +166,118 @@ pub fn execute(set: &MigrationSet) -> Vec<ExecFailure> {
                     run_alembic(conn, m, schema, known)
                 }
             })?;
-            result.err().flatten().map(|f| (*i, f))
+            let found = result.err().flatten();
+            let entry = key.and_then(|k| Some((k, encode_result(found.as_ref(), m)?)));
+            Some((*i, entry, found))
         })
+        .collect();
+    if cache_dir.is_some() {
+        let entries: Vec<cache::Entry> = results.iter().filter_map(|(_, e, _)| e.clone()).collect();
+        store.save(&entries);
+    }
+    let mut found: Vec<(usize, ExecFailure)> = results
+        .into_iter()
+        .filter_map(|(i, _, f)| f.map(|f| (i, f)))
         .collect();
     found.sort_by_key(|(i, _)| *i);
     found.into_iter().map(|(_, f)| f).collect()
+}
+
+/// One cache file per migrations folder, so that linting another project
+/// from the same place does not evict this one's entries.
+fn store_name(set: &MigrationSet) -> String {
+    let dir = std::fs::canonicalize(&set.dir).unwrap_or_else(|_| set.dir.clone());
+    let key = cache::Key::new().str(&dir.to_string_lossy()).finish();
+    format!("sqlite-exec-{:016x}", key as u64)
+}
+
+/// Everything a migration's run depends on: its files' text (which fix its
+/// statements and their places), the tables it starts from, and which of
+/// its operations other rules already explain.
+fn cache_key(
+    m: &Migration,
+    before: &BeforeSql,
+    sources: &SourceDb,
+    known: &BTreeSet<Span>,
+) -> u128 {
+    let mut key = cache::Key::new();
+    key.str(m.flavour.name());
+    for (role, file) in [(0, Some(m.file)), (1, m.rollback_file)] {
+        let Some(file) = file else { continue };
+        key.u32(role).str(&sources.get(file).text);
+        let first = Span::new(file, 0, 0);
+        let last = Span {
+            file,
+            start: u32::MAX,
+            end: u32::MAX,
+        };
+        for span in known.range(first..=last) {
+            key.u32(span.start).u32(span.end);
+        }
+    }
+    match before {
+        BeforeSql::Statements(statements) => {
+            key.str("statements");
+            for sql in statements {
+                key.str(sql);
+            }
+        }
+        BeforeSql::Tables(snapshot) => {
+            key.str("tables");
+            for sql in render::create_statements(&snapshot.to_schema()) {
+                key.str(&sql);
+            }
+        }
+    }
+    key.finish()
+}
+
+const PHASES: [&str; 3] = ["applying", "rolling back", "re-applying"];
+
+/// A run's result as the cache keeps it: nothing, or where it stopped
+/// (which of the migration's files, offsets), in which pass and why.
+fn encode_result(found: Option<&ExecFailure>, m: &Migration) -> Option<Vec<u8>> {
+    let Some(f) = found else {
+        return Some(vec![0]);
+    };
+    let role = if f.span.file == m.file {
+        0
+    } else if Some(f.span.file) == m.rollback_file {
+        1
+    } else {
+        return None;
+    };
+    let phase = PHASES.iter().position(|p| *p == f.phase)? as u8;
+    let mut out = vec![1, role, phase];
+    out.extend_from_slice(&f.span.start.to_le_bytes());
+    out.extend_from_slice(&f.span.end.to_le_bytes());
+    cache::put_string(&mut out, &f.message);
+    Some(out)
+}
+
+/// `Some(result)` when `bytes` decode; `None` sends the migration to SQLite.
+fn decode_result(bytes: &[u8], m: &Migration) -> Option<Option<ExecFailure>> {
+    let mut r = cache::Reader(bytes);
+    let found = match r.u8()? {
+        0 => None,
+        1 => {
+            let file = match r.u8()? {
+                0 => m.file,
+                1 => m.rollback_file?,
+                _ => return None,
+            };
+            let phase = *PHASES.get(r.u8()? as usize)?;
+            let (start, end) = (r.u32()?, r.u32()?);
+            Some(ExecFailure {
+                span: Span { file, start, end },
+                message: r.string()?,
+                phase,
+                migration: m.stem.clone(),
+            })
+        }
+        _ => return None,
+    };
+    r.0.is_empty().then_some(found)
 }
 
 /// Whether the model already explains why SQLite refuses this operation
@@ -306,5 +430,45 @@ fn sync(conn: &Connection, schema: &Schema, synced: &mut BTreeMap<String, String
         None => {
             synced.remove(name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Flavour;
+    use crate::source::FileId;
+
+    #[test]
+    fn cached_results_decode_to_what_was_found() {
+        let mut m = Migration::new(FileId(3), Flavour::YoyoSql, "0002_seed".into());
+        m.rollback_file = Some(FileId(4));
+        let failure = ExecFailure {
+            span: Span {
+                file: FileId(4),
+                start: 10,
+                end: 42,
+            },
+            message: "no such table: users".into(),
+            phase: "rolling back",
+            migration: "0002_seed".into(),
+        };
+        let bytes = encode_result(Some(&failure), &m).unwrap();
+        let back = decode_result(&bytes, &m).unwrap().unwrap();
+        assert_eq!(back.span, failure.span);
+        assert_eq!(back.message, failure.message);
+        assert_eq!(back.phase, failure.phase);
+        assert_eq!(back.migration, failure.migration);
+        assert!(
+            decode_result(&encode_result(None, &m).unwrap(), &m)
+                .unwrap()
+                .is_none()
+        );
+        // Short or padded bytes send the migration to SQLite instead.
+        assert!(decode_result(&bytes[..bytes.len() - 1], &m).is_none());
+        assert!(decode_result(&[bytes.as_slice(), &[0]].concat(), &m).is_none());
+        // Without its rollback file, a result pointing there is not believed.
+        m.rollback_file = None;
+        assert!(decode_result(&bytes, &m).is_none());
     }
 }

@@ -7,6 +7,17 @@ use std::path::Path;
 /// (`!replace`). A crash leaves either the old file or the new one, never
 /// half of one.
 pub fn write_atomically(path: &Path, text: &str, replace: bool) -> std::io::Result<()> {
+    write_via_temp(path, text.as_bytes(), replace, true)
+}
+
+/// Replaces `path` with `bytes` through a temporary file and a rename, not
+/// waiting for the disk: for files that can be rebuilt (the cache), where a
+/// crash may lose the new content but never leaves half of it.
+pub fn replace_quickly(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_via_temp(path, bytes, true, false)
+}
+
+fn write_via_temp(path: &Path, bytes: &[u8], replace: bool, durable: bool) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path
         .parent()
@@ -19,8 +30,10 @@ pub fn write_atomically(path: &Path, text: &str, replace: bool) -> std::io::Resu
     let tmp = dir.join(format!(".{name}.miglint-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
+        f.write_all(bytes)?;
+        if durable {
+            f.sync_all()?;
+        }
         if let Ok(meta) = std::fs::metadata(path) {
             std::fs::set_permissions(&tmp, meta.permissions())?;
         }

@@ -21,7 +21,7 @@ impl Rule for SqliteExec {
         if cx.settings.dialect != Dialect::Sqlite {
             return;
         }
-        for f in crate::sqlite_exec::execute(set) {
+        for f in crate::sqlite_exec::execute(set, cx.sources, cx.settings.cache_dir.as_deref()) {
             let span = cx.first_line(f.span);
             cx.report(span, format!("SQLite: {}", f.message))
                 .label(format!("while {} {}", f.phase, f.migration))
