@@ -116,6 +116,42 @@ impl Migration {
         }
     }
 
+    /// Gives back what the loaders' growing lists reserved and did not use:
+    /// a one-operation migration otherwise holds room for four operations
+    /// on each side (about 1.9 KB), which at 50,000 migrations is ~90 MB.
+    pub fn shrink_to_fit(&mut self) {
+        self.steps.shrink_to_fit();
+        for step in &mut self.steps {
+            let rollback = match &mut step.rollback {
+                Rollback::Ops { ops, .. } => ops.as_mut_slice(),
+                _ => &mut [],
+            };
+            for op in step.apply.iter_mut().chain(rollback) {
+                if let OpKind::CreateTable {
+                    columns,
+                    constraints,
+                    ..
+                } = &mut op.kind
+                {
+                    columns.shrink_to_fit();
+                    constraints.shrink_to_fit();
+                }
+            }
+            step.apply.shrink_to_fit();
+            if let Rollback::Ops { ops, .. } = &mut step.rollback {
+                ops.shrink_to_fit();
+            }
+        }
+        self.problems.shrink_to_fit();
+        self.suppressions.shrink_to_fit();
+        if let Parents::Of(parents) = &mut self.parents {
+            parents.shrink_to_fit();
+        }
+        if let Some(revises) = &mut self.docstring.revises {
+            revises.shrink_to_fit();
+        }
+    }
+
     pub fn id_str(&self) -> &str {
         self.id
             .as_ref()

@@ -36,6 +36,7 @@ pub fn load(
             );
         }
     }
+    m.shrink_to_fit();
     m
 }
 
@@ -51,4 +52,35 @@ pub fn migration_stem(path: &std::path::Path) -> String {
         }
     }
     name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{OpKind, Rollback};
+
+    /// Every migration of a project stays in memory for the whole run: its
+    /// lists hold exactly what they list.
+    #[test]
+    fn loaded_migrations_keep_no_spare_room() {
+        let text = "from alembic import op\nimport sqlalchemy as sa\n\nrevision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade():\n    op.create_table(\"notes\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"body\", sa.Text()))\n    op.execute(\"UPDATE notes SET body = ''\")\n\n\ndef downgrade():\n    op.drop_table(\"notes\")\n";
+        let file = SourceFile::from_bytes(
+            std::path::Path::new("versions/002_notes.py"),
+            "versions/002_notes.py".into(),
+            text.as_bytes(),
+        );
+        let m = load(Flavour::Alembic, &file, FileId(0), None, Dialect::Sqlite);
+        assert_eq!(m.steps.capacity(), m.steps.len());
+        let step = &m.steps[0];
+        assert_eq!(step.apply.len(), 2);
+        assert_eq!(step.apply.capacity(), 2);
+        let Rollback::Ops { ops, .. } = &step.rollback else {
+            panic!("a downgrade with operations");
+        };
+        assert_eq!(ops.capacity(), 1);
+        let OpKind::CreateTable { columns, .. } = &step.apply[0].kind else {
+            panic!("create_table first");
+        };
+        assert_eq!(columns.capacity(), 2);
+    }
 }
