@@ -42,6 +42,9 @@ pub struct MigrationSet {
     pub models: std::sync::Arc<crate::models::ModelSet>,
     /// With `--base`: the folder as it is at the merge base.
     pub base: Option<Box<BaseSet>>,
+    /// What SQLite rejected when the migrations ran, when they were run
+    /// while the set was built ([`MigrationSet::new_executing`]).
+    pub sql_failures: Option<Vec<crate::sqlite_exec::ExecFailure>>,
 }
 
 /// A migrations folder at the merge base (`--base`).
@@ -174,11 +177,34 @@ impl Numbering {
 }
 
 impl MigrationSet {
-    pub fn new(dir: PathBuf, flavour: SetFlavour, mut migrations: Vec<Migration>) -> Self {
+    pub fn new(dir: PathBuf, flavour: SetFlavour, migrations: Vec<Migration>) -> Self {
+        let mut set = Self::ordered_set(dir, flavour, migrations);
+        set.replay = crate::replay::replay(&set);
+        set
+    }
+
+    /// Like [`MigrationSet::new`], and runs each migration's SQL in SQLite
+    /// as soon as the replay has gone past it (`sqlite-exec`).
+    pub fn new_executing(
+        dir: PathBuf,
+        flavour: SetFlavour,
+        migrations: Vec<Migration>,
+        sources: &crate::source::SourceDb,
+        cache_dir: Option<&std::path::Path>,
+    ) -> Self {
+        let mut set = Self::ordered_set(dir, flavour, migrations);
+        let (replay, failures) = crate::sqlite_exec::replay_and_execute(&set, sources, cache_dir);
+        set.replay = replay;
+        set.sql_failures = Some(failures);
+        set
+    }
+
+    /// The migrations sorted, with their graph and numbering; not replayed.
+    fn ordered_set(dir: PathBuf, flavour: SetFlavour, mut migrations: Vec<Migration>) -> Self {
         migrations.sort_by(|a, b| a.stem.cmp(&b.stem));
         let chain = Chain::build(flavour, &migrations);
         let numbering = Numbering::of_set(&migrations);
-        let mut set = MigrationSet {
+        MigrationSet {
             dir,
             flavour,
             migrations,
@@ -188,9 +214,8 @@ impl MigrationSet {
             queries: Vec::new(),
             models: Default::default(),
             base: None,
-        };
-        set.replay = crate::replay::replay(&set);
-        set
+            sql_failures: None,
+        }
     }
 
     /// Migrations in applied order (parents first).

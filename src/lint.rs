@@ -98,11 +98,25 @@ pub struct Loaded {
 }
 
 pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
-    check(settings, rule_set, load(settings, discovery))
+    let execute_sql = settings.dialect == crate::config::Dialect::Sqlite
+        && rule_set
+            .severity_of(crate::rules::sqlite_exec::ID)
+            .is_some();
+    check(
+        settings,
+        rule_set,
+        load_sets(settings, discovery, execute_sql),
+    )
 }
 
 /// Reads and loads every discovered file (in parallel) and builds the sets.
 pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
+    load_sets(settings, discovery, false)
+}
+
+/// [`load`], running the migrations' SQL in SQLite while the sets are
+/// replayed when `execute_sql`.
+fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Loaded {
     let cwd = std::env::current_dir().ok();
     let mut sources = SourceDb::default();
     let Discovery {
@@ -186,7 +200,19 @@ pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
     let mut sets: Vec<MigrationSet> = dirs
         .into_iter()
         .zip(per_set)
-        .map(|((dir, flavour), migrations)| MigrationSet::new(dir, flavour, migrations))
+        .map(|((dir, flavour), migrations)| {
+            if execute_sql {
+                MigrationSet::new_executing(
+                    dir,
+                    flavour,
+                    migrations,
+                    &sources,
+                    settings.cache_dir.as_deref(),
+                )
+            } else {
+                MigrationSet::new(dir, flavour, migrations)
+            }
+        })
         .collect();
     let mut changed = changed_only.then(BTreeSet::new);
     if let Some(label) = &base_label {

@@ -188,11 +188,13 @@ pub struct Replay {
     /// Migrations whose effects could not be fully modelled (Python code,
     /// SQL built at run time): (migration index, what).
     pub opaque: Vec<(usize, String)>,
-    /// For each migration with SQL: (index, the tables and indexes it
-    /// touches or names, as they were just before it ran). `sqlite-exec`
-    /// runs the migration's SQL against exactly this.
-    pub before_sql: Vec<(usize, BeforeSql)>,
 }
+
+/// What a replay hands over for each migration with SQL, as soon as it has
+/// replayed it: the migration's index, the tables and indexes it touches or
+/// names as they were just before it ran (`sqlite-exec` runs its SQL
+/// against exactly this), and where the replay found problems in it.
+pub type SqlSink<'a> = &'a mut dyn FnMut(usize, BeforeSql, Vec<Span>);
 
 /// The tables a migration's SQL starts from, kept for `sqlite-exec`.
 #[derive(Debug)]
@@ -297,13 +299,31 @@ pub fn replay(set: &MigrationSet) -> Replay {
 
 /// Replays up to and including the migration with id `until` (all when `None`).
 pub fn replay_until(set: &MigrationSet, until: Option<&str>) -> Replay {
+    replay_inner(set, until, None)
+}
+
+/// Replays every migration, handing each one with SQL to `sql` as soon as
+/// it has been replayed.
+pub fn replay_handing_sql(set: &MigrationSet, sql: SqlSink) -> Replay {
+    replay_inner(set, None, Some(sql))
+}
+
+fn replay_inner(set: &MigrationSet, until: Option<&str>, mut sql: Option<SqlSink>) -> Replay {
     let mut out = Replay::default();
     for &i in &set.chain.order {
         let m = &set.migrations[i];
         if m.ops_unknown {
             out.opaque.push((i, "the file does not parse".into()));
         } else {
-            replay_migration(m, i, &mut out);
+            let found_before = out.findings.len();
+            let before = replay_migration(m, i, &mut out, sql.is_some());
+            if let (Some(sink), Some(before)) = (sql.as_mut(), before) {
+                let known = out.findings[found_before..]
+                    .iter()
+                    .map(|f| f.span)
+                    .collect();
+                sink(i, before, known);
+            }
         }
         if until.is_some_and(|u| u == m.id_str() || u == m.stem) {
             break;
@@ -322,7 +342,14 @@ fn is_opaque(op: &Operation) -> bool {
     )
 }
 
-fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
+/// Applies one migration to `out`; with `want_sql`, also returns the tables
+/// its SQL starts from.
+fn replay_migration(
+    m: &Migration,
+    index: usize,
+    out: &mut Replay,
+    want_sql: bool,
+) -> Option<BeforeSql> {
     let has_opaque = m.upgrade_ops().chain(m.downgrade_ops()).any(is_opaque);
     if has_opaque {
         out.opaque
@@ -332,7 +359,8 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
         .steps
         .iter()
         .any(|s| matches!(s.rollback, Rollback::Ops { .. }));
-    let has_sql = m.upgrade_ops().any(|op| op.sql.is_some());
+    let has_sql = want_sql && m.upgrade_ops().any(|op| op.sql.is_some());
+    let mut before_sql = None;
     if has_sql {
         let mut names = touched_names(m, &out.schema);
         for op in m.upgrade_ops().chain(m.downgrade_ops()) {
@@ -350,7 +378,7 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
         } else {
             BeforeSql::Statements(crate::render::create_statements(&subset))
         };
-        out.before_sql.push((index, before));
+        before_sql = Some(before);
     }
     let touched = has_rollback.then(|| touched_names(m, &out.schema));
     let before = touched.as_ref().map(|t| out.schema.subset(t));
@@ -364,7 +392,7 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
     }
 
     let (Some(touched), Some(before)) = (touched, before) else {
-        return;
+        return before_sql;
     };
     let mut scratch = out.schema.subset(&touched);
     let mut cx = Ctx {
@@ -382,7 +410,7 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
         .iter()
         .all(|s| matches!(s.rollback, Rollback::Ops { .. }) || !s.apply_does_work);
     if has_opaque || !all_steps_roll_back {
-        return;
+        return before_sql;
     }
     let differences = before.differences(&scratch);
     if !differences.is_empty() {
@@ -421,6 +449,7 @@ fn replay_migration(m: &Migration, index: usize, out: &mut Replay) {
             related: None,
         });
     }
+    before_sql
 }
 
 /// Tables, indexes, views and triggers a migration names, plus the indexes

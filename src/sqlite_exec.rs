@@ -12,17 +12,19 @@
 //! with the revision's other operations, which are applied to the tables
 //! from the model.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use rayon::prelude::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use rusqlite::Connection;
 
 use crate::cache;
 use crate::chain::MigrationSet;
 use crate::model::{Migration, OpKind, Operation, Rollback};
 use crate::render;
-use crate::replay::{self, BeforeSql, Schema};
+use crate::replay::{self, BeforeSql, Replay, Schema};
 use crate::source::{SourceDb, Span};
 
 /// A statement SQLite rejected.
@@ -139,48 +141,101 @@ pub fn execute(
     sources: &SourceDb,
     cache_dir: Option<&Path>,
 ) -> Vec<ExecFailure> {
-    let known: BTreeSet<Span> = set.replay.findings.iter().map(|f| f.span).collect();
-    let known = &known;
+    replay_and_execute(set, sources, cache_dir).1
+}
+
+/// A migration run (or found in the cache): its index, its cache entry,
+/// what SQLite rejected.
+type Ran = (usize, Option<cache::Entry>, Option<ExecFailure>);
+
+/// How many migrations may wait for a worker before the replay runs some
+/// itself: enough to keep the workers busy, few enough that the tables waiting to
+/// be created stay small (at 50,000 migrations, keeping them all took a
+/// tenth of the memory).
+const QUEUE: usize = 64;
+
+/// Replays the set and runs each migration's SQL as soon as the replay has
+/// gone past it, on the other worker threads: the replay is serial, so
+/// otherwise they would wait for it.
+pub fn replay_and_execute(
+    set: &MigrationSet,
+    sources: &SourceDb,
+    cache_dir: Option<&Path>,
+) -> (Replay, Vec<ExecFailure>) {
     let store = cache::Store::open(cache_dir, &store_name(set));
-    let store = &store;
-    let results: Vec<(usize, Option<cache::Entry>, Option<ExecFailure>)> = set
-        .replay
-        .before_sql
-        .par_iter()
-        .filter_map(|(i, before)| {
-            let m = &set.migrations[*i];
-            let key = cache_dir.map(|_| cache_key(m, before, sources, known));
-            if let Some(key) = key
-                && let Some(found) = store.get(key).and_then(|b| decode_result(b, m))
-            {
-                return Some((*i, Some((key, store.get(key)?.to_vec())), found));
+    let done: Mutex<Vec<Ran>> = Mutex::default();
+    let run_job = |index: usize, before: BeforeSql, known: Vec<Span>| {
+        let m = &set.migrations[index];
+        if let Some((entry, found)) = run_one(m, &before, &known, sources, cache_dir, &store) {
+            done.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((index, entry, found));
+        }
+    };
+    let waiting = AtomicUsize::new(0);
+    let replay = rayon::scope(|scope| {
+        let mut hand_over = |index, before, known| {
+            waiting.fetch_add(1, Ordering::Relaxed);
+            let (run_job, waiting) = (&run_job, &waiting);
+            scope.spawn(move |_| {
+                run_job(index, before, known);
+                waiting.fetch_sub(1, Ordering::Relaxed);
+            });
+            // Too many waiting: run some here (the newest, from this
+            // thread's own queue) before replaying further.
+            while waiting.load(Ordering::Relaxed) > QUEUE {
+                if rayon::yield_local() != Some(rayon::Yield::Executed) {
+                    break;
+                }
             }
-            let result = isolated(|conn| match before {
-                BeforeSql::Statements(statements) => {
-                    create(conn, statements);
-                    run_yoyo(conn, m, known)
-                }
-                BeforeSql::Tables(snapshot) => {
-                    let schema = snapshot.to_schema();
-                    create(conn, &render::create_statements(&schema));
-                    run_alembic(conn, m, schema, known)
-                }
-            })?;
-            let found = result.err().flatten();
-            let entry = key.and_then(|k| Some((k, encode_result(found.as_ref(), m)?)));
-            Some((*i, entry, found))
-        })
-        .collect();
+        };
+        replay::replay_handing_sql(set, &mut hand_over)
+    });
+    let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
     if cache_dir.is_some() {
-        let entries: Vec<cache::Entry> = results.iter().filter_map(|(_, e, _)| e.clone()).collect();
+        let entries: Vec<cache::Entry> = done.iter().filter_map(|(_, e, _)| e.clone()).collect();
         store.save(&entries);
     }
-    let mut found: Vec<(usize, ExecFailure)> = results
+    let mut found: Vec<(usize, ExecFailure)> = done
         .into_iter()
         .filter_map(|(i, _, f)| f.map(|f| (i, f)))
         .collect();
     found.sort_by_key(|(i, _)| *i);
-    found.into_iter().map(|(_, f)| f).collect()
+    (replay, found.into_iter().map(|(_, f)| f).collect())
+}
+
+/// Runs one migration (or finds its result in the cache): its cache entry
+/// when there is a cache, and what SQLite rejected. `None` when SQLite
+/// could not be opened.
+fn run_one(
+    m: &Migration,
+    before: &BeforeSql,
+    known: &[Span],
+    sources: &SourceDb,
+    cache_dir: Option<&Path>,
+    store: &cache::Store,
+) -> Option<(Option<cache::Entry>, Option<ExecFailure>)> {
+    let key = cache_dir.map(|_| cache_key(m, before, sources, known));
+    if let Some(key) = key
+        && let Some(bytes) = store.get(key)
+        && let Some(found) = decode_result(bytes, m)
+    {
+        return Some((Some((key, bytes.to_vec())), found));
+    }
+    let result = isolated(|conn| match before {
+        BeforeSql::Statements(statements) => {
+            create(conn, statements);
+            run_yoyo(conn, m, known)
+        }
+        BeforeSql::Tables(snapshot) => {
+            let schema = snapshot.to_schema();
+            create(conn, &render::create_statements(&schema));
+            run_alembic(conn, m, schema, known)
+        }
+    })?;
+    let found = result.err().flatten();
+    let entry = key.and_then(|k| Some((k, encode_result(found.as_ref(), m)?)));
+    Some((entry, found))
 }
 
 /// One cache file per migrations folder, so that linting another project
@@ -194,24 +249,13 @@ fn store_name(set: &MigrationSet) -> String {
 /// Everything a migration's run depends on: its files' text (which fix its
 /// statements and their places), the tables it starts from, and which of
 /// its operations other rules already explain.
-fn cache_key(
-    m: &Migration,
-    before: &BeforeSql,
-    sources: &SourceDb,
-    known: &BTreeSet<Span>,
-) -> u128 {
+fn cache_key(m: &Migration, before: &BeforeSql, sources: &SourceDb, known: &[Span]) -> u128 {
     let mut key = cache::Key::new();
     key.str(m.flavour.name());
     for (role, file) in [(0, Some(m.file)), (1, m.rollback_file)] {
         let Some(file) = file else { continue };
         key.u32(role).str(&sources.get(file).text);
-        let first = Span::new(file, 0, 0);
-        let last = Span {
-            file,
-            start: u32::MAX,
-            end: u32::MAX,
-        };
-        for span in known.range(first..=last) {
+        for span in known.iter().filter(|s| s.file == file) {
             key.u32(span.start).u32(span.end);
         }
     }
@@ -282,7 +326,7 @@ fn decode_result(bytes: &[u8], m: &Migration) -> Option<Option<ExecFailure>> {
 
 /// Whether the model already explains why SQLite refuses this operation
 /// (another rule reports it), so execution steps past it.
-fn explained(op: &Operation, known: &BTreeSet<Span>) -> bool {
+fn explained(op: &Operation, known: &[Span]) -> bool {
     known.contains(&op.span)
         || match &op.kind {
             OpKind::AddColumn { column, .. } => {
@@ -302,7 +346,7 @@ fn exec_ops(
     m: &Migration,
     ops: &[Operation],
     phase: &'static str,
-    known: &BTreeSet<Span>,
+    known: &[Span],
 ) -> Result<(), Stop> {
     let mut last = None;
     for op in ops {
@@ -333,7 +377,7 @@ fn exec_ops(
     Ok(())
 }
 
-fn run_yoyo(conn: &Connection, m: &Migration, known: &BTreeSet<Span>) -> Result<(), Stop> {
+fn run_yoyo(conn: &Connection, m: &Migration, known: &[Span]) -> Result<(), Stop> {
     let apply = |phase| -> Result<(), Stop> {
         for step in &m.steps {
             exec_ops(conn, m, &step.apply, phase, known)?;
@@ -365,7 +409,7 @@ fn run_alembic(
     conn: &Connection,
     m: &Migration,
     mut schema: Schema,
-    known: &BTreeSet<Span>,
+    known: &[Span],
 ) -> Result<(), Stop> {
     let mut synced: BTreeMap<String, String> = schema
         .tables

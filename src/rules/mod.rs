@@ -25,7 +25,7 @@ mod rollback_required;
 mod schema_consistency;
 mod sequential_numbering;
 mod sqlite_alter_support;
-mod sqlite_exec;
+pub mod sqlite_exec;
 mod sqlite_types;
 mod timestamp_columns;
 pub mod unused_ignore;

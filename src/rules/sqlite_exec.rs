@@ -4,8 +4,10 @@ use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::chain::MigrationSet;
 use crate::config::Dialect;
 
+pub const ID: &str = "sqlite-exec";
+
 pub const META: RuleMeta = RuleMeta {
-    id: "sqlite-exec",
+    id: ID,
     severity: Severity::Error,
     summary: "A statement SQLite rejects when a migration is applied, rolled back and applied again",
     doc: include_str!("../../rules/sqlite-exec.md"),
@@ -21,7 +23,18 @@ impl Rule for SqliteExec {
         if cx.settings.dialect != Dialect::Sqlite {
             return;
         }
-        for f in crate::sqlite_exec::execute(set, cx.sources, cx.settings.cache_dir.as_deref()) {
+        // Run while the set was built when the run knew this rule was on;
+        // else now.
+        let ran_now;
+        let failures = match &set.sql_failures {
+            Some(failures) => failures,
+            None => {
+                ran_now =
+                    crate::sqlite_exec::execute(set, cx.sources, cx.settings.cache_dir.as_deref());
+                &ran_now
+            }
+        };
+        for f in failures {
             let span = cx.first_line(f.span);
             cx.report(span, format!("SQLite: {}", f.message))
                 .label(format!("while {} {}", f.phase, f.migration))
