@@ -149,10 +149,10 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
         .into_par_iter()
         .map(|(set, f)| {
             let shown = display_path(&f.path, cwd.as_deref());
-            let main = SourceFile::from_bytes(&f.path, shown, &f.bytes);
+            let main = SourceFile::from_vec(&f.path, shown, f.bytes);
             let rollback = f.rollback.map(|(p, bytes)| {
                 let shown = display_path(&p, cwd.as_deref());
-                SourceFile::from_bytes(&p, shown, &bytes)
+                SourceFile::from_vec(&p, shown, bytes)
             });
             Pending {
                 set,
@@ -163,6 +163,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
         })
         .collect();
     let files = pending.len();
+    sources.reserve(pending.len() + pending.iter().filter(|p| p.rollback.is_some()).count());
     let mut jobs = Vec::with_capacity(pending.len());
     for p in pending {
         let main = sources.add(p.main);
