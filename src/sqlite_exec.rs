@@ -197,7 +197,20 @@ pub fn execute(
 /// what SQLite rejected.
 type Ran = (usize, Option<cache::Entry>, Option<ExecFailure>);
 
-/// How many migrations may wait for a worker before the replay runs some
+/// A migration to run in SQLite: its index, the tables it starts from,
+/// where the replay found problems in it, and its cache key.
+struct Job {
+    index: usize,
+    before: BeforeSql,
+    known: Vec<Span>,
+    key: Option<u128>,
+}
+
+/// Migrations handed to a worker at once: each hand-over may wake a
+/// sleeping thread, which costs about as much as a small migration.
+const BATCH: usize = 8;
+
+/// How many batches may wait for a worker before the replay runs some
 /// itself: enough to keep the workers busy, few enough that the tables waiting to
 /// be created stay small (at 50,000 migrations, keeping them all took a
 /// tenth of the memory).
@@ -213,21 +226,26 @@ pub fn replay_and_execute(
 ) -> (Replay, Vec<ExecFailure>) {
     let store = cache::Store::open(cache_dir, &store_name(set));
     let done: Mutex<Vec<Ran>> = Mutex::default();
-    let run_job = |index: usize, before: BeforeSql, known: Vec<Span>| {
-        let m = &set.migrations[index];
-        if let Some((entry, found)) = run_one(m, &before, &known, sources, cache_dir, &store) {
-            done.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((index, entry, found));
+    let record = |ran: Ran| done.lock().unwrap_or_else(|e| e.into_inner()).push(ran);
+    let run_batch = |batch: Vec<Job>| {
+        for job in batch {
+            let m = &set.migrations[job.index];
+            if let Some(found) = run_one(m, &job.before, &job.known) {
+                let entry = job
+                    .key
+                    .and_then(|k| Some((k, encode_result(found.as_ref(), m)?)));
+                record((job.index, entry, found));
+            }
         }
     };
     let waiting = AtomicUsize::new(0);
     let replay = rayon::scope(|scope| {
-        let mut hand_over = |index, before, known| {
+        let mut batch = Vec::with_capacity(BATCH);
+        let spawn = |batch: Vec<Job>| {
             waiting.fetch_add(1, Ordering::Relaxed);
-            let (run_job, waiting) = (&run_job, &waiting);
+            let (run_batch, waiting) = (&run_batch, &waiting);
             scope.spawn(move |_| {
-                run_job(index, before, known);
+                run_batch(batch);
                 waiting.fetch_sub(1, Ordering::Relaxed);
             });
             // Too many waiting: run some here (the newest, from this
@@ -238,7 +256,33 @@ pub fn replay_and_execute(
                 }
             }
         };
-        replay::replay_handing_sql(set, &mut hand_over)
+        let mut hand_over = |index, before, known: Vec<Span>| {
+            let m = &set.migrations[index];
+            // A cached result is looked up here: sending it to another
+            // thread would cost more than finding it.
+            let key = cache_dir.map(|_| cache_key(m, &before, sources, &known));
+            if let Some(key) = key
+                && let Some(bytes) = store.get(key)
+                && let Some(found) = decode_result(bytes, m)
+            {
+                record((index, Some((key, bytes.to_vec())), found));
+                return;
+            }
+            batch.push(Job {
+                index,
+                before,
+                known,
+                key,
+            });
+            if batch.len() == BATCH {
+                spawn(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+        };
+        let replay = replay::replay_handing_sql(set, &mut hand_over);
+        if !batch.is_empty() {
+            spawn(batch);
+        }
+        replay
     });
     let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
     if cache_dir.is_some() {
@@ -253,24 +297,9 @@ pub fn replay_and_execute(
     (replay, found.into_iter().map(|(_, f)| f).collect())
 }
 
-/// Runs one migration (or finds its result in the cache): its cache entry
-/// when there is a cache, and what SQLite rejected. `None` when SQLite
-/// could not be opened.
-fn run_one(
-    m: &Migration,
-    before: &BeforeSql,
-    known: &[Span],
-    sources: &SourceDb,
-    cache_dir: Option<&Path>,
-    store: &cache::Store,
-) -> Option<(Option<cache::Entry>, Option<ExecFailure>)> {
-    let key = cache_dir.map(|_| cache_key(m, before, sources, known));
-    if let Some(key) = key
-        && let Some(bytes) = store.get(key)
-        && let Some(found) = decode_result(bytes, m)
-    {
-        return Some((Some((key, bytes.to_vec())), found));
-    }
+/// Runs one migration in SQLite: what it rejected, if anything; `None`
+/// when SQLite could not be opened.
+fn run_one(m: &Migration, before: &BeforeSql, known: &[Span]) -> Option<Option<ExecFailure>> {
     let result = isolated(|conn| match before {
         BeforeSql::Statements(statements) => {
             create(conn, statements);
@@ -282,9 +311,7 @@ fn run_one(
             run_alembic(conn, m, schema, known)
         }
     })?;
-    let found = result.err().flatten();
-    let entry = key.and_then(|k| Some((k, encode_result(found.as_ref(), m)?)));
-    Some((entry, found))
+    Some(result.err().flatten())
 }
 
 /// One cache file per migrations folder, so that linting another project
