@@ -5,9 +5,12 @@
 #   SIZES="10000" FLAVOURS="alembic" scripts/bench.sh
 #
 # Reports wall time (hyperfine when installed, else the best of 5 runs),
-# migrations/s, MB/s and peak memory (/usr/bin/time -v). When `squawk` is on
+# migrations/s, MB/s and peak memory (/usr/bin/time -v), all with
+# --no-cache (every migration parsed, replayed and run in SQLite), then the
+# wall time of a run with a warm cache (`warm ms`: nothing changed since the
+# last run, so no migration is run in SQLite again). When `squawk` is on
 # PATH (pip install squawk-cli), the 10,000 yoyo .sql files also go through
-# squawk in the same run and the ratio is printed.
+# squawk in the same run and the ratios are printed.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -42,18 +45,20 @@ peak_mb() {
 }
 
 echo "machine: $(nproc) cores, $(uname -m); miglint $($BIN --version | cut -d' ' -f2)"
-printf '%-9s %8s %9s %10s %12s %8s %9s %9s\n' flavour migrations MB "time ms" "migr/s" "MB/s" "peak MB" "µs/migr"
+printf '%-9s %8s %9s %10s %12s %8s %9s %9s %9s\n' flavour migrations MB "time ms" "migr/s" "MB/s" "peak MB" "µs/migr" "warm ms"
 for flavour in $FLAVOURS; do
     for n in $SIZES; do
         dir="$WORK/$flavour-$n"
         [ -d "$dir" ] || "$GEN" --flavour "$flavour" --count "$n" --out "$dir" >/dev/null
         bytes=$(du -sb "$dir/migrations" | cut -f1)
-        secs=$(time_cmd "$BIN" lint "$dir" --format json)
-        peak=$(peak_mb "$BIN" lint "$dir" --format json)
-        python3 - "$flavour" "$n" "$bytes" "$secs" "$peak" <<'PY'
+        secs=$(time_cmd "$BIN" lint "$dir" --format json --no-cache)
+        peak=$(peak_mb "$BIN" lint "$dir" --format json --no-cache)
+        # hyperfine's warm-up runs fill the cache.
+        warm=$(time_cmd "$BIN" lint "$dir" --format json --cache-dir "$WORK/cache")
+        python3 - "$flavour" "$n" "$bytes" "$secs" "$peak" "$warm" <<'PY'
 import sys
-flavour, n, b, s, peak = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-print(f"{flavour:<9} {n:>8} {b/1e6:>9.1f} {s*1000:>10.0f} {n/s:>12,.0f} {b/1e6/s:>8.1f} {peak:>9} {s*1e6/n:>9.1f}")
+flavour, n, b, s, peak, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], float(sys.argv[6])
+print(f"{flavour:<9} {n:>8} {b/1e6:>9.1f} {s*1000:>10.0f} {n/s:>12,.0f} {b/1e6/s:>8.1f} {peak:>9} {s*1e6/n:>9.1f} {w*1000:>9.0f}")
 PY
     done
 done
@@ -61,9 +66,10 @@ done
 if command -v squawk >/dev/null 2>&1; then
     dir="$WORK/yoyo-sql-10000"
     [ -d "$dir" ] || "$GEN" --flavour yoyo-sql --count 10000 --out "$dir" >/dev/null
-    ours=$(time_cmd "$BIN" lint "$dir" --format json)
+    cold=$(time_cmd "$BIN" lint "$dir" --format json --no-cache)
+    warm=$(time_cmd "$BIN" lint "$dir" --format json --cache-dir "$WORK/cache")
     theirs=$(time_cmd squawk "$dir/migrations/*.sql")
-    python3 -c "print(f'squawk on the same 10,000 .sql files: {$theirs*1000:.0f} ms; miglint {$ours*1000:.0f} ms; miglint is {$theirs/$ours:.1f}x faster')"
+    python3 -c "print(f'squawk on the same 10,000 .sql files: {$theirs*1000:.0f} ms; miglint {$cold*1000:.0f} ms without cache ({$theirs/$cold:.1f}x faster), {$warm*1000:.0f} ms with a warm cache ({$theirs/$warm:.1f}x faster)')"
 fi
 
 # A pre-commit run: `lint --staged` on one staged migration of a repository
@@ -83,5 +89,6 @@ if [ ! -d "$hook" ]; then
 fi
 last=$(ls "$hook/migrations/versions" | sort | tail -1)
 apps=$(ls "$hook/app" | wc -l)
-secs=$(cd "$hook" && time_cmd "$OLDPWD/$BIN" lint --staged "migrations/versions/$last")
-python3 -c "print(f'pre-commit: lint --staged, 500 migrations + $apps application files: {$secs*1000:.1f} ms')"
+cold=$(cd "$hook" && time_cmd "$OLDPWD/$BIN" lint --staged --no-cache "migrations/versions/$last")
+warm=$(cd "$hook" && time_cmd "$OLDPWD/$BIN" lint --staged "migrations/versions/$last")
+python3 -c "print(f'pre-commit: lint --staged, 500 migrations + $apps application files: {$cold*1000:.1f} ms without cache, {$warm*1000:.1f} ms with a warm cache')"
