@@ -6,7 +6,8 @@
 //! Running the whole chain in one database would make SQLite re-check the
 //! whole schema on every ALTER TABLE, which grows with the square of the
 //! chain; this way the cost follows each migration's size, and migrations
-//! run in parallel.
+//! run in parallel, each as soon as the replay has passed it. Results are
+//! kept between runs ([`crate::cache`]).
 //!
 //! Alembic revisions are Python: their `op.execute(...)` SQL runs in order
 //! with the revision's other operations, which are applied to the tables
@@ -14,7 +15,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -211,9 +211,9 @@ struct Job {
 const BATCH: usize = 8;
 
 /// How many batches may wait for a worker before the replay runs some
-/// itself: enough to keep the workers busy, few enough that the tables waiting to
-/// be created stay small (at 50,000 migrations, keeping them all took a
-/// tenth of the memory).
+/// itself: enough to keep the workers busy, few enough that the tables
+/// waiting to be created stay small (at 50,000 migrations, keeping them all
+/// took a tenth of the memory).
 const QUEUE: usize = 64;
 
 /// Replays the set and runs each migration's SQL as soon as the replay has
