@@ -491,47 +491,29 @@ fn read_dir(
             }
         }
     };
-    // `x.rollback.sql` sorts right after `x.sql` only when no other name
-    // falls between them, so companions are found by name.
-    let position: std::collections::HashMap<&str, usize> = files
-        .iter()
-        .enumerate()
-        .filter(|(_, (n, _, _))| n.ends_with(".rollback.sql"))
-        .map(|(i, (n, _, _))| (n.as_str(), i))
+    // Rollback companions are set aside by name and joined to their
+    // migration below; a rollback without one is not a migration.
+    let (rollbacks, mains): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(name, _, _)| name.ends_with(".rollback.sql"));
+    let mut rollbacks: std::collections::HashMap<String, (PathBuf, Vec<u8>)> = rollbacks
+        .into_iter()
+        .map(|(name, path, bytes)| (name, (path, bytes)))
         .collect();
-    let mut kinds = Vec::with_capacity(files.len());
-    let mut companion = vec![None; files.len()];
-    for (i, (name, _, _)) in files.iter().enumerate() {
+    let mut files = Vec::new();
+    for (name, path, bytes) in mains {
         let flavour = match flavour {
             SetFlavour::Alembic if name.ends_with(".py") => Flavour::Alembic,
             SetFlavour::Yoyo if name.ends_with(".py") && !name.starts_with("post-apply") => {
                 Flavour::YoyoPy
             }
-            SetFlavour::Yoyo if name.ends_with(".sql") && !name.ends_with(".rollback.sql") => {
-                Flavour::YoyoSql
-            }
-            _ => {
-                kinds.push(None);
-                continue;
-            }
+            SetFlavour::Yoyo if name.ends_with(".sql") => Flavour::YoyoSql,
+            _ => continue,
         };
-        if flavour == Flavour::YoyoSql {
-            let rb_name = format!("{}.rollback.sql", name.trim_end_matches(".sql"));
-            companion[i] = position.get(rb_name.as_str()).copied();
-        }
-        kinds.push(Some(flavour));
-    }
-    drop(position);
-    let mut slots: Vec<Option<(PathBuf, Vec<u8>)>> = files
-        .into_iter()
-        .map(|(_, path, bytes)| Some((path, bytes)))
-        .collect();
-    let mut files = Vec::new();
-    for i in 0..slots.len() {
-        let Some(flavour) = kinds[i] else { continue };
-        let rollback = companion[i].and_then(|j| slots[j].take());
-        let Some((path, bytes)) = slots[i].take() else {
-            continue;
+        let rollback = if flavour == Flavour::YoyoSql {
+            rollbacks.remove(&format!("{}.rollback.sql", name.trim_end_matches(".sql")))
+        } else {
+            None
         };
         files.push(FileInput {
             path,
