@@ -9,9 +9,9 @@
 use std::time::{Duration, Instant};
 
 use miglint::chain::MigrationSet;
-use miglint::config::Settings;
-use miglint::corpus::{CorpusFlavour, CorpusSpec, generate};
+use miglint::project::config::Settings;
 use miglint::rules::{Context, RuleSet};
+use miglint_corpus::{CorpusFlavour, CorpusSpec, generate};
 
 const ROUNDS: usize = 5;
 
@@ -65,21 +65,26 @@ fn main() {
         let settings = Settings::defaults(root.clone());
         let rules = RuleSet::build(&settings, &[], &[]).expect("rules");
 
-        let (t, _) =
-            best(|| miglint::discover::discover(&settings, std::slice::from_ref(&root)).unwrap());
+        let (t, _) = best(|| {
+            miglint::project::discover::discover(&settings, std::slice::from_ref(&root)).unwrap()
+        });
         println!("  {:<26}{}", "discover + read", ms(t));
 
         let (t, loaded) = best(|| {
-            let d = miglint::discover::discover(&settings, std::slice::from_ref(&root)).unwrap();
-            miglint::lint::load(&settings, d)
+            let d = miglint::project::discover::discover(&settings, std::slice::from_ref(&root))
+                .unwrap();
+            miglint::analysis::analyse(&settings, d, miglint::analysis::Wanted::default())
         });
         println!("  {:<26}{}", "discover + load + replay", ms(t));
 
         let set = &loaded.sets[0];
         let migrations = set.migrations.clone();
-        let (t, _) = best(|| MigrationSet::new(set.dir.clone(), set.flavour, migrations.clone()));
+        let (t, _) = best(|| {
+            let chain = MigrationSet::new(set.dir.clone(), set.flavour, migrations.clone());
+            miglint::analysis::SetAnalysis::new(chain, None)
+        });
         println!("  {:<26}{}", "chain + replay", ms(t));
-        let (t, _) = best(|| miglint::replay::replay(set));
+        let (t, _) = best(|| miglint::schema::replay::replay(set));
         println!("  {:<26}{}", "  of which replay", ms(t));
 
         for (meta, severity, rule) in &rules.rules {

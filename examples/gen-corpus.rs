@@ -2,7 +2,7 @@
 //! `cargo run --release --example gen-corpus -- --flavour alembic --count 10000 --out /tmp/corpus`
 
 use clap::Parser;
-use miglint::corpus::{CorpusFlavour, CorpusSpec, generate};
+use miglint_corpus::{CorpusFlavour, CorpusSpec, generate};
 
 #[derive(Parser)]
 struct Args {

@@ -4,24 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use crate::model::{Flavour, Migration, Named, Parents};
-
-/// The kind of a migrations folder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SetFlavour {
-    Alembic,
-    Yoyo,
-}
-
-impl SetFlavour {
-    pub fn of(f: Flavour) -> Self {
-        if f.is_yoyo() {
-            SetFlavour::Yoyo
-        } else {
-            SetFlavour::Alembic
-        }
-    }
-}
+use crate::migration::{Flavour, Migration, Named, Parents, SetFlavour};
 
 /// One migrations folder: its migrations in file-name order and their graph.
 pub struct MigrationSet {
@@ -32,19 +15,8 @@ pub struct MigrationSet {
     pub chain: Chain,
     /// File numbers, when the folder numbers its files.
     pub numbering: Option<Numbering>,
-    /// The schema the chain builds, and what could not happen on the way.
-    pub replay: crate::replay::Replay,
-    /// Where the application filters or sorts on columns (filled only when
-    /// `filtered-column-index` runs).
-    pub queries: Vec<crate::queries::ColumnUse>,
-    /// The application's SQLAlchemy models (filled only when `model-drift`
-    /// runs).
-    pub models: std::sync::Arc<crate::models::ModelSet>,
     /// With `--base`: the folder as it is at the merge base.
     pub base: Option<Box<BaseSet>>,
-    /// What SQLite rejected when the migrations ran, when they were run
-    /// while the set was built ([`MigrationSet::new_executing`]).
-    pub sql_failures: Option<Vec<crate::sqlite_exec::ExecFailure>>,
 }
 
 /// A migrations folder at the merge base (`--base`).
@@ -63,17 +35,17 @@ impl BaseSet {
     /// findings can point into them (a deleted migration, say).
     pub fn load(
         current: &MigrationSet,
-        files: crate::discover::BaseFiles,
+        files: crate::project::discover::BaseFiles,
         label: &str,
         sources: &mut crate::source::SourceDb,
-        dialect: crate::config::Dialect,
+        dialect: crate::project::config::Dialect,
     ) -> BaseSet {
         let mut add = |files: Vec<(String, Vec<u8>)>| -> Vec<(String, crate::source::FileId)> {
             files
                 .into_iter()
                 .map(|(name, bytes)| {
                     let path = current.dir.join(&name);
-                    let shown = format!("{label}:{}", crate::lint::display_path(&path, None));
+                    let shown = format!("{label}:{}", crate::paths::display_path(&path, None));
                     let id =
                         sources.add(crate::source::SourceFile::from_bytes(&path, shown, &bytes));
                     (name, id)
@@ -177,30 +149,8 @@ impl Numbering {
 }
 
 impl MigrationSet {
-    pub fn new(dir: PathBuf, flavour: SetFlavour, migrations: Vec<Migration>) -> Self {
-        let mut set = Self::ordered_set(dir, flavour, migrations);
-        set.replay = crate::replay::replay(&set);
-        set
-    }
-
-    /// Like [`MigrationSet::new`], and runs each migration's SQL in SQLite
-    /// as soon as the replay has gone past it (`sqlite-exec`).
-    pub fn new_executing(
-        dir: PathBuf,
-        flavour: SetFlavour,
-        migrations: Vec<Migration>,
-        sources: &crate::source::SourceDb,
-        cache_dir: Option<&std::path::Path>,
-    ) -> Self {
-        let mut set = Self::ordered_set(dir, flavour, migrations);
-        let (replay, failures) = crate::sqlite_exec::replay_and_execute(&set, sources, cache_dir);
-        set.replay = replay;
-        set.sql_failures = Some(failures);
-        set
-    }
-
-    /// The migrations sorted, with their graph and numbering; not replayed.
-    fn ordered_set(dir: PathBuf, flavour: SetFlavour, mut migrations: Vec<Migration>) -> Self {
+    /// Sorts the migrations by file name and builds their graph and numbering.
+    pub fn new(dir: PathBuf, flavour: SetFlavour, mut migrations: Vec<Migration>) -> Self {
         migrations.sort_by(|a, b| a.stem.cmp(&b.stem));
         let chain = Chain::build(flavour, &migrations);
         let numbering = Numbering::of_set(&migrations);
@@ -210,11 +160,7 @@ impl MigrationSet {
             migrations,
             chain,
             numbering,
-            replay: crate::replay::Replay::default(),
-            queries: Vec::new(),
-            models: Default::default(),
             base: None,
-            sql_failures: None,
         }
     }
 

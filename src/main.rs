@@ -4,7 +4,7 @@ fn main() {
     std::panic::set_hook(Box::new(|_| {}));
     #[cfg(feature = "mimalloc")]
     purge_sooner();
-    miglint::sqlite_exec::configure_sqlite();
+    miglint::sqlite::configure();
     // Deeply nested input (a 100,000-term expression) recurses in the
     // parsers and in dropping their trees: give the workers room.
     let _ = rayon::ThreadPoolBuilder::new()
@@ -15,7 +15,7 @@ fn main() {
         Err(payload) => {
             eprintln!(
                 "miglint: internal error: {}",
-                miglint::lint::panic_message(&*payload)
+                miglint::analysis::panic_message(&*payload)
             );
             miglint::cli::EXIT_FAILURE
         }

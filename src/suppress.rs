@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{SuppressionComment, SuppressionScope};
+use crate::migration::{SuppressionComment, SuppressionScope};
 use crate::rules::{self, RuleSet};
 use crate::source::{FileId, SourceDb};
 

@@ -10,10 +10,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use miglint::config::Settings;
-use miglint::replay::Schema;
+use miglint::project::config::Settings;
+use miglint::schema::Schema;
 
-use miglint::corpus::Rng;
+use miglint_corpus::Rng;
 
 /// A percentage chance, on the shared generator.
 fn chance(rng: &mut Rng, percent: u64) -> bool {
@@ -684,14 +684,16 @@ fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
             continue;
         }
         let settings = Settings::defaults(dir.clone());
-        let discovery = miglint::discover::discover(&settings, std::slice::from_ref(dir)).unwrap();
-        let loaded = miglint::lint::load(&settings, discovery);
+        let discovery =
+            miglint::project::discover::discover(&settings, std::slice::from_ref(dir)).unwrap();
+        let loaded =
+            miglint::analysis::analyse(&settings, discovery, miglint::analysis::Wanted::default());
         let set = &loaded.sets[0];
-        if let Some(f) = set.replay.findings.first() {
+        if let Some(e) = set.replay.events.first() {
             failures.push(format!(
-                "{}: replay reports `{}` on a chain the real tool runs",
+                "{}: replay meets `{:?}` on a chain the real tool runs",
                 dir.display(),
-                f.message
+                e.fact
             ));
         }
         for step in result["steps"].as_array().unwrap() {
@@ -699,7 +701,7 @@ fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
             let ours = if at == "base" {
                 facts(&Schema::default())
             } else {
-                facts(&miglint::replay::replay_until(set, Some(at)).schema)
+                facts(&miglint::schema::replay::replay_until(set, Some(at)).schema)
             };
             let theirs = normalize_driver(&step["schema"]);
             compared += 1;
@@ -885,8 +887,9 @@ fn what_the_real_tools_refuse_miglint_flags_with_the_matching_rule() {
         };
         let settings = Settings::defaults(dir.clone());
         let rules = miglint::rules::RuleSet::build(&settings, &[], &[]).unwrap();
-        let discovery = miglint::discover::discover(&settings, std::slice::from_ref(dir)).unwrap();
-        let outcome = miglint::lint::run(&settings, &rules, discovery);
+        let discovery =
+            miglint::project::discover::discover(&settings, std::slice::from_ref(dir)).unwrap();
+        let outcome = miglint::commands::lint::run(&settings, &rules, discovery);
         if !outcome.diagnostics.iter().any(|d| d.rule == *rule) {
             let found: Vec<_> = outcome.diagnostics.iter().map(|d| d.rule).collect();
             failures.push(format!(

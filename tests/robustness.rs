@@ -460,13 +460,13 @@ fn fifty_megabyte_files_are_linted() {
 fn a_folder_of_100000_files_is_linted_whole() {
     let dir = tempfile::tempdir().unwrap();
     // 50,000 yoyo migrations, each a .sql and a .rollback.sql.
-    let spec = miglint::corpus::CorpusSpec {
-        flavour: miglint::corpus::CorpusFlavour::YoyoSql,
+    let spec = miglint_corpus::CorpusSpec {
+        flavour: miglint_corpus::CorpusFlavour::YoyoSql,
         count: 50_000,
         violations: 0.0,
         seed: 7,
     };
-    miglint::corpus::generate(&spec, dir.path()).unwrap();
+    miglint_corpus::generate(&spec, dir.path()).unwrap();
     let files = std::fs::read_dir(dir.path().join("migrations"))
         .unwrap()
         .count();

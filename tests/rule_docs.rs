@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use common::git;
 
-use miglint::config::Settings;
+use miglint::project::config::Settings;
 use miglint::rules::{ALL, RuleMeta, RuleSet};
 
 /// One `## Bad…` or `## Good…` section: its heading and its files.
@@ -113,13 +113,14 @@ fn lint_example(ex: &Example) -> Vec<String> {
     }
     let settings = Settings::defaults(dir.path().to_path_buf());
     let rules = RuleSet::build(&settings, &[], &[]).unwrap();
-    let discovery = miglint::discover::discover(&settings, &[dir.path().to_path_buf()]).unwrap();
+    let discovery =
+        miglint::project::discover::discover(&settings, &[dir.path().to_path_buf()]).unwrap();
     assert!(
         !discovery.sets.is_empty(),
         "{}: no migrations folder found",
         ex.heading
     );
-    let outcome = miglint::lint::run(&settings, &rules, discovery);
+    let outcome = miglint::commands::lint::run(&settings, &rules, discovery);
     outcome
         .diagnostics
         .iter()

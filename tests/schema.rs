@@ -6,8 +6,10 @@ mod common;
 use std::path::Path;
 
 use common::{miglint, write_tree};
-use miglint::config::Settings;
-use miglint::replay::Schema;
+use miglint::project::config::Settings;
+use miglint::rules::schema_consistency;
+use miglint::schema::Schema;
+use miglint::schema::facts::Fact;
 
 fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
     let out = cmd.output().unwrap();
@@ -19,18 +21,23 @@ fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Loads a project and returns its only set's replayed schema and findings.
+/// Loads a project and returns its only set's replayed schema and the facts met.
 fn replay(dir: &Path) -> (Schema, Vec<String>) {
     let settings = Settings::defaults(dir.to_path_buf());
-    let discovery = miglint::discover::discover(&settings, &[dir.to_path_buf()]).unwrap();
-    let loaded = miglint::lint::load(&settings, discovery);
+    let discovery = miglint::project::discover::discover(&settings, &[dir.to_path_buf()]).unwrap();
+    let loaded =
+        miglint::analysis::analyse(&settings, discovery, miglint::analysis::Wanted::default());
     assert_eq!(loaded.sets.len(), 1);
     let set = &loaded.sets[0];
+    // Conflicts worded as `schema-consistency` words them; other facts as data.
     let findings = set
         .replay
-        .findings
+        .events
         .iter()
-        .map(|f| format!("{}: {}", f.rule, f.message))
+        .map(|e| match &e.fact {
+            Fact::Conflict(c) => format!("schema-consistency: {}", schema_consistency::message(c)),
+            other => format!("{other:?}"),
+        })
         .collect();
     (set.replay.schema.clone(), findings)
 }
@@ -328,10 +335,9 @@ fn yoyo_sql_replay_matches_what_sqlite_builds() {
     );
     let (_, findings) = replay(dir.path());
     assert!(
-        findings
-            .iter()
-            .any(|f| f
-                .starts_with("sqlite-alter-support: SQLite cannot drop column `posts.user_id`")),
+        findings.iter().any(|f| f.starts_with(
+            "DropColumnRefused { table: \"posts\", column: \"user_id\", because: Indexed"
+        )),
         "{findings:#?}"
     );
     std::fs::remove_file(dir.path().join("migrations/0005_step.sql")).unwrap();
@@ -463,7 +469,7 @@ fn yoyo_python_steps_replay_views_triggers_virtual_tables_and_drops() {
     assert!(
         findings
             .iter()
-            .any(|f| f.contains("downgrade-roundtrip") && f.contains("view `v_a` is left over")),
+            .any(|f| f.starts_with("RoundTrip") && f.contains("view `v_a` is left over")),
         "{findings:#?}"
     );
 }

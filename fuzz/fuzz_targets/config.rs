@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use miglint::config::Settings;
+use miglint::project::config::Settings;
 use miglint::rules::RuleSet;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,8 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use miglint::chain::{MigrationSet, SetFlavour};
-use miglint::config::Settings;
-use miglint::model::Flavour;
+use miglint::project::config::Settings;
+use miglint::migration::Flavour;
 use miglint::rules::{Context, RuleSet};
 use miglint::source::{FileId, SourceDb, SourceFile};
 

@@ -4,15 +4,15 @@
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
-use crate::config::Dialect;
 use crate::load::python::{
     PyFile, arg, assignments, bool_value, callee_name, is_trivial_body, keyword, method_call,
     named_list, str_list, str_value,
 };
-use crate::model::{
+use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Flavour, ForeignKeyRef, IndexDef, Migration, Named,
     OpKind, OpaqueKind, Operation, Parents, Rollback, Step, TableConstraint,
 };
+use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile};
 
 pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Migration {
@@ -99,8 +99,8 @@ struct OpReader<'a, 'f> {
     py: &'a PyFile<'f>,
     dialect: Dialect,
     ops: Vec<Operation>,
-    problems: Vec<crate::model::LoadProblem>,
-    suppressions: Vec<crate::model::SuppressionComment>,
+    problems: Vec<crate::migration::LoadProblem>,
+    suppressions: Vec<crate::migration::SuppressionComment>,
 }
 
 /// The table and alias of an enclosing `with op.batch_alter_table(...) as alias:`.

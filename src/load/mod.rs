@@ -1,4 +1,4 @@
-//! Front ends: each reads one file into the shared [`crate::model`].
+//! Front ends: each reads one file into the shared [`crate::migration`].
 //! Loading is pure and per file, so it runs in parallel and is easy to fuzz.
 
 pub mod alembic;
@@ -7,8 +7,8 @@ pub mod sql;
 pub mod suppression;
 pub mod yoyo;
 
-use crate::config::Dialect;
-use crate::model::{Flavour, LoadProblem, Migration};
+use crate::migration::{Flavour, LoadProblem, Migration};
+use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile, Span};
 
 /// Reads one migration file (and its rollback companion for yoyo SQL).
@@ -57,7 +57,7 @@ pub fn migration_stem(path: &std::path::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{OpKind, Rollback};
+    use crate::migration::{OpKind, Rollback};
 
     /// Every migration of a project stays in memory for the whole run: its
     /// lists hold exactly what they list.

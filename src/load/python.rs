@@ -10,7 +10,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::load::sql::{OffsetMap, SqlOutput, SqlSource, read_sql};
 use crate::load::suppression::parse_suppression;
-use crate::model::{Docstring, LoadProblem, Named, SuppressionComment};
+use crate::migration::{Docstring, LoadProblem, Named, SuppressionComment};
 use crate::source::{FileId, SourceFile, Span};
 
 pub struct PyFile<'a> {
@@ -171,7 +171,7 @@ impl<'a> PyFile<'a> {
         &self,
         text: &str,
         map: &OffsetMap,
-        dialect: crate::config::Dialect,
+        dialect: crate::project::config::Dialect,
     ) -> SqlOutput {
         let mut out = SqlOutput::default();
         let src = SqlSource {

@@ -19,12 +19,12 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
 
-use crate::config::Dialect;
 use crate::load::suppression::parse_suppression;
-use crate::model::{
+use crate::migration::{
     Column, ColumnChanges, ConstraintKind, ForeignKeyRef, IndexDef, LoadProblem, OpKind,
     OpaqueKind, Operation, SqlInfo, SuppressionComment, TableConstraint,
 };
+use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile, Span};
 
 /// Maps byte offsets in a SQL string back to byte offsets in its file.
@@ -289,7 +289,7 @@ pub fn sqlite_accepts(statement: &str) -> bool {
     SQLITE.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.is_none() {
-            crate::sqlite_exec::configure_sqlite();
+            crate::sqlite::configure();
             *cell = rusqlite::Connection::open_in_memory().ok();
         }
         let Some(conn) = cell.as_ref() else {

@@ -1,7 +1,7 @@
 //! Inline suppression comments: `# miglint: ignore[rule-id, ...]`,
 //! `# miglint: ignore-file[rule-id]`, and `-- miglint: ignore[...]` in SQL.
 
-use crate::model::{Named, SuppressionComment, SuppressionScope};
+use crate::migration::{Named, SuppressionComment, SuppressionScope};
 use crate::source::{SourceFile, Span};
 
 /// Reads a comment's text (with its `#` or `--`) found at `span` in `file`.

@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
-use crate::config::Dialect;
 use crate::load::python::{PyFile, arg, assignments, callee_name, named_list};
 use crate::load::sql::{OffsetMap, SqlOutput, SqlSource, read_sql};
-use crate::model::{
+use crate::migration::{
     Flavour, LoadProblem, Migration, Named, OpKind, OpaqueKind, Operation, Parents, Rollback, Step,
     SuppressionComment,
 };
+use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile, Span};
 
 pub fn load_py(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Migration {

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::diagnostic::Severity;
-use crate::lint::Outcome;
+use crate::report::Outcome;
 
 /// Escapes a workflow command's message.
 fn escape_data(s: &str) -> String {

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::lint::Outcome;
+use crate::report::Outcome;
 
 #[derive(Serialize)]
 struct Report<'a> {

@@ -8,7 +8,42 @@ mod text;
 
 use std::io::Write;
 
-use crate::lint::Outcome;
+use crate::analysis::SetAnalysis;
+use crate::diagnostic::Diagnostic;
+use crate::project::discover::Skipped;
+use crate::source::{SourceDb, Span};
+
+/// What a lint run found: what every reporter shows.
+pub struct Outcome {
+    pub sources: SourceDb,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Migration files read (rollback companions not counted).
+    pub files: usize,
+    pub skipped: Vec<Skipped>,
+    pub sets: Vec<SetAnalysis>,
+    /// What a rule could not check (code it cannot read statically).
+    pub notes: Vec<Note>,
+}
+
+/// Something left unchecked, with where it is.
+#[derive(Clone, Debug)]
+pub struct Note {
+    pub span: Span,
+    pub message: String,
+}
+
+impl Outcome {
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

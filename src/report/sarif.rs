@@ -5,7 +5,7 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::diagnostic::Severity;
-use crate::lint::Outcome;
+use crate::report::Outcome;
 use crate::rules::ALL;
 
 pub fn write(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {

@@ -6,7 +6,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet}
 
 use super::ReportOptions;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::Outcome;
+use crate::report::Outcome;
 use crate::source::{SourceFile, Span};
 
 pub fn write(outcome: &Outcome, opts: &ReportOptions, out: &mut dyn Write) -> std::io::Result<()> {
@@ -38,7 +38,7 @@ pub fn write(outcome: &Outcome, opts: &ReportOptions, out: &mut dyn Write) -> st
             writeln!(
                 out,
                 "note: skipped {}: {}",
-                crate::lint::display_path(&s.path, None),
+                crate::paths::display_path(&s.path, None),
                 s.reason
             )?;
         }

@@ -2,10 +2,10 @@
 //! `op.batch_alter_table(...)` on SQLite.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
-use crate::config::Dialect;
+use crate::analysis::SetAnalysis;
 use crate::diagnostic::Edit;
-use crate::model::{Flavour, OpKind};
+use crate::migration::{Flavour, OpKind};
+use crate::project::config::Dialect;
 use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
@@ -33,7 +33,7 @@ const NEEDS_BATCH: &[&str] = &[
 pub struct BatchMode;
 
 impl Rule for BatchMode {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         if cx.settings.dialect != Dialect::Sqlite {
             return;
         }
@@ -82,8 +82,8 @@ fn into_batch(cx: &Context, call: Span, method: &str) -> Option<Edit> {
     let file = cx.sources.get(call.file);
     let text = &file.text;
     let start = call.start as usize;
-    let indent = crate::fix::line_indent(text, start)?;
-    let (open, close) = crate::fix::matching_paren(text, start)?;
+    let indent = crate::edit::line_indent(text, start)?;
+    let (open, close) = crate::edit::matching_paren(text, start)?;
     if close + 1 != call.end as usize || !text[start..open].ends_with(&format!("op.{method}")) {
         return None;
     }
@@ -91,7 +91,7 @@ fn into_batch(cx: &Context, call: Span, method: &str) -> Option<Edit> {
     if !rest_of_line.trim().is_empty() && !rest_of_line.trim_start().starts_with('#') {
         return None;
     }
-    let comma = *crate::fix::top_level_commas(text, open, close).first()?;
+    let comma = *crate::edit::top_level_commas(text, open, close).first()?;
     let table = text[open + 1..comma].trim();
     if table.contains('=') || table.is_empty() {
         return None;

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{Context, Rule, RuleMeta, Severity};
-use crate::chain::{MigrationSet, SetFlavour};
-use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::analysis::SetAnalysis;
 use crate::diagnostic::Edit;
-use crate::model::{Flavour, OpKind, Rollback};
-use crate::replay::{Schema, Table};
+use crate::migration::SetFlavour;
+use crate::migration::{Flavour, OpKind, Rollback};
+use crate::project::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::schema::{Schema, Table};
 use crate::source::Span;
 
 pub const ID: &str = "filtered-column-index";
@@ -70,7 +71,7 @@ enum Reason {
 }
 
 impl Rule for FilteredColumnIndex {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         let schema = &set.replay.schema;
         let mut wanted: BTreeMap<(String, String), Reason> = BTreeMap::new();
         for u in &set.queries {
@@ -183,7 +184,7 @@ impl Rule for FilteredColumnIndex {
 /// drop it in its rollback). Offered only with `--base`, for a migration
 /// that is not on the base branch yet: a merged one is never rewritten.
 fn index_fix(
-    set: &MigrationSet,
+    set: &SetAnalysis,
     cx: &Context,
     table: &str,
     column: &str,
@@ -207,7 +208,7 @@ fn index_fix(
     }) else {
         return Vec::new();
     };
-    let dropped_here = |o: &&crate::model::Operation| match &o.kind {
+    let dropped_here = |o: &&crate::migration::Operation| match &o.kind {
         OpKind::DropTable { name } => name.eq_ignore_ascii_case(table),
         OpKind::DropColumn {
             table: t,
@@ -225,18 +226,18 @@ fn index_fix(
         Flavour::Alembic => {
             let ix = format!("ix_{table}_{column}");
             let (Some(indent), Some(end)) = (
-                crate::fix::line_indent(text, op.span.start as usize),
-                crate::fix::statement_line_end(text, op.span.end as usize),
+                crate::edit::line_indent(text, op.span.start as usize),
+                crate::edit::statement_line_end(text, op.span.end as usize),
             ) else {
                 return Vec::new();
             };
             let Some(drop) = m.downgrade_ops().find(dropped_here) else {
                 return Vec::new();
             };
-            let Some(drop_indent) = crate::fix::line_indent(text, drop.span.start as usize) else {
+            let Some(drop_indent) = crate::edit::line_indent(text, drop.span.start as usize) else {
                 return Vec::new();
             };
-            let receiver = |o: &crate::model::Operation| -> String {
+            let receiver = |o: &crate::migration::Operation| -> String {
                 let call = &text[o.span.start as usize..o.span.end as usize];
                 call.split('.').next().unwrap_or("op").trim().to_string()
             };
@@ -285,7 +286,7 @@ fn index_fix(
                 return Vec::new();
             };
             let rb = cx.sources.get(first.span.file);
-            let Some(indent) = crate::fix::line_indent(&rb.text, first.span.start as usize) else {
+            let Some(indent) = crate::edit::line_indent(&rb.text, first.span.start as usize) else {
                 return Vec::new();
             };
             let line = first.span.start as usize - indent.len();
@@ -301,7 +302,7 @@ fn index_fix(
             if !text[step.span.start as usize..].starts_with("step") {
                 return Vec::new();
             }
-            let Some(indent) = crate::fix::line_indent(text, step.span.start as usize) else {
+            let Some(indent) = crate::edit::line_indent(text, step.span.start as usize) else {
                 return Vec::new();
             };
             let comma = text[call_end..]

@@ -1,7 +1,7 @@
 //! `if-exists-guard`: SQL creates need `IF NOT EXISTS`, SQL drops need `IF EXISTS`.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
+use crate::analysis::SetAnalysis;
 use crate::diagnostic::Edit;
 use crate::source::Span;
 
@@ -18,7 +18,7 @@ pub const META: RuleMeta = RuleMeta {
 pub struct IfExistsGuard;
 
 impl Rule for IfExistsGuard {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         for m in &set.migrations {
             for op in m.upgrade_ops().chain(m.downgrade_ops()) {
                 let Some(sql) = &op.sql else { continue };
@@ -35,13 +35,13 @@ impl Rule for IfExistsGuard {
                     ("DROP", "IF EXISTS")
                 };
                 let virtual_kw =
-                    if matches!(op.kind, crate::model::OpKind::CreateVirtualTable { .. }) {
+                    if matches!(op.kind, crate::migration::OpKind::CreateVirtualTable { .. }) {
                         "VIRTUAL "
                     } else {
                         ""
                     };
                 let file = cx.sources.get(op.span.file);
-                let edits = crate::fix::guard_insertion(file.slice(op.span), creates)
+                let edits = crate::edit::guard_insertion(file.slice(op.span), creates)
                     .map(|at| {
                         let at = op.span.start as usize + at;
                         vec![Edit {

@@ -2,7 +2,7 @@
 //! modified, renamed or deleted (needs `--base`).
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
+use crate::analysis::SetAnalysis;
 use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
@@ -33,7 +33,7 @@ fn changed_lines(old: &str, new: &str) -> (usize, usize) {
 }
 
 impl Rule for ImmutableMigration {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         let Some(base) = &set.base else { return };
         let current: Vec<(String, crate::source::FileId)> = set
             .migrations

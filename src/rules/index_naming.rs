@@ -3,9 +3,10 @@
 use serde::Deserialize;
 
 use super::{Context, Rule, RuleMeta, Severity};
-use crate::chain::{MigrationSet, SetFlavour};
-use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
-use crate::model::OpKind;
+use crate::analysis::SetAnalysis;
+use crate::migration::OpKind;
+use crate::migration::SetFlavour;
+use crate::project::config::{ConfigError, RuleConfig, Settings, rule_options};
 
 pub const META: RuleMeta = RuleMeta {
     id: "index-naming",
@@ -48,7 +49,7 @@ fn build(config: Option<&RuleConfig>, _: &Settings) -> Result<Box<dyn Rule>, Con
 }
 
 impl Rule for IndexNaming {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         let pattern = match set.flavour {
             SetFlavour::Alembic => &self.alembic,
             SetFlavour::Yoyo => &self.yoyo,

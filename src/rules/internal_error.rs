@@ -1,7 +1,7 @@
 //! `internal-error`: miglint itself failed on a file. The run goes on.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
+use crate::analysis::SetAnalysis;
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
 
@@ -21,7 +21,7 @@ pub const META: RuleMeta = RuleMeta {
 pub struct InternalError;
 
 impl Rule for InternalError {
-    fn check(&self, _: &MigrationSet, _: &mut Context) {}
+    fn check(&self, _: &SetAnalysis, _: &mut Context) {}
 }
 
 pub fn diagnostic(span: Span, message: &str) -> Diagnostic {

@@ -2,10 +2,10 @@
 //! summary and check; its words and examples live in `rules/<id>.md`.
 //! To add a rule: write its file, its doc, and one line in [`ALL`].
 
-use crate::chain::MigrationSet;
-use crate::config::{ConfigError, RuleConfig, Settings};
+use crate::analysis::SetAnalysis;
 use crate::diagnostic::Diagnostic;
 pub use crate::diagnostic::Severity;
+use crate::project::config::{ConfigError, RuleConfig, Settings};
 use crate::source::{FileId, SourceDb, Span};
 
 mod batch_mode;
@@ -22,7 +22,7 @@ mod not_null_default;
 mod parse_error;
 mod revision_chain;
 mod rollback_required;
-mod schema_consistency;
+pub mod schema_consistency;
 mod sequential_numbering;
 mod sqlite_alter_support;
 pub mod sqlite_exec;
@@ -76,27 +76,9 @@ pub fn find(id: &str) -> Option<&'static RuleMeta> {
     ALL.iter().find(|m| m.id == id)
 }
 
-/// A check over one migration set (a migrations folder).
+/// A check over one migrations folder and what is known about it.
 pub trait Rule: Send + Sync {
-    fn check(&self, set: &MigrationSet, cx: &mut Context);
-}
-
-/// Reports the replay's findings that belong to rule `id`.
-pub fn report_replay(set: &MigrationSet, cx: &mut Context) {
-    let rule = cx.rule;
-    for f in set.replay.findings.iter().filter(|f| f.rule == rule) {
-        let span = cx.first_line(f.span);
-        let d = cx.report(span, f.message.clone());
-        if let Some(l) = &f.label {
-            d.label(l.clone());
-        }
-        if let Some(h) = &f.help {
-            d.help(h.clone());
-        }
-        if let Some((s, text)) = &f.related {
-            d.secondary(*s, text.clone());
-        }
-    }
+    fn check(&self, set: &SetAnalysis, cx: &mut Context);
 }
 
 /// Builds a rule that has no options.
@@ -146,6 +128,18 @@ impl Context<'_> {
     }
 }
 
+/// Every `[rules.<id>]` table of the configuration names a rule miglint
+/// knows. Commands that load settings check this even when they run no rule.
+pub fn settings_name_known_rules(settings: &Settings) -> Result<(), ConfigError> {
+    match settings.rules.iter().find(|(id, _)| find(id).is_none()) {
+        Some((id, config)) => Err(ConfigError(format!(
+            "{}: unknown rule `{id}` in [rules.{id}] (see `miglint rules`)",
+            config.location
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The enabled rules of a run, with their effective severities.
 pub struct RuleSet {
     pub rules: Vec<(&'static RuleMeta, Severity, Box<dyn Rule>)>,
@@ -158,6 +152,7 @@ impl RuleSet {
         select: &[String],
         ignore: &[String],
     ) -> Result<RuleSet, ConfigError> {
+        settings_name_known_rules(settings)?;
         for id in select.iter().chain(ignore) {
             if find(id).is_none() {
                 return Err(ConfigError(format!(
@@ -192,5 +187,25 @@ impl RuleSet {
             .iter()
             .find(|(m, _, _)| m.id == id)
             .map(|(_, s, _)| *s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn unknown_rule_tables_are_errors_with_their_line() {
+        let text = "\n[rules.no-such-rule]\n";
+        let settings = Settings::from_text(Path::new("miglint.toml"), text, false)
+            .unwrap()
+            .unwrap();
+        let e = settings_name_known_rules(&settings).unwrap_err();
+        assert!(
+            e.0.contains("miglint.toml:2: unknown rule `no-such-rule`"),
+            "{e}"
+        );
+        assert!(RuleSet::build(&settings, &[], &[]).is_err());
     }
 }

@@ -4,10 +4,11 @@
 use serde::Deserialize;
 
 use super::{Context, Rule, RuleMeta, Severity};
-use crate::chain::{MigrationSet, SetFlavour};
-use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
-use crate::models::{ModelColumn, ModelIndex, ModelTable, TypeFamily};
-use crate::replay::{Schema, Table};
+use crate::analysis::SetAnalysis;
+use crate::app::models::{ModelColumn, ModelIndex, ModelTable, TypeFamily};
+use crate::migration::SetFlavour;
+use crate::project::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::schema::{Schema, Table};
 
 pub const ID: &str = "model-drift";
 
@@ -46,7 +47,7 @@ impl ModelDrift {
 }
 
 impl Rule for ModelDrift {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         let models = &set.models;
         if models.is_empty() {
             return;

@@ -1,8 +1,8 @@
 //! `no-virtual-tables`: virtual tables are created at run time, not in migrations.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
-use crate::model::OpKind;
+use crate::analysis::SetAnalysis;
+use crate::migration::OpKind;
 
 pub const META: RuleMeta = RuleMeta {
     id: "no-virtual-tables",
@@ -17,7 +17,7 @@ pub const META: RuleMeta = RuleMeta {
 pub struct NoVirtualTables;
 
 impl Rule for NoVirtualTables {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         for m in &set.migrations {
             for op in m.upgrade_ops() {
                 if let OpKind::CreateVirtualTable { name, module } = &op.kind {

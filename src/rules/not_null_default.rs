@@ -1,8 +1,8 @@
 //! `not-null-default`: a NOT NULL column added to an existing table needs a default.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
-use crate::model::OpKind;
+use crate::analysis::SetAnalysis;
+use crate::migration::OpKind;
 
 pub const META: RuleMeta = RuleMeta {
     id: "not-null-default",
@@ -17,7 +17,7 @@ pub const META: RuleMeta = RuleMeta {
 pub struct NotNullDefault;
 
 impl Rule for NotNullDefault {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         for m in &set.migrations {
             for op in m.upgrade_ops().chain(m.downgrade_ops()) {
                 let OpKind::AddColumn { table, column } = &op.kind else {

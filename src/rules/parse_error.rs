@@ -1,7 +1,7 @@
 //! `parse-error`: a migration that is not valid Python, or whose SQL does not parse.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
+use crate::analysis::SetAnalysis;
 
 pub const META: RuleMeta = RuleMeta {
     id: "parse-error",
@@ -16,7 +16,7 @@ pub const META: RuleMeta = RuleMeta {
 pub struct ParseError;
 
 impl Rule for ParseError {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         for m in &set.migrations {
             for p in &m.problems {
                 cx.report(p.span, p.message.clone()).label("here");

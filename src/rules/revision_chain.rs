@@ -2,8 +2,8 @@
 //! single head, with docstring headers that agree with the variables.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
-use crate::model::{Flavour, Migration, Parents};
+use crate::analysis::SetAnalysis;
+use crate::migration::{Flavour, Migration, Parents};
 use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
@@ -31,7 +31,7 @@ fn where_parents(m: &Migration) -> Span {
 }
 
 impl Rule for RevisionChain {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         let chain = &set.chain;
         let ms = &set.migrations;
         let names: Vec<String> = ms.iter().map(|m| cx.file_name(m.file)).collect();
@@ -310,6 +310,6 @@ impl Rule for RevisionChain {
 }
 
 /// The migration numbered just below migration `i`, when the folder is numbered.
-fn previous_numbered(set: &MigrationSet, i: usize) -> Option<usize> {
+fn previous_numbered(set: &SetAnalysis, i: usize) -> Option<usize> {
     set.numbering.as_ref()?.previous(i)
 }

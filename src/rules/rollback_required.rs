@@ -1,8 +1,8 @@
 //! `rollback-required`: every step that changes something can be undone.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
-use crate::model::{Flavour, Rollback};
+use crate::analysis::SetAnalysis;
+use crate::migration::{Flavour, Rollback};
 
 pub const META: RuleMeta = RuleMeta {
     id: "rollback-required",
@@ -17,7 +17,7 @@ pub const META: RuleMeta = RuleMeta {
 pub struct RollbackRequired;
 
 impl Rule for RollbackRequired {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         for m in set.migrations.iter().filter(|m| !m.ops_unknown) {
             for step in &m.steps {
                 if !step.apply_does_work {

@@ -1,10 +1,16 @@
-//! `schema-consistency`: found by replaying the chain (see `crate::replay`).
+//! `schema-consistency`: an operation the schema at that point of the chain
+//! cannot take. The replay records what each operation met
+//! ([`crate::schema::facts::Conflict`]); this rule words it.
 
-use super::{Context, Rule, RuleMeta, Severity, no_options, report_replay};
-use crate::chain::MigrationSet;
+use super::{Context, Rule, RuleMeta, Severity, no_options};
+use crate::analysis::SetAnalysis;
+use crate::schema::facts::{Conflict, Fact, Use};
+use crate::source::Span;
+
+pub const ID: &str = "schema-consistency";
 
 pub const META: RuleMeta = RuleMeta {
-    id: crate::replay::SCHEMA_CONSISTENCY,
+    id: ID,
     severity: Severity::Error,
     summary: "An operation impossible against the schema at that point (missing or duplicate table, column, index)",
     doc: include_str!("../../rules/schema-consistency.md"),
@@ -16,7 +22,114 @@ pub const META: RuleMeta = RuleMeta {
 pub struct SchemaConsistency;
 
 impl Rule for SchemaConsistency {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
-        report_replay(set, cx);
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
+        for event in &set.replay.events {
+            if let Fact::Conflict(conflict) = &event.fact {
+                report(conflict, event.span, cx);
+            }
+        }
+    }
+}
+
+const NO_TABLE_HERE: &str = "no such table at this point of the chain";
+
+/// The finding for one conflict.
+pub fn message(conflict: &Conflict) -> String {
+    match conflict {
+        Conflict::TableExists { table, .. } => format!("table `{table}` already exists"),
+        Conflict::TableMissing { table, .. } => format!("table `{table}` does not exist"),
+        Conflict::ColumnDeclaredTwice { table, column } => {
+            format!("column `{table}.{column}` is declared twice")
+        }
+        Conflict::ColumnExists { table, column } => {
+            format!("column `{table}.{column}` already exists")
+        }
+        Conflict::ColumnMissing { table, column, .. } => {
+            format!("column `{table}.{column}` does not exist")
+        }
+        Conflict::NameTaken {
+            table: None,
+            from,
+            to,
+        } => format!("cannot rename `{from}` to `{to}`: `{to}` already exists"),
+        Conflict::NameTaken {
+            table: Some(table),
+            from,
+            to,
+        } => format!("cannot rename `{table}.{from}` to `{to}`: `{to}` already exists"),
+        Conflict::ConstraintColumnMissing { table, column } => {
+            format!("constraint on `{table}.{column}`: no such column")
+        }
+        Conflict::ConstraintMissing { table, name } => {
+            format!("table `{table}` has no constraint named `{name}`")
+        }
+        Conflict::IndexExists { index, .. } => format!("index `{index}` already exists"),
+        Conflict::IndexMissing { index } => format!("index `{index}` does not exist"),
+        Conflict::IndexTableMissing { index, table } => {
+            format!("index `{index}` is on table `{table}`, which does not exist")
+        }
+        Conflict::IndexColumnMissing {
+            index,
+            table,
+            column,
+        } => format!("index `{index}` covers `{table}.{column}`, which does not exist"),
+        Conflict::BatchDropIndexedColumn {
+            table,
+            column,
+            index,
+        } => format!("column `{table}.{column}` is still covered by index `{index}`"),
+        Conflict::ObjectExists { kind, name } => format!("{kind} `{name}` already exists"),
+        Conflict::ObjectMissing { kind, name } => format!("{kind} `{name}` does not exist"),
+    }
+}
+
+fn report(conflict: &Conflict, span: Span, cx: &mut Context) {
+    let at = cx.first_line(span);
+    let d = cx.report(at, message(conflict));
+    match conflict {
+        Conflict::TableExists { first, .. } => {
+            d.label("created again here");
+            if first.end > 0 || first.start > 0 {
+                d.secondary(*first, "first created here");
+            }
+            d.help("create it once, or write `IF NOT EXISTS` if re-running is intended");
+        }
+        Conflict::IndexExists { first, .. } => {
+            d.label("created again here");
+            if first.end > 0 || first.start > 0 {
+                d.secondary(*first, "first created here");
+            }
+        }
+        Conflict::TableMissing { by: Use::Drop, .. } => {
+            d.label("dropped here")
+                .help("drop only tables an earlier migration created (or write `IF EXISTS`)");
+        }
+        Conflict::TableMissing {
+            by: Use::Change, ..
+        }
+        | Conflict::IndexTableMissing { .. } => {
+            d.label(NO_TABLE_HERE);
+        }
+        Conflict::ColumnExists { .. } => {
+            d.label("added again here");
+        }
+        Conflict::ColumnMissing { by: Use::Drop, .. } => {
+            d.label("dropped here");
+        }
+        Conflict::IndexMissing { .. } => {
+            d.label("dropped here")
+                .help("drop only indexes an earlier migration created (or write `IF EXISTS`)");
+        }
+        Conflict::ConstraintMissing { .. } => {
+            d.help("only named constraints can be dropped: name them when creating them");
+        }
+        Conflict::IndexColumnMissing { .. } => {
+            d.label("no such column at this point of the chain");
+        }
+        Conflict::BatchDropIndexedColumn { index, .. } => {
+            d.label("batch mode recreates the index after the copy and fails")
+                .help(format!("drop index `{index}` before dropping the column"));
+        }
+        _ => {}
     }
 }

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{Context, Rule, RuleMeta, Severity};
-use crate::chain::{MigrationSet, file_number};
-use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::analysis::SetAnalysis;
+use crate::chain::file_number;
 use crate::diagnostic::Edit;
-use crate::model::Flavour;
-use crate::model::{Migration, Named, Parents};
+use crate::migration::Flavour;
+use crate::migration::{Migration, Named, Parents};
+use crate::project::config::{ConfigError, RuleConfig, Settings, rule_options};
 use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
@@ -77,7 +78,7 @@ fn to_snake_case(s: &str) -> String {
 /// The width the folder already uses: the most common width among
 /// zero-padded numbers (`007` says 3 digits; `1234` says nothing, it may
 /// just have outgrown the padding), else the narrowest width present.
-fn folder_width(set: &MigrationSet) -> usize {
+fn folder_width(set: &SetAnalysis) -> usize {
     let mut padded: BTreeMap<usize, usize> = BTreeMap::new();
     let mut narrowest = usize::MAX;
     for m in &set.migrations {
@@ -97,7 +98,7 @@ fn folder_width(set: &MigrationSet) -> usize {
 }
 
 impl Rule for SequentialNumbering {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         if set.numbering.is_none() {
             return;
         }
@@ -213,7 +214,9 @@ impl Rule for SequentialNumbering {
                         (Vec::new(), Vec::new())
                     };
                     let parent = match m.flavour {
-                        crate::model::Flavour::Alembic => format!("down_revision = \"{top_id}\""),
+                        crate::migration::Flavour::Alembic => {
+                            format!("down_revision = \"{top_id}\"")
+                        }
                         _ => format!("__depends__ = {{\"{top_id}\"}}"),
                     };
                     cx.report(
@@ -304,7 +307,7 @@ fn renumber(
         })
     };
     let old_id = m.id_str().to_string();
-    if m.flavour == crate::model::Flavour::Alembic
+    if m.flavour == crate::migration::Flavour::Alembic
         && let Some(id) = &m.id
     {
         let new_id = if old_id == m.stem[..digits] {

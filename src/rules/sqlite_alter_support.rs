@@ -1,12 +1,13 @@
 //! `sqlite-alter-support`: SQL ALTER TABLE forms SQLite does not have.
 
-use super::{Context, Rule, RuleMeta, Severity, no_options, report_replay};
-use crate::chain::MigrationSet;
-use crate::config::{Dialect, SqliteVersion};
-use crate::model::OpKind;
+use super::{Context, Rule, RuleMeta, Severity, no_options};
+use crate::analysis::SetAnalysis;
+use crate::migration::OpKind;
+use crate::project::config::{Dialect, SqliteVersion};
+use crate::schema::facts::{DropRefusal, Fact};
 
 pub const META: RuleMeta = RuleMeta {
-    id: crate::replay::SQLITE_ALTER_SUPPORT,
+    id: "sqlite-alter-support",
     severity: Severity::Error,
     summary: "SQL ALTER TABLE forms SQLite lacks (ALTER COLUMN, constraints, DROP/RENAME COLUMN on old versions)",
     doc: include_str!("../../rules/sqlite-alter-support.md"),
@@ -21,7 +22,7 @@ const DROP_COLUMN: SqliteVersion = SqliteVersion(3, 35, 0);
 const RENAME_COLUMN: SqliteVersion = SqliteVersion(3, 25, 0);
 
 impl Rule for SqliteAlterSupport {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         if cx.settings.dialect != Dialect::Sqlite {
             return;
         }
@@ -68,6 +69,31 @@ impl Rule for SqliteAlterSupport {
                 }
             }
         }
-        report_replay(set, cx);
+        // What the replay met: a DROP COLUMN SQLite refuses for this column.
+        for event in &set.replay.events {
+            let Fact::DropColumnRefused {
+                table,
+                column,
+                because,
+            } = &event.fact
+            else {
+                continue;
+            };
+            let reason = match because {
+                DropRefusal::PrimaryKey => "it is part of the primary key".to_string(),
+                DropRefusal::Unique => "it has a UNIQUE constraint".to_string(),
+                DropRefusal::Indexed(index) => format!("index `{index}` covers it"),
+                DropRefusal::Referenced(other) => {
+                    format!("a foreign key in `{other}` references it")
+                }
+            };
+            let at = cx.first_line(event.span);
+            cx.report(
+                at,
+                format!("SQLite cannot drop column `{table}.{column}`: {reason}"),
+            )
+            .label("ALTER TABLE ... DROP COLUMN fails here")
+            .help("drop the index or constraint first, or rebuild the table (create a new one, copy the rows, drop and rename)");
+        }
     }
 }

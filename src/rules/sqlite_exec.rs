@@ -1,8 +1,8 @@
 //! `sqlite-exec`: a statement real SQLite rejects when the chain runs.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
-use crate::config::Dialect;
+use crate::analysis::SetAnalysis;
+use crate::project::config::Dialect;
 
 pub const ID: &str = "sqlite-exec";
 
@@ -19,7 +19,7 @@ pub const META: RuleMeta = RuleMeta {
 pub struct SqliteExec;
 
 impl Rule for SqliteExec {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         if cx.settings.dialect != Dialect::Sqlite {
             return;
         }
@@ -30,7 +30,7 @@ impl Rule for SqliteExec {
             Some(failures) => failures,
             None => {
                 ran_now =
-                    crate::sqlite_exec::execute(set, cx.sources, cx.settings.cache_dir.as_deref());
+                    crate::schema::exec::execute(set, cx.sources, cx.settings.cache_dir.as_deref());
                 &ran_now
             }
         };

@@ -1,8 +1,8 @@
 //! `sqlite-types`: SQL column types outside SQLite's storage classes.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
-use crate::model::{Column, OpKind};
+use crate::analysis::SetAnalysis;
+use crate::migration::{Column, OpKind};
 
 pub const META: RuleMeta = RuleMeta {
     id: "sqlite-types",
@@ -35,7 +35,7 @@ fn affinity(declared: &str) -> &'static str {
 }
 
 impl Rule for SqliteTypes {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         for m in &set.migrations {
             for op in m.upgrade_ops() {
                 if op.sql.is_none() {

@@ -4,10 +4,10 @@
 use serde::Deserialize;
 
 use super::{Context, Rule, RuleMeta, Severity};
-use crate::chain::MigrationSet;
-use crate::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::analysis::SetAnalysis;
 use crate::diagnostic::Edit;
-use crate::model::{Column, OpKind};
+use crate::migration::{Column, OpKind};
+use crate::project::config::{ConfigError, RuleConfig, Settings, rule_options};
 use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
@@ -55,9 +55,9 @@ fn add_to_table(cx: &Context, at: Span, columns: &[Column], item: &str) -> Vec<E
     else {
         return Vec::new();
     };
-    match crate::fix::matching_paren(&file.text, at.start as usize) {
+    match crate::edit::matching_paren(&file.text, at.start as usize) {
         Some(parens) if parens.1 <= at.end as usize && parens.0 < last.span.start as usize => {
-            vec![crate::fix::insert_item_after(
+            vec![crate::edit::insert_item_after(
                 file,
                 at.file,
                 parens,
@@ -70,7 +70,7 @@ fn add_to_table(cx: &Context, at: Span, columns: &[Column], item: &str) -> Vec<E
 }
 
 impl Rule for TimestampColumns {
-    fn check(&self, set: &MigrationSet, cx: &mut Context) {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         for m in &set.migrations {
             for op in m.upgrade_ops() {
                 let OpKind::CreateTable { name, columns, .. } = &op.kind else {

@@ -1,7 +1,7 @@
 //! `unused-ignore`: a `miglint: ignore[...]` comment that suppresses nothing.
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
-use crate::chain::MigrationSet;
+use crate::analysis::SetAnalysis;
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
 
@@ -21,7 +21,7 @@ pub const META: RuleMeta = RuleMeta {
 pub struct UnusedIgnore;
 
 impl Rule for UnusedIgnore {
-    fn check(&self, _: &MigrationSet, _: &mut Context) {}
+    fn check(&self, _: &SetAnalysis, _: &mut Context) {}
 }
 
 pub fn report(severity: Severity, span: Span, rule: Option<&str>, known: bool) -> Diagnostic {

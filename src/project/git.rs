@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::config::ConfigError;
+use crate::project::config::ConfigError;
 
 pub struct Repo {
     repo: Repository,

@@ -396,3 +396,20 @@ pub enum SuppressionScope {
     /// `ignore-file[...]`: the whole file.
     File,
 }
+
+/// The kind of a migrations folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetFlavour {
+    Alembic,
+    Yoyo,
+}
+
+impl SetFlavour {
+    pub fn of(f: Flavour) -> Self {
+        if f.is_yoyo() {
+            SetFlavour::Yoyo
+        } else {
+            SetFlavour::Alembic
+        }
+    }
+}

@@ -1,61 +1,82 @@
-//! One lint run: discovered files → sources → migrations (in parallel) →
-//! chains → rules → suppressions → sorted diagnostics.
+//! Everything known about each migrations folder before the rules judge
+//! it: the files read and loaded (in parallel), the chain, the replayed
+//! schema with its facts, what real SQLite refused, and what the
+//! application reads (queries, models) when a rule asks for it.
 
 use std::collections::BTreeSet;
+use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::app::models::ModelSet;
+use crate::app::queries::ColumnUse;
 use crate::chain::MigrationSet;
-use crate::config::Settings;
-use crate::diagnostic::Diagnostic;
-use crate::discover::{Discovery, Skipped};
-use crate::model::Migration;
-use crate::rules::{Context, RuleSet, internal_error};
+use crate::migration::{Migration, SuppressionComment};
+use crate::paths::display_path;
+use crate::project::config::Settings;
+use crate::project::discover::{Discovery, Skipped};
+use crate::schema::exec::ExecFailure;
+use crate::schema::replay::Replay;
 use crate::source::{FileId, SourceDb, SourceFile, Span};
-use crate::suppress;
 
-/// What a run found.
-pub struct Outcome {
-    pub sources: SourceDb,
-    pub diagnostics: Vec<Diagnostic>,
-    /// Migration files read (rollback companions not counted).
-    pub files: usize,
-    pub skipped: Vec<Skipped>,
-    pub sets: Vec<MigrationSet>,
-    /// What a rule could not check (code it cannot read statically).
-    pub notes: Vec<Note>,
+/// One migrations folder with everything the stages before the rules
+/// learned about it. It reads as its [`MigrationSet`] (the migrations and
+/// their chain) plus the fields below.
+pub struct SetAnalysis {
+    pub set: MigrationSet,
+    /// The schema the chain builds, and the facts met on the way.
+    pub replay: Replay,
+    /// What SQLite refused when the migrations ran (`None` when they were
+    /// not run).
+    pub sql_failures: Option<Vec<ExecFailure>>,
+    /// Where the application filters or sorts on columns (read only when
+    /// a rule asks for it).
+    pub queries: Vec<ColumnUse>,
+    /// The application's SQLAlchemy models (read only when a rule asks).
+    pub models: Arc<ModelSet>,
 }
 
-/// Something left unchecked, with where it is.
-#[derive(Clone, Debug)]
-pub struct Note {
-    pub span: Span,
-    pub message: String,
-}
-
-impl Outcome {
-    pub fn errors(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-            .count()
-    }
-
-    pub fn warnings(&self) -> usize {
-        self.diagnostics.len() - self.errors()
+impl Deref for SetAnalysis {
+    type Target = MigrationSet;
+    fn deref(&self) -> &MigrationSet {
+        &self.set
     }
 }
 
-/// How a path is shown: relative to the working directory, with `/`.
-pub fn display_path(path: &Path, cwd: Option<&Path>) -> String {
-    let shown = match cwd {
-        Some(cwd) if path.is_absolute() => path.strip_prefix(cwd).unwrap_or(path),
-        _ => path,
-    };
-    let s = shown.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+impl SetAnalysis {
+    /// Replays `set`; with `cache_dir`'s results where `execute` runs the
+    /// migrations' SQL in SQLite too.
+    pub fn new(set: MigrationSet, execute: Option<(&SourceDb, Option<&Path>)>) -> SetAnalysis {
+        let (replay, sql_failures) = match execute {
+            Some((sources, cache_dir)) => {
+                let (replay, failures) =
+                    crate::schema::exec::replay_and_execute(&set, sources, cache_dir);
+                (replay, Some(failures))
+            }
+            None => (crate::schema::replay::replay(&set), None),
+        };
+        SetAnalysis {
+            set,
+            replay,
+            sql_failures,
+            queries: Vec::new(),
+            models: Arc::default(),
+        }
+    }
+}
+
+/// What to read beyond the migrations, for the rules that will run.
+#[derive(Clone, Copy, Default)]
+pub struct Wanted {
+    /// Run each migration's SQL in SQLite (`sqlite-exec`).
+    pub execute_sql: bool,
+    /// The application's queries (`filtered-column-index`).
+    pub queries: bool,
+    /// The application's models (`model-drift`).
+    pub models: bool,
 }
 
 /// The message of a caught panic.
@@ -80,38 +101,37 @@ fn inject_fault(file: &SourceFile) {
     }
 }
 
+/// A file whose reading crashed: where, and the panic's message.
+pub type Crash = (Span, String);
+
 /// Files read and migrations loaded, before any rule runs.
 pub struct Loaded {
     pub sources: SourceDb,
-    pub sets: Vec<MigrationSet>,
+    pub sets: Vec<SetAnalysis>,
     pub files: usize,
     pub skipped: Vec<Skipped>,
     pub only: Option<BTreeSet<PathBuf>>,
-    /// Files whose reading crashed (`internal-error` findings).
-    pub crashed: Vec<Diagnostic>,
+    /// Files whose reading crashed.
+    pub crashed: Vec<Crash>,
     /// The folders named on the command line.
     pub roots: Vec<PathBuf>,
     /// `--changed-only`: files added or changed since the base.
     pub changed: Option<BTreeSet<FileId>>,
     /// `miglint: ignore` comments in model files.
-    pub model_suppressions: Vec<crate::model::SuppressionComment>,
+    pub model_suppressions: Vec<SuppressionComment>,
 }
 
-pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
-    let execute_sql = settings.dialect == crate::config::Dialect::Sqlite
-        && rule_set
-            .severity_of(crate::rules::sqlite_exec::ID)
-            .is_some();
-    check(
-        settings,
-        rule_set,
-        load_sets(settings, discovery, execute_sql),
-    )
-}
-
-/// Reads and loads every discovered file (in parallel) and builds the sets.
-pub fn load(settings: &Settings, discovery: Discovery) -> Loaded {
-    load_sets(settings, discovery, false)
+/// Reads and loads every discovered file (in parallel), builds and replays
+/// the sets, and reads what else `wanted` asks for.
+pub fn analyse(settings: &Settings, discovery: Discovery, wanted: Wanted) -> Loaded {
+    let mut loaded = load_sets(settings, discovery, wanted.execute_sql);
+    if wanted.queries {
+        attach_queries(settings, &mut loaded);
+    }
+    if wanted.models {
+        attach_models(settings, &mut loaded);
+    }
+    loaded
 }
 
 /// [`load`], running the migrations' SQL in SQLite while the sets are
@@ -131,7 +151,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     // Decode every file in parallel, then number them in a fixed order.
     struct Pending {
         set: usize,
-        flavour: crate::model::Flavour,
+        flavour: crate::migration::Flavour,
         main: SourceFile,
         rollback: Option<SourceFile>,
     }
@@ -172,7 +192,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     }
 
     let mut crashed = Vec::new();
-    let loaded: Vec<(usize, Result<Migration, Diagnostic>)> = jobs
+    let loaded: Vec<(usize, Result<Migration, Crash>)> = jobs
         .par_iter()
         .map(|&(set, flavour, main, rollback)| {
             let file = sources.get(main);
@@ -181,12 +201,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
                 inject_fault(file);
                 crate::load::load(flavour, file, main, rb, settings.dialect)
             }))
-            .map_err(|payload| {
-                internal_error::diagnostic(
-                    Span::new(main, 0, 0),
-                    &format!("reading this file failed: {}", panic_message(&*payload)),
-                )
-            });
+            .map_err(|payload| (Span::new(main, 0, 0), panic_message(&*payload)));
             (set, result)
         })
         .collect();
@@ -201,19 +216,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     let mut sets: Vec<MigrationSet> = dirs
         .into_iter()
         .zip(per_set)
-        .map(|((dir, flavour), migrations)| {
-            if execute_sql {
-                MigrationSet::new_executing(
-                    dir,
-                    flavour,
-                    migrations,
-                    &sources,
-                    settings.cache_dir.as_deref(),
-                )
-            } else {
-                MigrationSet::new(dir, flavour, migrations)
-            }
-        })
+        .map(|((dir, flavour), migrations)| MigrationSet::new(dir, flavour, migrations))
         .collect();
     let mut changed = changed_only.then(BTreeSet::new);
     if let Some(label) = &base_label {
@@ -231,6 +234,11 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
             set.base = Some(Box::new(base));
         }
     }
+    let cache_dir = settings.cache_dir.as_deref();
+    let sets = sets
+        .into_iter()
+        .map(|set| SetAnalysis::new(set, execute_sql.then_some((&sources, cache_dir))))
+        .collect();
     Loaded {
         sources,
         sets,
@@ -257,7 +265,7 @@ fn by_project(loaded: &Loaded, configured: &[PathBuf]) -> Vec<(Vec<PathBuf>, Vec
                 .max_by_key(|r| r.components().count())
                 .cloned()
                 .unwrap_or_else(|| PathBuf::from("."));
-            vec![crate::queries::project_root(&set.dir, &boundary)]
+            vec![crate::project::files::project_root(&set.dir, &boundary)]
         } else {
             configured.to_vec()
         };
@@ -305,10 +313,10 @@ fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
     let groups = by_project(loaded, &settings.queries);
     for (places, set_indexes) in &groups {
         let files = files_of(places, &groups, &migration_dirs, |p, exclude| {
-            crate::queries::application_files(p, exclude)
+            crate::project::files::application_files(p, exclude)
         });
         let first = loaded.sources.len() as u32;
-        let (new_sources, uses) = crate::queries::scan(&files, first, cwd.as_deref());
+        let (new_sources, uses) = crate::app::queries::scan(&files, first, cwd.as_deref());
         for f in new_sources {
             loaded.sources.add(f);
         }
@@ -327,12 +335,12 @@ fn attach_models(settings: &Settings, loaded: &mut Loaded) {
     for (places, set_indexes) in &groups {
         let files = files_of(places, &groups, &migration_dirs, |p, exclude| {
             if configured {
-                crate::queries::application_files(p, exclude)
+                crate::project::files::application_files(p, exclude)
                     .into_iter()
                     .filter(|f| f.extension().is_some_and(|e| e == "py"))
                     .collect()
             } else {
-                crate::models::model_files(p, exclude)
+                crate::project::files::model_files(p, exclude)
             }
         });
         let sources: Vec<SourceFile> = files
@@ -352,7 +360,7 @@ fn attach_models(settings: &Settings, loaded: &mut Loaded) {
             .enumerate()
             .map(|(i, f)| crate::load::python::PyFile::parse(f, FileId(first + i as u32)))
             .collect();
-        let models = std::sync::Arc::new(crate::models::read(&parsed));
+        let models = std::sync::Arc::new(crate::app::models::read(&parsed));
         for py in &parsed {
             loaded.model_suppressions.extend(py.suppressions());
         }
@@ -363,133 +371,5 @@ fn attach_models(settings: &Settings, loaded: &mut Loaded) {
         for &i in set_indexes {
             loaded.sets[i].models = models.clone();
         }
-    }
-}
-
-/// Runs the rules and suppressions over loaded sets.
-fn check(settings: &Settings, rule_set: &RuleSet, mut loaded: Loaded) -> Outcome {
-    if rule_set
-        .severity_of(crate::rules::filtered_column_index::ID)
-        .is_some()
-    {
-        attach_queries(settings, &mut loaded);
-    }
-    if rule_set
-        .severity_of(crate::rules::model_drift::ID)
-        .is_some()
-    {
-        attach_models(settings, &mut loaded);
-    }
-    let Loaded {
-        sources,
-        sets,
-        files,
-        skipped,
-        only,
-        crashed,
-        roots: _,
-        changed,
-        model_suppressions,
-    } = loaded;
-    let mut diagnostics = Vec::new();
-    if rule_set.severity_of(internal_error::ID).is_some() {
-        diagnostics.extend(crashed);
-    }
-
-    let rule_findings: Vec<Vec<Diagnostic>> = sets
-        .par_iter()
-        .map(|set| {
-            let mut out = Vec::new();
-            for (meta, severity, rule) in &rule_set.rules {
-                let mut found = Vec::new();
-                let ran = catch_unwind(AssertUnwindSafe(|| {
-                    let mut cx = Context {
-                        rule: meta.id,
-                        severity: *severity,
-                        settings,
-                        sources: &sources,
-                        out: &mut found,
-                    };
-                    rule.check(set, &mut cx);
-                }));
-                match ran {
-                    Ok(()) => out.append(&mut found),
-                    Err(payload) => {
-                        if let Some(first) = set.migrations.first() {
-                            out.push(internal_error::diagnostic(
-                                Span::new(first.file, 0, 0),
-                                &format!(
-                                    "rule `{}` failed on this folder: {}",
-                                    meta.id,
-                                    panic_message(&*payload)
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-            out
-        })
-        .collect();
-    diagnostics.extend(rule_findings.into_iter().flatten());
-
-    let comments: Vec<_> = sets
-        .iter()
-        .flat_map(|s| s.migrations.iter())
-        .flat_map(|m| m.suppressions.iter().cloned())
-        .chain(model_suppressions)
-        .collect();
-    let mut diagnostics = suppress::apply(diagnostics, &comments, &sources, rule_set);
-
-    if let Some(changed) = &changed {
-        // Whole-chain findings stay when a changed file takes part in them.
-        diagnostics.retain(|d| {
-            changed.contains(&d.span.file)
-                || d.labels.iter().any(|l| changed.contains(&l.span.file))
-        });
-    }
-    if let Some(only) = &only {
-        let wanted: BTreeSet<FileId> = (0..sources.len() as u32)
-            .map(FileId)
-            .filter(|&id| only.contains(&PathBuf::from(&sources.get(id).path)))
-            .collect();
-        diagnostics.retain(|d| wanted.contains(&d.span.file));
-    }
-    diagnostics.sort_by(|a, b| {
-        let pa = &sources.get(a.span.file).display_path;
-        let pb = &sources.get(b.span.file).display_path;
-        (pa, a.span.start, a.span.end, a.rule, &a.message).cmp(&(
-            pb,
-            b.span.start,
-            b.span.end,
-            b.rule,
-            &b.message,
-        ))
-    });
-    diagnostics.dedup();
-    let mut notes = Vec::new();
-    if rule_set
-        .severity_of(crate::rules::model_drift::ID)
-        .is_some()
-    {
-        let mut seen: Vec<&std::sync::Arc<crate::models::ModelSet>> = Vec::new();
-        for set in &sets {
-            if seen.iter().any(|s| std::sync::Arc::ptr_eq(s, &set.models)) {
-                continue;
-            }
-            seen.push(&set.models);
-            notes.extend(set.models.unresolved.iter().map(|u| Note {
-                span: u.span,
-                message: format!("{}: {}", crate::rules::model_drift::ID, u.what),
-            }));
-        }
-    }
-    Outcome {
-        sources,
-        diagnostics,
-        files,
-        skipped,
-        sets,
-        notes,
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::replay::{Index, Schema, Table};
+use crate::schema::{Index, Schema, Table};
 
 /// Words that must be quoted to be used as names.
 const RESERVED: &[&str] = &[

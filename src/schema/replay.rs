@@ -3,188 +3,31 @@
 //! The schema mirrors what SQLite holds after `alembic upgrade` or `yoyo
 //! apply`: tables, columns, indexes, foreign keys, views, triggers. An
 //! operation that cannot happen against the current state is recorded as a
-//! finding at that operation. Each migration's downgrade is replayed on a
+//! fact at that operation ([`super::facts`]); the rules judge them. Each migration's downgrade is replayed on a
 //! copy of only the tables the migration touched, so checking round trips
 //! costs what the migration touches, not what the schema holds.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use serde::Serialize;
+use std::collections::BTreeMap;
 
 use crate::chain::MigrationSet;
-use crate::model::{
+use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Flavour, IndexDef, Migration, OpKind, OpaqueKind,
     Operation, Rollback, TableConstraint,
 };
 use crate::source::Span;
 
-/// Rule ids whose findings the replay produces.
-pub const SCHEMA_CONSISTENCY: &str = "schema-consistency";
-pub const FOREIGN_KEY_TARGET: &str = "foreign-key-target";
-pub const DOWNGRADE_ROUNDTRIP: &str = "downgrade-roundtrip";
-pub const SQLITE_ALTER_SUPPORT: &str = "sqlite-alter-support";
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ColumnState {
-    pub name: String,
-    /// The SQL type SQLite stores for the column (`VARCHAR`, `INTEGER`…).
-    #[serde(rename = "type")]
-    pub sql_type: Option<String>,
-    pub nullable: bool,
-    pub default: Option<String>,
-    pub primary_key: bool,
-    pub unique: bool,
-    #[serde(skip)]
-    pub origin: Span,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ForeignKey {
-    pub name: Option<String>,
-    pub columns: Vec<String>,
-    pub ref_table: String,
-    pub ref_columns: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct UniqueConstraint {
-    pub name: Option<String>,
-    pub columns: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Table {
-    pub name: String,
-    pub columns: Vec<ColumnState>,
-    /// A table-level (possibly composite) primary key.
-    pub primary_key: Vec<String>,
-    pub unique_constraints: Vec<UniqueConstraint>,
-    pub foreign_keys: Vec<ForeignKey>,
-    pub checks: Vec<Option<String>>,
-    /// `Some(module)` for `CREATE VIRTUAL TABLE ... USING module`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub virtual_module: Option<String>,
-    #[serde(skip)]
-    pub origin: Span,
-}
-
-impl Table {
-    pub fn column(&self, name: &str) -> Option<&ColumnState> {
-        self.columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
-    }
-
-    fn column_mut(&mut self, name: &str) -> Option<&mut ColumnState> {
-        self.columns
-            .iter_mut()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
-    }
-
-    /// Columns of the primary key, whether declared per column or per table.
-    pub fn primary_key_columns(&self) -> Vec<&str> {
-        if !self.primary_key.is_empty() {
-            return self.primary_key.iter().map(String::as_str).collect();
-        }
-        self.columns
-            .iter()
-            .filter(|c| c.primary_key)
-            .map(|c| c.name.as_str())
-            .collect()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Index {
-    pub name: String,
-    pub table: String,
-    pub columns: Vec<String>,
-    pub unique: bool,
-    #[serde(skip)]
-    pub where_clause: Option<String>,
-    #[serde(skip)]
-    pub origin: Span,
-}
-
-/// The database as the migrations leave it. Names are keyed lowercase, as
-/// SQLite compares them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Schema {
-    pub tables: BTreeMap<String, Table>,
-    pub indexes: BTreeMap<String, Index>,
-    pub views: BTreeMap<String, String>,
-    pub triggers: BTreeMap<String, String>,
-    /// Index keys by table key, so index work costs what a table has.
-    by_table: BTreeMap<String, BTreeSet<String>>,
-}
-
-impl Schema {
-    fn add_index(&mut self, index: Index) {
-        let k = key(&index.name);
-        self.by_table
-            .entry(key(&index.table))
-            .or_default()
-            .insert(k.clone());
-        self.indexes.insert(k, index);
-    }
-
-    fn remove_index(&mut self, name: &str) -> Option<Index> {
-        let ix = self.indexes.remove(&key(name))?;
-        if let Some(set) = self.by_table.get_mut(&key(&ix.table)) {
-            set.remove(&key(name));
-        }
-        Some(ix)
-    }
-
-    /// A table by name, compared as SQLite compares names.
-    pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables.get(&key(name))
-    }
-
-    /// Keys of the indexes on `table`.
-    pub fn index_keys_of(&self, table: &str) -> Vec<String> {
-        self.by_table
-            .get(&key(table))
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    /// The indexes on `table`.
-    pub fn indexes_of<'a>(&'a self, table: &str) -> impl Iterator<Item = &'a Index> + 'a {
-        self.index_keys_of(table)
-            .into_iter()
-            .filter_map(move |k| self.indexes.get(&k))
-    }
-}
-
-fn key(name: &str) -> String {
-    name.to_ascii_lowercase()
-}
-
-/// The identifier-like words of a statement, lowercased: the names of the
-/// tables it may mention.
-pub fn statement_words(sql: &str) -> impl Iterator<Item = String> + '_ {
-    sql.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(key)
-}
-
-/// Something the replay found at an operation, tagged with the rule that reports it.
-#[derive(Clone, Debug)]
-pub struct ReplayFinding {
-    pub rule: &'static str,
-    pub span: Span,
-    pub message: String,
-    pub label: Option<String>,
-    pub help: Option<String>,
-    pub related: Option<(Span, String)>,
-}
+use super::facts::{Conflict, DropRefusal, Event, Fact, Use};
+use super::{
+    ColumnState, ForeignKey, Index, Schema, Snapshot, Table, UniqueConstraint, key,
+    statement_words, touched_names,
+};
 
 /// The result of replaying one set.
 #[derive(Debug, Default)]
 pub struct Replay {
     pub schema: Schema,
-    pub findings: Vec<ReplayFinding>,
+    /// What the replay met, in chain order.
+    pub events: Vec<Event>,
     /// Migrations whose effects could not be fully modelled (Python code,
     /// SQL built at run time): (migration index, what).
     pub opaque: Vec<(usize, String)>,
@@ -208,40 +51,6 @@ pub enum BeforeSql {
     Tables(Snapshot),
 }
 
-/// A few tables of a [`Schema`] in flat lists: a one-table `Schema` is
-/// mostly empty map nodes, and tens of thousands of them are kept.
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    tables: Vec<(String, Table)>,
-    indexes: Vec<Index>,
-    views: Vec<(String, String)>,
-    triggers: Vec<(String, String)>,
-}
-
-impl Snapshot {
-    pub fn of(schema: Schema) -> Snapshot {
-        Snapshot {
-            tables: schema.tables.into_iter().collect(),
-            indexes: schema.indexes.into_values().collect(),
-            views: schema.views.into_iter().collect(),
-            triggers: schema.triggers.into_iter().collect(),
-        }
-    }
-
-    pub fn to_schema(&self) -> Schema {
-        let mut s = Schema {
-            tables: self.tables.iter().cloned().collect(),
-            views: self.views.iter().cloned().collect(),
-            triggers: self.triggers.iter().cloned().collect(),
-            ..Schema::default()
-        };
-        for ix in &self.indexes {
-            s.add_index(ix.clone());
-        }
-        s
-    }
-}
-
 /// How the replay treats what it finds.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -254,41 +63,16 @@ enum Mode {
 
 struct Ctx<'a> {
     mode: Mode,
-    findings: &'a mut Vec<ReplayFinding>,
+    events: &'a mut Vec<Event>,
 }
 
 impl Ctx<'_> {
-    fn report(&mut self, rule: &'static str, span: Span, message: String) -> &mut ReplayFinding {
-        self.findings.push(ReplayFinding {
-            rule,
-            span,
-            message,
-            label: None,
-            help: None,
-            related: None,
-        });
-        self.findings.last_mut().expect("just pushed")
+    fn found(&mut self, span: Span, fact: Fact) {
+        self.events.push(Event { span, fact });
     }
 
-    fn inconsistent(&mut self, span: Span, message: String) -> &mut ReplayFinding {
-        self.report(SCHEMA_CONSISTENCY, span, message)
-    }
-}
-
-impl ReplayFinding {
-    fn help(&mut self, text: impl Into<String>) -> &mut Self {
-        self.help = Some(text.into());
-        self
-    }
-    fn label(&mut self, text: impl Into<String>) -> &mut Self {
-        self.label = Some(text.into());
-        self
-    }
-    fn related(&mut self, span: Span, text: impl Into<String>) -> &mut Self {
-        if span.end > 0 || span.start > 0 {
-            self.related = Some((span, text.into()));
-        }
-        self
+    fn conflict(&mut self, span: Span, conflict: Conflict) {
+        self.found(span, Fact::Conflict(conflict));
     }
 }
 
@@ -315,13 +99,10 @@ fn replay_inner(set: &MigrationSet, until: Option<&str>, mut sql: Option<SqlSink
         if m.ops_unknown {
             out.opaque.push((i, "the file does not parse".into()));
         } else {
-            let found_before = out.findings.len();
+            let found_before = out.events.len();
             let before = replay_migration(m, i, &mut out, sql.is_some());
             if let (Some(sink), Some(before)) = (sql.as_mut(), before) {
-                let known = out.findings[found_before..]
-                    .iter()
-                    .map(|f| f.span)
-                    .collect();
+                let known = out.events[found_before..].iter().map(|f| f.span).collect();
                 sink(i, before, known);
             }
         }
@@ -376,7 +157,7 @@ fn replay_migration(
         let before = if m.flavour == Flavour::Alembic {
             BeforeSql::Tables(Snapshot::of(subset))
         } else {
-            BeforeSql::Statements(crate::render::create_statements(&subset))
+            BeforeSql::Statements(crate::schema::render::create_statements(&subset))
         };
         before_sql = Some(before);
     }
@@ -385,7 +166,7 @@ fn replay_migration(
 
     let mut cx = Ctx {
         mode: Mode::Upgrade,
-        findings: &mut out.findings,
+        events: &mut out.events,
     };
     for op in m.upgrade_ops() {
         apply(&mut out.schema, op, m.flavour, &mut cx);
@@ -397,7 +178,7 @@ fn replay_migration(
     let mut scratch = out.schema.subset(&touched);
     let mut cx = Ctx {
         mode: Mode::Downgrade,
-        findings: &mut out.findings,
+        events: &mut out.events,
     };
     for op in m.downgrade_ops() {
         apply(&mut scratch, op, m.flavour, &mut cx);
@@ -423,266 +204,15 @@ fn replay_migration(
                 _ => None,
             })
             .unwrap_or(Span::new(m.file, 0, 0));
-        let what = if m.flavour == Flavour::Alembic {
-            "downgrade()"
-        } else {
-            "the rollback"
-        };
-        let shown: Vec<&str> = differences.iter().take(5).map(String::as_str).collect();
-        let more = if differences.len() > 5 {
-            format!(" (and {} more)", differences.len() - 5)
-        } else {
-            String::new()
-        };
-        out.findings.push(ReplayFinding {
-            rule: DOWNGRADE_ROUNDTRIP,
+        out.events.push(Event {
             span,
-            message: format!(
-                "{what} does not undo the upgrade: {}{more}",
-                shown.join("; ")
-            ),
-            label: Some("after upgrade then this, the schema differs".into()),
-            help: Some(
-                "undo every operation of the upgrade, in reverse order, so that downgrading returns the schema it started from"
-                    .into(),
-            ),
-            related: None,
+            fact: Fact::RoundTrip {
+                flavour: m.flavour,
+                differences,
+            },
         });
     }
     before_sql
-}
-
-/// Tables, indexes, views and triggers a migration names, plus the indexes
-/// on the tables it names.
-#[derive(Default)]
-pub struct Touched {
-    tables: BTreeSet<String>,
-    indexes: BTreeSet<String>,
-    views: BTreeSet<String>,
-    triggers: BTreeSet<String>,
-}
-
-fn touched_names(m: &Migration, schema: &Schema) -> Touched {
-    let mut t = Touched::default();
-    for op in m.upgrade_ops().chain(m.downgrade_ops()) {
-        match &op.kind {
-            OpKind::CreateTable { name, .. }
-            | OpKind::CreateVirtualTable { name, .. }
-            | OpKind::DropTable { name } => {
-                t.tables.insert(key(name));
-            }
-            OpKind::RenameTable { from, to } => {
-                t.tables.insert(key(from));
-                t.tables.insert(key(to));
-            }
-            OpKind::AddColumn { table, .. }
-            | OpKind::DropColumn { table, .. }
-            | OpKind::AlterColumn { table, .. }
-            | OpKind::RenameColumn { table, .. }
-            | OpKind::AddConstraint { table, .. }
-            | OpKind::DropConstraint { table, .. } => {
-                t.tables.insert(key(table));
-            }
-            OpKind::CreateIndex(ix) => {
-                t.tables.insert(key(&ix.table));
-                if let Some(n) = &ix.name {
-                    t.indexes.insert(key(n));
-                }
-            }
-            OpKind::DropIndex { name, table } => {
-                t.indexes.insert(key(name));
-                if let Some(table) = table {
-                    t.tables.insert(key(table));
-                } else if let Some(ix) = schema.indexes.get(&key(name)) {
-                    t.tables.insert(key(&ix.table));
-                }
-            }
-            OpKind::CreateView { name } | OpKind::DropView { name } => {
-                t.views.insert(key(name));
-            }
-            OpKind::CreateTrigger { name } | OpKind::DropTrigger { name } => {
-                t.triggers.insert(key(name));
-            }
-            OpKind::Data { .. } | OpKind::Opaque { .. } => {}
-        }
-    }
-    let tables: Vec<String> = t.tables.iter().cloned().collect();
-    for table in tables {
-        t.indexes.extend(schema.index_keys_of(&table));
-    }
-    t
-}
-
-impl Schema {
-    /// A copy of only the named objects.
-    fn subset(&self, t: &Touched) -> Schema {
-        let mut out = Schema {
-            tables: t
-                .tables
-                .iter()
-                .filter_map(|k| self.tables.get(k).map(|v| (k.clone(), v.clone())))
-                .collect(),
-            indexes: BTreeMap::new(),
-            views: t
-                .views
-                .iter()
-                .filter_map(|k| self.views.get(k).map(|v| (k.clone(), v.clone())))
-                .collect(),
-            triggers: t
-                .triggers
-                .iter()
-                .filter_map(|k| self.triggers.get(k).map(|v| (k.clone(), v.clone())))
-                .collect(),
-            by_table: BTreeMap::new(),
-        };
-        for k in &t.indexes {
-            if let Some(ix) = self.indexes.get(k) {
-                out.add_index(ix.clone());
-            }
-        }
-        out
-    }
-
-    /// What `other` has or lacks compared with `self`, in words.
-    fn differences(&self, other: &Schema) -> Vec<String> {
-        let mut out = Vec::new();
-        for (k, t) in &self.tables {
-            match other.tables.get(k) {
-                None => out.push(format!("table `{}` is missing", t.name)),
-                Some(o) => table_differences(t, o, &mut out),
-            }
-        }
-        for (k, t) in &other.tables {
-            if !self.tables.contains_key(k) {
-                out.push(format!("table `{}` is left over", t.name));
-            }
-        }
-        for (k, ix) in &self.indexes {
-            match other.indexes.get(k) {
-                None => out.push(format!("index `{}` is missing", ix.name)),
-                Some(o) if !same_index(ix, o) => {
-                    out.push(format!("index `{}` is not the same", ix.name))
-                }
-                Some(_) => {}
-            }
-        }
-        for (k, ix) in &other.indexes {
-            if !self.indexes.contains_key(k) {
-                out.push(format!("index `{}` is left over", ix.name));
-            }
-        }
-        for (kind, mine, theirs) in [
-            ("view", &self.views, &other.views),
-            ("trigger", &self.triggers, &other.triggers),
-        ] {
-            for (k, name) in mine {
-                if !theirs.contains_key(k) {
-                    out.push(format!("{kind} `{name}` is missing"));
-                }
-            }
-            for (k, name) in theirs {
-                if !mine.contains_key(k) {
-                    out.push(format!("{kind} `{name}` is left over"));
-                }
-            }
-        }
-        out
-    }
-}
-
-fn same_index(a: &Index, b: &Index) -> bool {
-    a.table.eq_ignore_ascii_case(&b.table)
-        && a.unique == b.unique
-        && a.columns.len() == b.columns.len()
-        && a.columns
-            .iter()
-            .zip(&b.columns)
-            .all(|(x, y)| x.eq_ignore_ascii_case(y))
-}
-
-fn table_differences(before: &Table, after: &Table, out: &mut Vec<String>) {
-    let t = &before.name;
-    for c in &before.columns {
-        match after.column(&c.name) {
-            None => out.push(format!("column `{t}.{}` is missing", c.name)),
-            Some(a) => {
-                if a.nullable != c.nullable {
-                    out.push(format!(
-                        "column `{t}.{}` is {} instead of {}",
-                        c.name,
-                        if a.nullable { "nullable" } else { "NOT NULL" },
-                        if c.nullable { "nullable" } else { "NOT NULL" }
-                    ));
-                }
-                if normalize_default(&a.default) != normalize_default(&c.default) {
-                    out.push(format!(
-                        "column `{t}.{}` has default {} instead of {}",
-                        c.name,
-                        a.default.as_deref().unwrap_or("(none)"),
-                        c.default.as_deref().unwrap_or("(none)")
-                    ));
-                }
-                if normalize_type(&a.sql_type) != normalize_type(&c.sql_type) {
-                    out.push(format!(
-                        "column `{t}.{}` has type {} instead of {}",
-                        c.name,
-                        a.sql_type.as_deref().unwrap_or("(none)"),
-                        c.sql_type.as_deref().unwrap_or("(none)")
-                    ));
-                }
-            }
-        }
-    }
-    for c in &after.columns {
-        if before.column(&c.name).is_none() {
-            out.push(format!("column `{t}.{}` is left over", c.name));
-        }
-    }
-    for fk in &before.foreign_keys {
-        if !after.foreign_keys.iter().any(|f| same_fk(f, fk)) {
-            out.push(format!(
-                "foreign key `{t}({})` → `{}` is missing",
-                fk.columns.join(", "),
-                fk.ref_table
-            ));
-        }
-    }
-    for fk in &after.foreign_keys {
-        if !before.foreign_keys.iter().any(|f| same_fk(f, fk)) {
-            out.push(format!(
-                "foreign key `{t}({})` → `{}` is left over",
-                fk.columns.join(", "),
-                fk.ref_table
-            ));
-        }
-    }
-}
-
-fn same_fk(a: &ForeignKey, b: &ForeignKey) -> bool {
-    a.ref_table.eq_ignore_ascii_case(&b.ref_table)
-        && a.columns.len() == b.columns.len()
-        && a.columns
-            .iter()
-            .zip(&b.columns)
-            .all(|(x, y)| x.eq_ignore_ascii_case(y))
-}
-
-/// A default as SQLite keeps it: without outer parentheses or spacing.
-fn normalize_default(d: &Option<String>) -> Option<String> {
-    d.as_deref().map(|d| {
-        let d = d.trim();
-        d.strip_prefix('(')
-            .and_then(|r| r.strip_suffix(')'))
-            .unwrap_or(d)
-            .replace(' ', "")
-    })
-}
-
-fn normalize_type(t: &Option<String>) -> String {
-    t.as_deref()
-        .unwrap_or("")
-        .to_ascii_uppercase()
-        .replace(' ', "")
 }
 
 /// The SQL type SQLite stores for a column declared in a migration. Alembic
@@ -798,7 +328,7 @@ pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
     let mut ignored = Vec::new();
     let mut cx = Ctx {
         mode: Mode::Downgrade,
-        findings: &mut ignored,
+        events: &mut ignored,
     };
     apply(schema, op, flavour, &mut cx);
 }
@@ -815,10 +345,13 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
             if let Some(existing) = schema.tables.get(&key(name)) {
                 if !guarded(op) {
                     let origin = existing.origin;
-                    cx.inconsistent(span, format!("table `{name}` already exists"))
-                        .label("created again here")
-                        .related(origin, "first created here")
-                        .help("create it once, or write `IF NOT EXISTS` if re-running is intended");
+                    cx.conflict(
+                        span,
+                        Conflict::TableExists {
+                            table: name.clone(),
+                            first: origin,
+                        },
+                    );
                 }
                 return;
             }
@@ -834,9 +367,12 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
             };
             for c in columns {
                 if table.column(&c.name).is_some() {
-                    cx.inconsistent(
+                    cx.conflict(
                         c.span,
-                        format!("column `{name}.{}` is declared twice", c.name),
+                        Conflict::ColumnDeclaredTwice {
+                            table: name.clone(),
+                            column: c.name.clone(),
+                        },
                     );
                     continue;
                 }
@@ -857,9 +393,16 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
             schema.tables.insert(key(name), table);
         }
         OpKind::CreateVirtualTable { name, module } => {
-            if schema.tables.contains_key(&key(name)) {
+            if let Some(existing) = schema.tables.get(&key(name)) {
                 if !guarded(op) {
-                    cx.inconsistent(span, format!("table `{name}` already exists"));
+                    let first = existing.origin;
+                    cx.conflict(
+                        span,
+                        Conflict::TableExists {
+                            table: name.clone(),
+                            first,
+                        },
+                    );
                 }
                 return;
             }
@@ -880,11 +423,13 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
         OpKind::DropTable { name } => {
             if schema.tables.remove(&key(name)).is_none() {
                 if !guarded(op) {
-                    cx.inconsistent(span, format!("table `{name}` does not exist"))
-                        .label("dropped here")
-                        .help(
-                            "drop only tables an earlier migration created (or write `IF EXISTS`)",
-                        );
+                    cx.conflict(
+                        span,
+                        Conflict::TableMissing {
+                            table: name.clone(),
+                            by: Use::Drop,
+                        },
+                    );
                 }
                 return;
             }
@@ -895,14 +440,24 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
         }
         OpKind::RenameTable { from, to } => {
             if schema.tables.contains_key(&key(to)) {
-                cx.inconsistent(
+                cx.conflict(
                     span,
-                    format!("cannot rename `{from}` to `{to}`: `{to}` already exists"),
+                    Conflict::NameTaken {
+                        table: None,
+                        from: from.clone(),
+                        to: to.clone(),
+                    },
                 );
                 return;
             }
             let Some(mut table) = schema.tables.remove(&key(from)) else {
-                cx.inconsistent(span, format!("table `{from}` does not exist"));
+                cx.conflict(
+                    span,
+                    Conflict::TableMissing {
+                        table: from.clone(),
+                        by: Use::Rename,
+                    },
+                );
                 return;
             };
             table.name = to.clone();
@@ -928,11 +483,13 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
                 return;
             };
             if t.column(&column.name).is_some() {
-                cx.inconsistent(
+                cx.conflict(
                     span,
-                    format!("column `{table}.{}` already exists", column.name),
-                )
-                .label("added again here");
+                    Conflict::ColumnExists {
+                        table: table.clone(),
+                        column: column.name.clone(),
+                    },
+                );
                 return;
             }
             t.columns.push(state);
@@ -965,9 +522,12 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
         OpKind::CreateIndex(ix) => create_index(schema, op, ix, cx),
         OpKind::DropIndex { name, .. } => {
             if schema.remove_index(name).is_none() && !guarded(op) {
-                cx.inconsistent(span, format!("index `{name}` does not exist"))
-                    .label("dropped here")
-                    .help("drop only indexes an earlier migration created (or write `IF EXISTS`)");
+                cx.conflict(
+                    span,
+                    Conflict::IndexMissing {
+                        index: name.clone(),
+                    },
+                );
             }
         }
         OpKind::AddConstraint { table, constraint } => {
@@ -993,11 +553,13 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
             t.checks.retain(|c| !named(c));
             let after = t.foreign_keys.len() + t.unique_constraints.len() + t.checks.len();
             if before == after {
-                cx.inconsistent(
+                cx.conflict(
                     span,
-                    format!("table `{table}` has no constraint named `{name}`"),
-                )
-                .help("only named constraints can be dropped: name them when creating them");
+                    Conflict::ConstraintMissing {
+                        table: table.clone(),
+                        name: name.clone(),
+                    },
+                );
             }
         }
         OpKind::CreateView { name } => create_named(&mut schema.views, "view", name, op, cx),
@@ -1013,7 +575,7 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
 /// Creates a view or trigger (kept by name only).
 fn create_named(
     objects: &mut BTreeMap<String, String>,
-    kind: &str,
+    kind: &'static str,
     name: &str,
     op: &Operation,
     cx: &mut Ctx,
@@ -1021,7 +583,13 @@ fn create_named(
     match objects.entry(key(name)) {
         std::collections::btree_map::Entry::Occupied(_) => {
             if !guarded(op) {
-                cx.inconsistent(op.span, format!("{kind} `{name}` already exists"));
+                cx.conflict(
+                    op.span,
+                    Conflict::ObjectExists {
+                        kind,
+                        name: name.to_string(),
+                    },
+                );
             }
         }
         std::collections::btree_map::Entry::Vacant(v) => {
@@ -1032,16 +600,23 @@ fn create_named(
 
 fn drop_named(
     objects: &mut BTreeMap<String, String>,
-    kind: &str,
+    kind: &'static str,
     name: &str,
     op: &Operation,
     cx: &mut Ctx,
 ) {
     if objects.remove(&key(name)).is_none() && !guarded(op) {
-        cx.inconsistent(op.span, format!("{kind} `{name}` does not exist"));
+        cx.conflict(
+            op.span,
+            Conflict::ObjectMissing {
+                kind,
+                name: name.to_string(),
+            },
+        );
     }
 }
 
+/// The table an operation changes, or the fact that it is missing.
 fn table_or_report<'s>(
     schema: &'s mut Schema,
     table: &str,
@@ -1050,8 +625,13 @@ fn table_or_report<'s>(
 ) -> Option<&'s mut Table> {
     let found = schema.tables.get_mut(&key(table));
     if found.is_none() {
-        cx.inconsistent(span, format!("table `{table}` does not exist"))
-            .label("no such table at this point of the chain");
+        cx.conflict(
+            span,
+            Conflict::TableMissing {
+                table: table.to_string(),
+                by: Use::Change,
+            },
+        );
     }
     found
 }
@@ -1059,9 +639,12 @@ fn table_or_report<'s>(
 fn add_constraint(table: &mut Table, con: &TableConstraint, span: Span, cx: &mut Ctx) {
     for c in &con.columns {
         if table.column(c).is_none() {
-            cx.inconsistent(
+            cx.conflict(
                 span,
-                format!("constraint on `{}.{c}`: no such column", table.name),
+                Conflict::ConstraintColumnMissing {
+                    table: table.name.clone(),
+                    column: c.clone(),
+                },
             );
         }
     }
@@ -1110,20 +693,15 @@ fn check_foreign_key(schema: &Schema, owner: &str, fk: &ForeignKey, span: Span, 
     match schema.tables.get(&key(&fk.ref_table)) {
         Some(target) => check_target(target, owner, fk, span, cx),
         None => {
-            cx.report(
-                FOREIGN_KEY_TARGET,
+            cx.found(
                 span,
-                format!(
-                    "foreign key `{owner}({})` points at table `{}`, which does not exist here",
-                    fk.columns.join(", "),
-                    fk.ref_table
-                ),
-            )
-            .label("no such table at this point of the chain")
-            .help(format!(
-                "create `{}` in an earlier migration, or fix the table name",
-                fk.ref_table
-            ));
+                Fact::DanglingForeignKey {
+                    owner: owner.to_string(),
+                    columns: fk.columns.clone(),
+                    target: fk.ref_table.clone(),
+                    column: None,
+                },
+            );
         }
     }
 }
@@ -1134,16 +712,15 @@ fn check_target(target: &Table, owner: &str, fk: &ForeignKey, span: Span, cx: &m
     }
     for c in &fk.ref_columns {
         if target.column(c).is_none() {
-            cx.report(
-                FOREIGN_KEY_TARGET,
+            cx.found(
                 span,
-                format!(
-                    "foreign key `{owner}({})` points at `{}.{c}`, which does not exist",
-                    fk.columns.join(", "),
-                    target.name
-                ),
-            )
-            .label("no such column");
+                Fact::DanglingForeignKey {
+                    owner: owner.to_string(),
+                    columns: fk.columns.clone(),
+                    target: target.name.clone(),
+                    column: Some(c.clone()),
+                },
+            );
         }
     }
 }
@@ -1186,8 +763,14 @@ fn drop_column(
         return;
     };
     let Some(col) = t.column(column).cloned() else {
-        cx.inconsistent(span, format!("column `{table}.{column}` does not exist"))
-            .label("dropped here");
+        cx.conflict(
+            span,
+            Conflict::ColumnMissing {
+                table: table.to_string(),
+                column: column.to_string(),
+                by: Use::Drop,
+            },
+        );
         return;
     };
     if op.sql.is_some() {
@@ -1196,40 +779,35 @@ fn drop_column(
             .unique_constraints
             .iter()
             .any(|u| u.columns.iter().any(|c| c.eq_ignore_ascii_case(column)));
-        let reason =
+        let because =
             if col.primary_key || t.primary_key.iter().any(|c| c.eq_ignore_ascii_case(column)) {
-                Some("it is part of the primary key".to_string())
+                Some(DropRefusal::PrimaryKey)
             } else if col.unique || in_unique {
-                Some("it has a UNIQUE constraint".to_string())
+                Some(DropRefusal::Unique)
             } else if let Some(ix) = covering.first() {
-                Some(format!("index `{ix}` covers it"))
+                Some(DropRefusal::Indexed(ix.clone()))
             } else {
-                referenced_by
-                    .first()
-                    .map(|other| format!("a foreign key in `{other}` references it"))
+                referenced_by.first().cloned().map(DropRefusal::Referenced)
             };
-        if let Some(reason) = reason {
-            cx.report(
-                SQLITE_ALTER_SUPPORT,
+        if let Some(because) = because {
+            cx.found(
                 span,
-                format!("SQLite cannot drop column `{table}.{column}`: {reason}"),
-            )
-            .label("ALTER TABLE ... DROP COLUMN fails here")
-            .help("drop the index or constraint first, or rebuild the table (create a new one, copy the rows, drop and rename)");
+                Fact::DropColumnRefused {
+                    table: table.to_string(),
+                    column: column.to_string(),
+                    because,
+                },
+            );
         }
     } else if flavour == Flavour::Alembic && op.in_batch && !covering.is_empty() {
-        cx.inconsistent(
+        cx.conflict(
             span,
-            format!(
-                "column `{table}.{column}` is still covered by index `{}`",
-                covering[0]
-            ),
-        )
-        .label("batch mode recreates the index after the copy and fails")
-        .help(format!(
-            "drop index `{}` before dropping the column",
-            covering[0]
-        ));
+            Conflict::BatchDropIndexedColumn {
+                table: table.to_string(),
+                column: column.to_string(),
+                index: covering[0].clone(),
+            },
+        );
     }
     t.columns.retain(|c| !c.name.eq_ignore_ascii_case(column));
     t.foreign_keys
@@ -1255,16 +833,27 @@ fn alter_column(
         return;
     };
     if t.column(column).is_none() {
-        cx.inconsistent(span, format!("column `{table}.{column}` does not exist"));
+        cx.conflict(
+            span,
+            Conflict::ColumnMissing {
+                table: table.to_string(),
+                column: column.to_string(),
+                by: Use::Change,
+            },
+        );
         return;
     }
     if let Some(new) = &changes.new_name
         && !new.eq_ignore_ascii_case(column)
         && t.column(new).is_some()
     {
-        cx.inconsistent(
+        cx.conflict(
             span,
-            format!("cannot rename `{table}.{column}` to `{new}`: `{new}` already exists"),
+            Conflict::NameTaken {
+                table: Some(table.to_string()),
+                from: column.to_string(),
+                to: new.clone(),
+            },
         );
         return;
     }
@@ -1315,35 +904,38 @@ fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx
     if let Some(existing) = schema.indexes.get(&key(&name)) {
         if !guarded(op) {
             let origin = existing.origin;
-            cx.inconsistent(span, format!("index `{name}` already exists"))
-                .label("created again here")
-                .related(origin, "first created here");
+            cx.conflict(
+                span,
+                Conflict::IndexExists {
+                    index: name,
+                    first: origin,
+                },
+            );
         }
         return;
     }
     match schema.tables.get(&key(&ix.table)) {
         None => {
-            cx.inconsistent(
+            cx.conflict(
                 span,
-                format!(
-                    "index `{name}` is on table `{}`, which does not exist",
-                    ix.table
-                ),
-            )
-            .label("no such table at this point of the chain");
+                Conflict::IndexTableMissing {
+                    index: name.clone(),
+                    table: ix.table.clone(),
+                },
+            );
         }
         Some(t) => {
             for c in &ix.columns {
                 let is_plain = c.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
                 if is_plain && t.virtual_module.is_none() && t.column(c).is_none() {
-                    cx.inconsistent(
+                    cx.conflict(
                         span,
-                        format!(
-                            "index `{name}` covers `{}.{c}`, which does not exist",
-                            ix.table
-                        ),
-                    )
-                    .label("no such column at this point of the chain");
+                        Conflict::IndexColumnMissing {
+                            index: name.clone(),
+                            table: ix.table.clone(),
+                            column: c.clone(),
+                        },
+                    );
                 }
             }
         }

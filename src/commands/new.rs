@@ -5,11 +5,16 @@
 
 use std::path::PathBuf;
 
-use crate::chain::{MigrationSet, SetFlavour};
-use crate::config::ConfigError;
-use crate::model::{Flavour, Parents};
-use crate::models::TypeFamily;
-use crate::replay::Schema;
+use std::io::Write;
+
+use super::{EXIT_CLEAN, io};
+use crate::analysis::SetAnalysis;
+use crate::app::models::TypeFamily;
+use crate::migration::SetFlavour;
+use crate::migration::{Flavour, Parents};
+use crate::project::config::ConfigError;
+use crate::rules::RuleSet;
+use crate::schema::Schema;
 
 /// What to put in the new migration.
 #[derive(Clone, Debug, Default)]
@@ -443,7 +448,7 @@ fn sentence(description: &str) -> String {
 }
 
 /// Plans the next migration of `set`.
-pub fn plan(set: &MigrationSet, req: &Request) -> Result<Plan, ConfigError> {
+pub fn plan(set: &SetAnalysis, req: &Request) -> Result<Plan, ConfigError> {
     let slug = snake_case(&req.description);
     if slug.is_empty() {
         return Err(fail("the description needs at least one letter or digit"));
@@ -762,6 +767,159 @@ fn yoyo_sql_files(title: &str, depends: Option<&str>, changes: &[Change]) -> (St
         format!("{header}\n{}", or_note(apply, "write the change here")),
         format!("{header}\n{}", or_note(rollback, "undo the change here")),
     )
+}
+
+#[derive(clap::Args, Debug)]
+pub struct NewArgs {
+    /// What the migration does, e.g. "add status to memories".
+    pub description: String,
+    /// The project or migrations folder (default: the current folder).
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Create a table with id, created_at and updated_at.
+    #[arg(long, value_name = "NAME")]
+    pub create_table: Vec<String>,
+    /// Add a column: `table.column:TYPE` (String, Integer, DateTime, TEXT...).
+    #[arg(long, value_name = "TABLE.COLUMN:TYPE")]
+    pub add_column: Vec<String>,
+    /// The added columns are nullable.
+    #[arg(long)]
+    pub nullable: bool,
+    /// The added columns are NOT NULL with this server default.
+    #[arg(long, value_name = "VALUE")]
+    pub default: Option<String>,
+    /// Index the added columns.
+    #[arg(long)]
+    pub index: bool,
+    /// Add an index: `table.column`.
+    #[arg(long, value_name = "TABLE.COLUMN")]
+    pub add_index: Vec<String>,
+    /// Add a foreign key (and its column and index when new):
+    /// `table.column:other.column`.
+    #[arg(long, value_name = "TABLE.COLUMN:OTHER.COLUMN")]
+    pub add_fk: Vec<String>,
+    /// yoyo: write `.sql` + `.rollback.sql` (default: as the last migration).
+    #[arg(long, conflicts_with = "python")]
+    pub sql: bool,
+    /// yoyo: write a `.py` file with steps (default: as the last migration).
+    #[arg(long)]
+    pub python: bool,
+    /// Print the file instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read this configuration file instead of searching for one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `miglint new`.
+pub fn command(args: NewArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
+    let (cwd, settings) = super::settings(args.config.as_deref())?;
+    let path = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let discovery = crate::project::discover::discover(&settings, std::slice::from_ref(&path))?;
+    let loaded = crate::analysis::analyse(&settings, discovery, crate::analysis::Wanted::default());
+    let set = match loaded.sets.as_slice() {
+        [one] => one,
+        [] => {
+            return Err(ConfigError(format!(
+                "no Alembic or yoyo migrations found in {}",
+                path.display()
+            )));
+        }
+        many => {
+            let dirs: Vec<String> = many
+                .iter()
+                .map(|s| crate::paths::display_path(&s.dir, Some(&cwd)))
+                .collect();
+            return Err(ConfigError(format!(
+                "several migration folders ({}): pick one with --dir",
+                dirs.join(", ")
+            )));
+        }
+    };
+    let request = Request {
+        description: args.description,
+        create_tables: args.create_table,
+        add_columns: args.add_column,
+        nullable: args.nullable,
+        default: args.default,
+        index: args.index,
+        add_indexes: args.add_index,
+        add_fks: args.add_fk,
+        sql: if args.sql {
+            Some(true)
+        } else if args.python {
+            Some(false)
+        } else {
+            None
+        },
+    };
+    let plan = plan(set, &request)?;
+    let shown = |p: &std::path::Path| crate::paths::display_path(p, Some(&cwd));
+    if args.dry_run {
+        for (p, text) in &plan.files {
+            if plan.files.len() > 1 {
+                writeln!(out, "-- {}", shown(p)).map_err(io)?;
+            }
+            write!(out, "{text}").map_err(io)?;
+        }
+        return Ok(EXIT_CLEAN);
+    }
+    for (p, _) in &plan.files {
+        if p.exists() {
+            return Err(ConfigError(format!(
+                "{} already exists; miglint new never overwrites a file",
+                shown(p)
+            )));
+        }
+    }
+    for (p, text) in &plan.files {
+        crate::write::write_atomically(p, text, false)
+            .map_err(|e| ConfigError(format!("cannot write {}: {e}", shown(p))))?;
+    }
+    let names: Vec<String> = plan.files.iter().map(|(p, _)| shown(p)).collect();
+    let revises = match &plan.parent {
+        Some(p) => format!("after {p}"),
+        None => "the first migration".to_string(),
+    };
+    writeln!(
+        out,
+        "Created {} ({}, {revises}).",
+        names.join(" and "),
+        plan.revision
+    )
+    .map_err(io)?;
+    // The new file must pass the linter it comes from.
+    let rule_set = RuleSet::build(&settings, &[], &[])?;
+    let discovery = crate::project::discover::discover(&settings, std::slice::from_ref(&path))?;
+    let outcome = super::lint::run(&settings, &rule_set, discovery);
+    let new_files: Vec<&std::path::Path> = plan.files.iter().map(|(p, _)| p.as_path()).collect();
+    let mut rules_hit: Vec<&str> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| new_files.contains(&outcome.sources.get(d.span.file).path.as_path()))
+        .map(|d| d.rule)
+        .collect();
+    rules_hit.sort_unstable();
+    rules_hit.dedup();
+    if !rules_hit.is_empty() {
+        writeln!(
+            out,
+            "note: it does not pass yet: {} (`miglint lint` shows why)",
+            rules_hit.join(", ")
+        )
+        .map_err(io)?;
+    }
+    writeln!(out, "\nNext steps:").map_err(io)?;
+    writeln!(
+        out,
+        "  1. Review it, and fill in anything the options did not say"
+    )
+    .map_err(io)?;
+    for (i, step) in plan.next_steps.iter().enumerate() {
+        writeln!(out, "  {}. {step}", i + 2).map_err(io)?;
+    }
+    Ok(EXIT_CLEAN)
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 //! guessed.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
 
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef};
 use ruff_text_size::Ranged;
@@ -199,26 +198,6 @@ impl ModelSet {
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
     }
-}
-
-/// Model files below `root`: `models.py` anywhere, and `.py` files in a
-/// `models/` folder, outside `exclude`.
-pub fn model_files(root: &Path, exclude: &[PathBuf]) -> Vec<PathBuf> {
-    crate::queries::application_files(root, exclude)
-        .into_iter()
-        .filter(|p| is_model_file(p))
-        .collect()
-}
-
-/// `models.py`, or a `.py` file in a `models/` folder.
-pub fn is_model_file(p: &Path) -> bool {
-    let name = p.file_name().map(|n| n.to_string_lossy());
-    let parent = p
-        .parent()
-        .and_then(|d| d.file_name())
-        .map(|n| n.to_string_lossy());
-    name.as_deref() == Some("models.py")
-        || (parent.as_deref() == Some("models") && p.extension().is_some_and(|e| e == "py"))
 }
 
 /// Base classes that add no columns: SQLAlchemy's and the usual names of a
@@ -895,8 +874,11 @@ mod tests {
     use crate::source::{FileId, SourceFile};
 
     fn read_models(src: &str) -> ModelSet {
-        let file =
-            SourceFile::from_bytes(Path::new("models.py"), "models.py".into(), src.as_bytes());
+        let file = SourceFile::from_bytes(
+            std::path::Path::new("models.py"),
+            "models.py".into(),
+            src.as_bytes(),
+        );
         let py = PyFile::parse(&file, FileId(0));
         read(std::slice::from_ref(&py))
     }

@@ -9,9 +9,9 @@ use std::sync::LazyLock;
 use rayon::prelude::*;
 use regex::bytes::Regex;
 
-use crate::chain::SetFlavour;
-use crate::config::{ConfigError, Settings};
-use crate::model::Flavour;
+use crate::migration::Flavour;
+use crate::migration::SetFlavour;
+use crate::project::config::{ConfigError, Settings};
 
 /// A migrations folder and the files to load from it.
 #[derive(Debug)]
@@ -66,7 +66,7 @@ pub struct Discovery {
 impl Discovery {
     /// `--staged`: every file as staged for the next commit; files that are
     /// not staged are not part of it and are skipped.
-    pub fn use_staged(&mut self, repo: &crate::git::Repo) {
+    pub fn use_staged(&mut self, repo: &crate::project::git::Repo) {
         for set in &mut self.sets {
             let mut kept = Vec::new();
             for mut f in std::mem::take(&mut set.files) {
@@ -90,11 +90,11 @@ impl Discovery {
     }
 
     /// `--base`: attaches each folder's files at the merge base.
-    pub fn use_base(&mut self, repo: &crate::git::Repo, base: &crate::git::Base) {
+    pub fn use_base(&mut self, repo: &crate::project::git::Repo, base: &crate::project::git::Base) {
         for set in &mut self.sets {
             set.base = Some(BaseFiles {
-                merge_base: repo.files_at(base, crate::git::At::MergeBase, &set.dir),
-                tip: repo.files_at(base, crate::git::At::Tip, &set.dir),
+                merge_base: repo.files_at(base, crate::project::git::At::MergeBase, &set.dir),
+                tip: repo.files_at(base, crate::project::git::At::Tip, &set.dir),
             });
         }
         self.base_label = Some(base.label.clone());
@@ -111,18 +111,6 @@ static YOYO_SQL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^--\s*depends\s*:").expect("valid regex"));
 static NUMBERED_SQL: LazyLock<regex::Regex> =
     LazyLock::new(|| regex::Regex::new(r"^\d+_[^.]*\.sql$").expect("valid regex"));
-
-/// Folders never searched for migrations or application code.
-pub const SKIP_DIRS: &[&str] = &[
-    "node_modules",
-    "__pycache__",
-    "site-packages",
-    ".venv",
-    "venv",
-    ".tox",
-    ".git",
-    "target",
-];
 
 fn io_error(path: &Path, e: std::io::Error) -> ConfigError {
     ConfigError(format!("cannot read {}: {e}", path.display()))
@@ -249,7 +237,7 @@ fn is_model_file(settings: &Settings, path: &Path) -> bool {
                     .is_some_and(|(m, p)| p.starts_with(m))
         });
     }
-    crate::models::is_model_file(path)
+    super::files::is_model_file(path)
 }
 
 /// `./a/b` → `a/b`, so paths compare and display the same way.
@@ -294,7 +282,7 @@ fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, Config
         .require_git(false)
         .filter_entry(|e| {
             !(e.file_type().is_some_and(|t| t.is_dir())
-                && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
+                && super::files::SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
         })
         .build();
     for entry in walker {

@@ -7,7 +7,7 @@
 //! whole schema on every ALTER TABLE, which grows with the square of the
 //! chain; this way the cost follows each migration's size, and migrations
 //! run in parallel, each as soon as the replay has passed it. Results are
-//! kept between runs ([`crate::cache`]).
+//! kept between runs ([`crate::schema::cache`]).
 //!
 //! Alembic revisions are Python: their `op.execute(...)` SQL runs in order
 //! with the revision's other operations, which are applied to the tables
@@ -20,11 +20,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::Connection;
 
-use crate::cache;
 use crate::chain::MigrationSet;
-use crate::model::{Migration, OpKind, Operation, Rollback};
-use crate::render;
-use crate::replay::{self, BeforeSql, Replay, Schema};
+use crate::migration::{Migration, OpKind, Operation, Rollback};
+use crate::schema::cache;
+use crate::schema::render;
+use crate::schema::replay::{self, BeforeSql, Replay};
+use crate::schema::{Schema, Table};
 use crate::source::{SourceDb, Span};
 
 /// A statement SQLite rejected.
@@ -61,75 +62,6 @@ fn transaction_control(sql: &str) -> bool {
     )
 }
 
-/// Configures SQLite before its first use: no global allocator statistics
-/// (a process-wide mutex taken on every allocation) and no per-connection
-/// mutexes (each connection stays on one thread). Without this, parallel
-/// workers spend their time waiting on each other.
-pub fn configure_sqlite() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: sqlite3_config is called before any connection exists
-        // (every connection in miglint is opened after this), with the
-        // integer arguments these two options take.
-        unsafe {
-            rusqlite::ffi::sqlite3_config(
-                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
-                0 as std::ffi::c_int,
-            );
-            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MULTITHREAD);
-        }
-        #[cfg(feature = "mimalloc")]
-        use_mimalloc();
-    });
-}
-
-/// SQLite allocates through mimalloc too (by default it calls the system
-/// malloc, whose locks and free-list upkeep were a tenth of sqlite-exec's
-/// time).
-#[cfg(feature = "mimalloc")]
-fn use_mimalloc() {
-    use libmimalloc_sys as mi;
-    use std::ffi::{c_int, c_void};
-    unsafe extern "C" fn malloc(n: c_int) -> *mut c_void {
-        // SAFETY: mi_malloc takes any size; SQLite never asks for a negative one.
-        unsafe { mi::mi_malloc(n.max(0) as usize) }
-    }
-    unsafe extern "C" fn free(p: *mut c_void) {
-        // SAFETY: `p` came from mi_malloc / mi_realloc below.
-        unsafe { mi::mi_free(p) }
-    }
-    unsafe extern "C" fn realloc(p: *mut c_void, n: c_int) -> *mut c_void {
-        // SAFETY: as above.
-        unsafe { mi::mi_realloc(p, n.max(0) as usize) }
-    }
-    unsafe extern "C" fn size(p: *mut c_void) -> c_int {
-        // SAFETY: as above; SQLite's allocations stay far below 2 GiB.
-        unsafe { mi::mi_usable_size(p) as c_int }
-    }
-    unsafe extern "C" fn roundup(n: c_int) -> c_int {
-        (n + 7) & !7
-    }
-    unsafe extern "C" fn init(_: *mut c_void) -> c_int {
-        rusqlite::ffi::SQLITE_OK
-    }
-    unsafe extern "C" fn shutdown(_: *mut c_void) {}
-    let methods = rusqlite::ffi::sqlite3_mem_methods {
-        xMalloc: Some(malloc),
-        xFree: Some(free),
-        xRealloc: Some(realloc),
-        xSize: Some(size),
-        xRoundup: Some(roundup),
-        xInit: Some(init),
-        xShutdown: Some(shutdown),
-        pAppData: std::ptr::null_mut(),
-    };
-    // SAFETY: called once, before SQLite is initialised (configure_sqlite
-    // runs before any connection opens); SQLite copies the struct.
-    unsafe {
-        rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MALLOC, &methods);
-    }
-}
-
 thread_local! {
     /// One in-memory database per worker thread, reused between migrations:
     /// each migration runs inside a savepoint that is rolled back after it.
@@ -141,7 +73,7 @@ fn isolated<T>(f: impl FnOnce(&Connection) -> T) -> Option<T> {
     CONNECTION.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.is_none() {
-            configure_sqlite();
+            crate::sqlite::configure();
             let conn = Connection::open_in_memory().ok()?;
             let _ = run(&conn, "PRAGMA foreign_keys = OFF");
             *cell = Some(conn);
@@ -497,7 +429,7 @@ fn run_alembic(
     for (ops, phase) in [(upgrade, "applying"), (downgrade, "rolling back")] {
         for op in ops {
             if let Some(sql) = &op.sql {
-                let words: Vec<String> = replay::statement_words(&sql.statement).collect();
+                let words: Vec<String> = crate::schema::statement_words(&sql.statement).collect();
                 for w in &words {
                     if schema.tables.contains_key(w) || synced.contains_key(w) {
                         sync(conn, &schema, &mut synced, w);
@@ -515,7 +447,7 @@ fn run_alembic(
     Ok(())
 }
 
-fn table_with_indexes(schema: &Schema, t: &replay::Table) -> String {
+fn table_with_indexes(schema: &Schema, t: &Table) -> String {
     let mut sql = render::table_sql(t);
     for ix in schema.indexes_of(&t.name) {
         sql.push_str(&render::index_sql(ix));
@@ -556,7 +488,7 @@ fn sync(conn: &Connection, schema: &Schema, synced: &mut BTreeMap<String, String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Flavour;
+    use crate::migration::Flavour;
     use crate::source::FileId;
 
     #[test]

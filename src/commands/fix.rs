@@ -1,0 +1,198 @@
+//! How `miglint lint --fix` / `--diff` apply the edits rules attach to
+//! their findings ([`crate::edit`] builds them). A fixed file is read again
+//! before it is written; when the fix made it unreadable it is left alone.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::Edit;
+use crate::edit::apply_edits;
+use crate::report::Outcome;
+use crate::source::{FileId, SourceFile};
+
+/// What `--fix` / `--diff` did.
+#[derive(Default)]
+pub struct FixReport {
+    /// (display path, unified diff) of each changed file.
+    pub diffs: Vec<(String, String)>,
+    /// Findings whose fix was applied.
+    pub fixed: usize,
+    /// Files a fix would have made unreadable: (path, why).
+    pub refused: Vec<(String, String)>,
+    /// Files that could not be written: (path, error).
+    pub failed: Vec<(String, String)>,
+}
+
+/// Applies the fixes of `outcome`'s findings; writes the files when `write`.
+/// A fix touching several files (a migration and its rollback) is applied
+/// to all of them or to none.
+pub fn apply(
+    outcome: &Outcome,
+    settings: &crate::project::config::Settings,
+    write: bool,
+) -> FixReport {
+    let fixes: Vec<&crate::diagnostic::Fix> = outcome
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_ref())
+        .collect();
+    let mut report = FixReport::default();
+    let mut excluded = vec![false; fixes.len()];
+    let mut refused: BTreeMap<FileId, String> = BTreeMap::new();
+    // Each round either settles or drops the fixes touching a refused file.
+    let planned = loop {
+        let mut per_file: BTreeMap<FileId, (Vec<&Edit>, usize)> = BTreeMap::new();
+        for (i, fix) in fixes.iter().enumerate() {
+            if excluded[i] {
+                continue;
+            }
+            let mut files: Vec<FileId> = fix.edits.iter().map(|e| e.span.file).collect();
+            files.sort();
+            files.dedup();
+            for e in &fix.edits {
+                per_file.entry(e.span.file).or_default().0.push(e);
+            }
+            if let Some(f) = files.first() {
+                per_file.entry(*f).or_default().1 += 1;
+            }
+        }
+        let mut planned = Vec::new();
+        let mut newly_refused = false;
+        for (id, (edits, count)) in per_file {
+            let file = outcome.sources.get(id);
+            if refused.contains_key(&id) {
+                continue;
+            }
+            let why = match std::fs::read(&file.path) {
+                // Files decoded from something other than plain UTF-8 (a BOM,
+                // UTF-16) would change beyond the fix: leave them.
+                Ok(bytes) if bytes != file.text.as_bytes() => {
+                    Some("not plain UTF-8 (or changed since it was read)".to_string())
+                }
+                Ok(_) => None,
+                Err(e) => Some(e.to_string()),
+            };
+            let new_text = apply_edits(&file.text, &edits);
+            let why = why.or_else(|| unreadable_after(outcome, settings, id, &new_text));
+            match why {
+                Some(why) => {
+                    refused.insert(id, why);
+                    newly_refused = true;
+                }
+                None if new_text != file.text => planned.push((id, new_text, count)),
+                None => {}
+            }
+        }
+        if !newly_refused {
+            break planned;
+        }
+        for (i, fix) in fixes.iter().enumerate() {
+            if fix.edits.iter().any(|e| refused.contains_key(&e.span.file)) {
+                excluded[i] = true;
+            }
+        }
+    };
+    for (id, why) in refused {
+        report
+            .refused
+            .push((outcome.sources.get(id).display_path.clone(), why));
+    }
+    // Renames ride with the edits of their fix.
+    let mut planned: Vec<(FileId, String, usize, Option<String>)> = planned
+        .into_iter()
+        .map(|(id, text, count)| (id, text, count, None))
+        .collect();
+    for (i, fix) in fixes.iter().enumerate() {
+        if excluded[i] {
+            continue;
+        }
+        for (id, name) in &fix.renames {
+            match planned.iter_mut().find(|p| p.0 == *id) {
+                Some(p) => p.3 = Some(name.clone()),
+                None => planned.push((
+                    *id,
+                    outcome.sources.get(*id).text.clone(),
+                    usize::from(fix.edits.is_empty()),
+                    Some(name.clone()),
+                )),
+            }
+        }
+    }
+    planned.sort_by_key(|p| p.0);
+    for (id, new_text, count, rename) in planned {
+        let file = outcome.sources.get(id);
+        let shown = file.display_path.clone();
+        let target = rename.as_ref().map(|name| file.path.with_file_name(name));
+        let shown_target = match &rename {
+            Some(name) => match shown.rsplit_once('/') {
+                Some((dir, _)) => format!("{dir}/{name}"),
+                None => name.clone(),
+            },
+            None => shown.clone(),
+        };
+        let mut diff = similar::TextDiff::from_lines(file.text.as_str(), new_text.as_str())
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{shown}"), &format!("b/{shown_target}"))
+            .to_string();
+        if rename.is_some() {
+            diff = format!("rename from {shown}\nrename to {shown_target}\n{diff}");
+        }
+        if write {
+            let written = match &target {
+                Some(t) => crate::write::write_atomically(t, &new_text, false)
+                    .and_then(|()| std::fs::remove_file(&file.path)),
+                None => crate::write::write_atomically(&file.path, &new_text, true),
+            };
+            if let Err(e) = written {
+                report.failed.push((shown, e.to_string()));
+                continue;
+            }
+        }
+        report.fixed += count;
+        report.diffs.push((shown, diff));
+    }
+    report
+}
+
+/// Reads the fixed text again as the migration it belongs to; a reason when
+/// it has more problems (syntax errors, SQL that no longer parses) than before.
+fn unreadable_after(
+    outcome: &Outcome,
+    settings: &crate::project::config::Settings,
+    id: FileId,
+    new_text: &str,
+) -> Option<String> {
+    let migration = outcome
+        .sets
+        .iter()
+        .flat_map(|s| s.migrations.iter())
+        .find(|m| m.file == id || m.rollback_file == Some(id))?;
+    let main = outcome.sources.get(migration.file);
+    let rollback = migration.rollback_file.map(|r| outcome.sources.get(r));
+    let replaced = |f: &SourceFile, fid: FileId| {
+        if fid == id {
+            SourceFile::from_bytes(&f.path, f.display_path.clone(), new_text.as_bytes())
+        } else {
+            SourceFile::from_bytes(&f.path, f.display_path.clone(), f.text.as_bytes())
+        }
+    };
+    let new_main = replaced(main, migration.file);
+    let new_rollback = rollback.map(|r| replaced(r, migration.rollback_file.expect("has one")));
+    let reloaded = crate::load::load(
+        migration.flavour,
+        &new_main,
+        migration.file,
+        new_rollback
+            .as_ref()
+            .map(|r| (r, migration.rollback_file.expect("has one"))),
+        settings.dialect,
+    );
+    (reloaded.problems.len() > migration.problems.len()).then(|| {
+        let first = reloaded
+            .problems
+            .last()
+            .map(|p| p.message.clone())
+            .unwrap_or_default();
+        format!("the fix would make it unreadable ({first}); not written")
+    })
+}

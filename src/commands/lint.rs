@@ -1,0 +1,330 @@
+//! One lint run: discovered files → sources → migrations (in parallel) →
+//! chains → rules → suppressions → sorted diagnostics.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::analysis::{Loaded, Wanted, analyse, panic_message};
+use crate::diagnostic::Diagnostic;
+use crate::project::config::{ConfigError, Dialect, Settings};
+use crate::project::discover::Discovery;
+use crate::report::{self, Format, Note, Outcome, ReportOptions};
+use crate::rules::{self, Context, RuleSet, internal_error};
+use crate::source::FileId;
+use crate::source::Span;
+use crate::suppress;
+
+use super::{EXIT_CLEAN, EXIT_FINDINGS};
+
+/// Lints what `discovery` found with the rules of `rule_set`.
+pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
+    let runs = |id: &str| rule_set.severity_of(id).is_some();
+    let wanted = Wanted {
+        execute_sql: settings.dialect == Dialect::Sqlite && runs(rules::sqlite_exec::ID),
+        queries: runs(rules::filtered_column_index::ID),
+        models: runs(rules::model_drift::ID),
+    };
+    check(rule_set, analyse(settings, discovery, wanted), settings)
+}
+
+/// Runs the rules and suppressions over the analysed sets.
+fn check(rule_set: &RuleSet, loaded: Loaded, settings: &Settings) -> Outcome {
+    let Loaded {
+        sources,
+        sets,
+        files,
+        skipped,
+        only,
+        crashed,
+        roots: _,
+        changed,
+        model_suppressions,
+    } = loaded;
+    let mut diagnostics = Vec::new();
+    if rule_set.severity_of(internal_error::ID).is_some() {
+        diagnostics.extend(crashed.into_iter().map(|(span, message)| {
+            internal_error::diagnostic(span, &format!("reading this file failed: {message}"))
+        }));
+    }
+
+    let rule_findings: Vec<Vec<Diagnostic>> = sets
+        .par_iter()
+        .map(|set| {
+            let mut out = Vec::new();
+            for (meta, severity, rule) in &rule_set.rules {
+                let mut found = Vec::new();
+                let ran = catch_unwind(AssertUnwindSafe(|| {
+                    let mut cx = Context {
+                        rule: meta.id,
+                        severity: *severity,
+                        settings,
+                        sources: &sources,
+                        out: &mut found,
+                    };
+                    rule.check(set, &mut cx);
+                }));
+                match ran {
+                    Ok(()) => out.append(&mut found),
+                    Err(payload) => {
+                        if let Some(first) = set.migrations.first() {
+                            out.push(internal_error::diagnostic(
+                                Span::new(first.file, 0, 0),
+                                &format!(
+                                    "rule `{}` failed on this folder: {}",
+                                    meta.id,
+                                    panic_message(&*payload)
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    diagnostics.extend(rule_findings.into_iter().flatten());
+
+    let comments: Vec<_> = sets
+        .iter()
+        .flat_map(|s| s.migrations.iter())
+        .flat_map(|m| m.suppressions.iter().cloned())
+        .chain(model_suppressions)
+        .collect();
+    let mut diagnostics = suppress::apply(diagnostics, &comments, &sources, rule_set);
+
+    if let Some(changed) = &changed {
+        // Whole-chain findings stay when a changed file takes part in them.
+        diagnostics.retain(|d| {
+            changed.contains(&d.span.file)
+                || d.labels.iter().any(|l| changed.contains(&l.span.file))
+        });
+    }
+    if let Some(only) = &only {
+        let wanted: BTreeSet<FileId> = (0..sources.len() as u32)
+            .map(FileId)
+            .filter(|&id| only.contains(&PathBuf::from(&sources.get(id).path)))
+            .collect();
+        diagnostics.retain(|d| wanted.contains(&d.span.file));
+    }
+    diagnostics.sort_by(|a, b| {
+        let pa = &sources.get(a.span.file).display_path;
+        let pb = &sources.get(b.span.file).display_path;
+        (pa, a.span.start, a.span.end, a.rule, &a.message).cmp(&(
+            pb,
+            b.span.start,
+            b.span.end,
+            b.rule,
+            &b.message,
+        ))
+    });
+    diagnostics.dedup();
+    let mut notes = Vec::new();
+    if rule_set.severity_of(rules::model_drift::ID).is_some() {
+        let mut seen: Vec<&std::sync::Arc<crate::app::models::ModelSet>> = Vec::new();
+        for set in &sets {
+            if seen.iter().any(|s| std::sync::Arc::ptr_eq(s, &set.models)) {
+                continue;
+            }
+            seen.push(&set.models);
+            notes.extend(set.models.unresolved.iter().map(|u| Note {
+                span: u.span,
+                message: format!("{}: {}", rules::model_drift::ID, u.what),
+            }));
+        }
+    }
+    Outcome {
+        sources,
+        diagnostics,
+        files,
+        skipped,
+        sets,
+        notes,
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LintArgs {
+    /// Files or folders to lint (default: the current folder). With files,
+    /// the whole folder is still read for chain rules, but only findings in
+    /// the named files are shown.
+    pub paths: Vec<PathBuf>,
+    /// Output format (default: `github` inside GitHub Actions, else `text`).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Only run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Read this configuration file instead of searching for one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// SQL dialect: `sqlite` (default) or `postgresql`.
+    #[arg(long)]
+    pub dialect: Option<Dialect>,
+    /// Exit 0 even when error-level findings are reported.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Print only error-level findings and the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Lint the content staged for the next commit, not the working tree.
+    #[arg(long)]
+    pub staged: bool,
+    /// Compare with the merge base of HEAD and this branch: merged
+    /// migrations must not change, new ones must come after the base's head
+    /// (default in a GitHub pull request: origin/$GITHUB_BASE_REF).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Show only findings in files added or changed since the base.
+    #[arg(long)]
+    pub changed_only: bool,
+    /// Apply the safe fixes, then report what is left.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// Print the safe fixes as a unified diff; write nothing (exit 1 when
+    /// there is something to fix).
+    #[arg(long)]
+    pub diff: bool,
+    /// Keep no results between runs (by default they are kept in
+    /// `.miglint_cache/` at the project root, so unchanged migrations are
+    /// not run in SQLite again).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Keep results between runs in this folder instead.
+    #[arg(long, value_name = "DIR", env = "MIGLINT_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Says which files a fix was not applied to, and why.
+fn report_unfixed(fixes: &super::fix::FixReport) {
+    for (path, why) in &fixes.refused {
+        eprintln!("miglint: note: {path}: {why}");
+    }
+}
+
+/// `miglint lint`.
+pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
+    let (_, mut settings) = super::settings(args.config.as_deref())?;
+    if let Some(d) = args.dialect {
+        settings.dialect = d;
+    }
+    settings.cache_dir = (!args.no_cache).then(|| {
+        args.cache_dir
+            .clone()
+            .unwrap_or_else(|| settings.root.join(".miglint_cache"))
+    });
+    let rule_set = RuleSet::build(&settings, &args.select, &args.ignore)?;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let base = args.base.clone().or_else(|| {
+        std::env::var("GITHUB_BASE_REF")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .map(|b| format!("origin/{b}"))
+    });
+    if args.changed_only && base.is_none() {
+        return Err(ConfigError(
+            "--changed-only needs --base REF (changed since when?)".into(),
+        ));
+    }
+    if args.staged && (args.fix || args.diff) {
+        return Err(ConfigError(
+            "--fix and --diff change the working tree, --staged lints the index: use one".into(),
+        ));
+    }
+    let discover = || -> Result<crate::project::discover::Discovery, ConfigError> {
+        let mut discovery = crate::project::discover::discover(&settings, &paths)?;
+        if args.staged || base.is_some() {
+            let why = if args.staged { "--staged" } else { "--base" };
+            let repo = crate::project::git::Repo::open(why)?;
+            if args.staged {
+                discovery.use_staged(&repo);
+            }
+            if let Some(reference) = &base {
+                let base = repo.base(reference)?;
+                discovery.use_base(&repo, &base);
+            }
+        }
+        discovery.changed_only = args.changed_only;
+        Ok(discovery)
+    };
+    let mut outcome = run(&settings, &rule_set, discover()?);
+    if args.diff {
+        let fixes = super::fix::apply(&outcome, &settings, false);
+        for (_, diff) in &fixes.diffs {
+            write!(out, "{diff}").map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
+        }
+        report_unfixed(&fixes);
+        return Ok(if fixes.diffs.is_empty() {
+            EXIT_CLEAN
+        } else {
+            EXIT_FINDINGS
+        });
+    }
+    let mut fixed_note = None;
+    if args.fix {
+        let fixes = super::fix::apply(&outcome, &settings, true);
+        report_unfixed(&fixes);
+        if !fixes.failed.is_empty() {
+            return Err(ConfigError(format!(
+                "cannot write {}: {}",
+                fixes.failed[0].0, fixes.failed[0].1
+            )));
+        }
+        if fixes.fixed > 0 {
+            fixed_note = Some(format!(
+                "Fixed {} in {}.",
+                plural(fixes.fixed, "finding", "findings"),
+                plural(fixes.diffs.len(), "file", "files")
+            ));
+            outcome = run(&settings, &rule_set, discover()?);
+        }
+    }
+
+    let format = args.format.unwrap_or_else(|| {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            Format::Github
+        } else {
+            Format::Text
+        }
+    });
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let opts = ReportOptions {
+        color,
+        quiet: args.quiet,
+    };
+    if let Some(note) = fixed_note {
+        // Machine formats keep stdout to themselves.
+        if format == Format::Text {
+            writeln!(out, "{note}")
+                .map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
+        } else {
+            eprintln!("miglint: {note}");
+        }
+    }
+    report::write(format, &outcome, &opts, out)
+        .map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
+    let code = if outcome.errors() > 0 && !args.exit_zero {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    };
+    // The process ends next: freeing every migration, table and source one
+    // by one would only delay the exit (tens of milliseconds at 10,000).
+    std::mem::forget(outcome);
+    Ok(code)
+}

@@ -1,0 +1,115 @@
+//! `miglint schema`: the schema the migrations build, as SQL or JSON,
+//! at head or at a given revision, without running anything.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use super::{EXIT_CLEAN, io};
+use crate::project::config::ConfigError;
+use crate::schema::facts::Fact;
+
+#[derive(clap::Args, Debug)]
+pub struct SchemaArgs {
+    /// A project or migrations folder (default: the current folder).
+    pub path: Option<PathBuf>,
+    /// Stop after this revision (Alembic revision id or yoyo migration id).
+    #[arg(long)]
+    pub at: Option<String>,
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Sql)]
+    pub format: SchemaFormat,
+    /// Read this configuration file instead of searching for one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFormat {
+    Sql,
+    Json,
+}
+
+/// `miglint schema`.
+pub fn command(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
+    let (cwd, settings) = super::settings(args.config.as_deref())?;
+    let path = args.path.unwrap_or_else(|| PathBuf::from("."));
+    let discovery = crate::project::discover::discover(&settings, std::slice::from_ref(&path))?;
+    let loaded = crate::analysis::analyse(&settings, discovery, crate::analysis::Wanted::default());
+    if loaded.sets.is_empty() {
+        return Err(ConfigError(format!(
+            "no Alembic or yoyo migrations found in {}",
+            path.display()
+        )));
+    }
+    let mut shown = Vec::new();
+    for set in &loaded.sets {
+        let replay = match &args.at {
+            None => None,
+            Some(rev) => {
+                let known = set
+                    .migrations
+                    .iter()
+                    .any(|m| m.id_str() == rev || m.stem == *rev);
+                if !known {
+                    continue;
+                }
+                Some(crate::schema::replay::replay_until(set, Some(rev)))
+            }
+        };
+        shown.push((set, replay));
+    }
+    if shown.is_empty() {
+        return Err(ConfigError(format!(
+            "no migration `{}` in {}",
+            args.at.as_deref().unwrap_or(""),
+            path.display()
+        )));
+    }
+    let cwd = Some(cwd.as_path());
+    let inconsistent = shown
+        .iter()
+        .map(|(set, r)| r.as_ref().unwrap_or(&set.replay))
+        .flat_map(|r| r.events.iter())
+        .filter(|e| matches!(e.fact, Fact::Conflict(_)))
+        .count();
+    match args.format {
+        SchemaFormat::Sql => {
+            for (set, replay) in &shown {
+                let schema = &replay.as_ref().unwrap_or(&set.replay).schema;
+                if shown.len() > 1 {
+                    writeln!(out, "-- {}", crate::paths::display_path(&set.dir, cwd))
+                        .map_err(io)?;
+                }
+                write!(out, "{}", crate::schema::render::schema_sql(schema)).map_err(io)?;
+            }
+        }
+        SchemaFormat::Json => {
+            let sets: Vec<_> = shown
+                .iter()
+                .map(|(set, replay)| {
+                    let schema = &replay.as_ref().unwrap_or(&set.replay).schema;
+                    serde_json::json!({
+                        "path": crate::paths::display_path(&set.dir, cwd),
+                        "flavour": match set.flavour {
+                            crate::migration::SetFlavour::Alembic => "alembic",
+                            crate::migration::SetFlavour::Yoyo => "yoyo",
+                        },
+                        "at": args.at,
+                        "schema": crate::schema::render::schema_json(schema),
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({ "version": 1, "sets": sets });
+            serde_json::to_writer_pretty(&mut *out, &doc)
+                .map_err(|e| ConfigError(e.to_string()))?;
+            writeln!(out).map_err(io)?;
+        }
+    }
+    if inconsistent > 0 {
+        eprintln!(
+            "miglint: note: {inconsistent} operation(s) could not be applied; `miglint lint` shows them"
+        );
+    }
+    Ok(EXIT_CLEAN)
+}

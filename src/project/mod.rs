@@ -1,0 +1,7 @@
+//! The project: its configuration, which folders hold migrations (and of
+//! which flavour), which files hold the application, and its git history.
+
+pub mod config;
+pub mod discover;
+pub mod files;
+pub mod git;

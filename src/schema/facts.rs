@@ -1,0 +1,136 @@
+//! What the replay meets on its way through the chain: facts about one
+//! operation and the schema it was applied to. The engine only records
+//! them; the rules (`schema-consistency`, `foreign-key-target`,
+//! `sqlite-alter-support`, `downgrade-roundtrip`) decide which are
+//! findings, and word them.
+
+use crate::migration::Flavour;
+use crate::source::Span;
+
+/// A fact, at the operation (or rollback) it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub span: Span,
+    pub fact: Fact,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fact {
+    /// The operation cannot be applied to the schema it met.
+    Conflict(Conflict),
+    /// A foreign key points at a table (`column: None`) or at a column of
+    /// an existing table that does not exist at that point of the chain.
+    DanglingForeignKey {
+        owner: String,
+        columns: Vec<String>,
+        target: String,
+        column: Option<String>,
+    },
+    /// SQL's `ALTER TABLE ... DROP COLUMN` on a column SQLite refuses to
+    /// drop that way.
+    DropColumnRefused {
+        table: String,
+        column: String,
+        because: DropRefusal,
+    },
+    /// Upgrade then downgrade left the touched tables different (each
+    /// difference described).
+    RoundTrip {
+        flavour: Flavour,
+        differences: Vec<String>,
+    },
+}
+
+/// Why SQLite's `DROP COLUMN` refuses a column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DropRefusal {
+    PrimaryKey,
+    Unique,
+    /// This index covers it.
+    Indexed(String),
+    /// A foreign key in this table references it.
+    Referenced(String),
+}
+
+/// How an operation used a table or column that is not there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    Drop,
+    Rename,
+    Change,
+}
+
+/// An operation that cannot be applied to the schema it met.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// `first`: where the table was created.
+    TableExists {
+        table: String,
+        first: Span,
+    },
+    TableMissing {
+        table: String,
+        by: Use,
+    },
+    ColumnDeclaredTwice {
+        table: String,
+        column: String,
+    },
+    ColumnExists {
+        table: String,
+        column: String,
+    },
+    ColumnMissing {
+        table: String,
+        column: String,
+        by: Use,
+    },
+    /// Renaming a table (`table: None`) or a column of `table` to a name
+    /// that is taken.
+    NameTaken {
+        table: Option<String>,
+        from: String,
+        to: String,
+    },
+    ConstraintColumnMissing {
+        table: String,
+        column: String,
+    },
+    ConstraintMissing {
+        table: String,
+        name: String,
+    },
+    /// `first`: where the index was created.
+    IndexExists {
+        index: String,
+        first: Span,
+    },
+    IndexMissing {
+        index: String,
+    },
+    IndexTableMissing {
+        index: String,
+        table: String,
+    },
+    IndexColumnMissing {
+        index: String,
+        table: String,
+        column: String,
+    },
+    /// A batch `drop_column` of a column an index still covers: the batch
+    /// copy recreates the index and fails.
+    BatchDropIndexedColumn {
+        table: String,
+        column: String,
+        index: String,
+    },
+    /// A view or trigger (`kind`) created twice, or dropped when absent.
+    ObjectExists {
+        kind: &'static str,
+        name: String,
+    },
+    ObjectMissing {
+        kind: &'static str,
+        name: String,
+    },
+}
