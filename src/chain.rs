@@ -259,11 +259,26 @@ impl Chain {
 /// The leading number of a migration file name: `007_add_users` → (7, 3 digits).
 /// Long digit runs (dates, timestamps) do not count as sequence numbers.
 pub fn file_number(stem: &str) -> Option<(u64, usize)> {
+    if is_dated(stem) {
+        return None;
+    }
     let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || digits > 6 || stem.as_bytes().get(digits) != Some(&b'_') {
         return None;
     }
     stem[..digits].parse().ok().map(|n| (n, digits))
+}
+
+/// Alembic `file_template`s that start with the date
+/// (`2022_02_04_093838_619bea85701a_slug`, `2022-02-04_...`): the year is
+/// not a sequence number.
+fn is_dated(stem: &str) -> bool {
+    let b = stem.as_bytes();
+    let digits = |from: usize, n: usize| {
+        b.len() >= from + n && b[from..from + n].iter().all(u8::is_ascii_digit)
+    };
+    let sep = |at: usize| matches!(b.get(at), Some(b'_' | b'-'));
+    digits(0, 4) && sep(4) && digits(5, 2) && sep(7) && digits(8, 2)
 }
 
 #[cfg(test)]
@@ -292,6 +307,14 @@ mod tests {
             )
         };
         m
+    }
+
+    #[test]
+    fn dated_file_templates_are_not_numbered() {
+        assert_eq!(file_number("2022_02_04_093838_619bea85701a_slug"), None);
+        assert_eq!(file_number("2024-01-31_add_users"), None);
+        assert_eq!(file_number("007_add_users"), Some((7, 3)));
+        assert_eq!(file_number("2022_add_users"), Some((2022, 4)));
     }
 
     #[test]

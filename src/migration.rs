@@ -211,6 +211,10 @@ pub struct Operation {
     pub sql: Option<SqlInfo>,
     /// For Alembic calls: the `op.<name>` / `batch_op.<name>` method called.
     pub call: Option<String>,
+    /// False when it may not run: under a condition or in a loop miglint
+    /// cannot decide (an inspector guard, a `try` block). What it touches
+    /// is uncertain from there on.
+    pub certain: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -343,6 +347,13 @@ pub enum OpKind {
     Data {
         statement: String,
     },
+    /// A schema operation whose names miglint cannot read statically (a
+    /// name computed at run time, from the application, from reflection).
+    /// `tables`: the tables it may touch; empty when even those are unknown.
+    Unread {
+        tables: Vec<String>,
+        note: String,
+    },
     /// Something miglint cannot model: kept, never dropped silently.
     Opaque {
         what: OpaqueKind,
@@ -361,6 +372,32 @@ pub enum OpaqueKind {
 }
 
 impl OpKind {
+    /// The tables an operation changes (both names of a rename; an empty
+    /// name where the operation does not say).
+    pub fn tables(&self) -> Vec<&str> {
+        match self {
+            OpKind::CreateTable { name, .. }
+            | OpKind::CreateVirtualTable { name, .. }
+            | OpKind::DropTable { name } => vec![name],
+            OpKind::RenameTable { from, to } => vec![from, to],
+            OpKind::AddColumn { table, .. }
+            | OpKind::DropColumn { table, .. }
+            | OpKind::AlterColumn { table, .. }
+            | OpKind::RenameColumn { table, .. }
+            | OpKind::AddConstraint { table, .. }
+            | OpKind::DropConstraint { table, .. } => vec![table],
+            OpKind::CreateIndex(ix) => vec![&ix.table],
+            OpKind::DropIndex { table, .. } => vec![table.as_deref().unwrap_or("")],
+            OpKind::Unread { tables, .. } => tables.iter().map(String::as_str).collect(),
+            OpKind::CreateView { .. }
+            | OpKind::DropView { .. }
+            | OpKind::CreateTrigger { .. }
+            | OpKind::DropTrigger { .. }
+            | OpKind::Data { .. }
+            | OpKind::Opaque { .. } => Vec::new(),
+        }
+    }
+
     /// The kind of object this operation creates or drops, for guard checks.
     pub fn object_kind(&self) -> Option<(&'static str, &str, bool)> {
         Some(match self {

@@ -136,6 +136,12 @@ fn check(rule_set: &RuleSet, loaded: Loaded, settings: &Settings) -> Outcome {
             }));
         }
     }
+    for set in &sets {
+        notes.extend(set.replay.notes.iter().map(|(_, span, what)| Note {
+            span: *span,
+            message: format!("not read statically: {what}"),
+        }));
+    }
     Outcome {
         sources,
         diagnostics,

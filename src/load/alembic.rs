@@ -1,12 +1,17 @@
 //! Alembic revisions: `revision`, `down_revision`, the docstring header,
 //! and the `op.*` calls of `upgrade()` / `downgrade()`, batch mode included.
 
-use ruff_python_ast::{Expr, ExprCall, Stmt};
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
+
+use crate::load::eval::{Env, Evaluator, Value, bind_target};
 
 use crate::load::python::{
     PyFile, arg, assignments, bool_value, callee_name, is_trivial_body, keyword, method_call,
-    named_list, str_list, str_value,
+    named_list, str_value,
 };
 use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Flavour, ForeignKeyRef, IndexDef, Migration, Named,
@@ -60,14 +65,9 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
         }
     }
     if let Some(up) = upgrade {
-        let mut reader = OpReader {
-            py: &py,
-            dialect,
-            ops: Vec::new(),
-            problems: Vec::new(),
-            suppressions: Vec::new(),
-        };
-        reader.body(&up.body, None);
+        let mut reader = OpReader::new(&py, dialect);
+        reader.module(py.suite());
+        reader.function(&up.body);
         let apply = std::mem::take(&mut reader.ops);
         let rollback = match downgrade {
             None => Rollback::Missing,
@@ -76,7 +76,7 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
                 why: "its body is only `pass`, `...` or a docstring",
             },
             Some(down) => {
-                reader.body(&down.body, None);
+                reader.function(&down.body);
                 Rollback::Ops {
                     span: py.span(down.name.range()),
                     ops: std::mem::take(&mut reader.ops),
@@ -101,50 +101,288 @@ struct OpReader<'a, 'f> {
     ops: Vec<Operation>,
     problems: Vec<crate::migration::LoadProblem>,
     suppressions: Vec<crate::migration::SuppressionComment>,
+    /// Constants of the module and of the functions being read.
+    env: Env,
+    /// Functions of the file a migration may call: `def` at module level
+    /// and inside the function being read.
+    functions: HashMap<&'a str, &'a StmtFunctionDef>,
+    /// False inside code that may not run (an undecided `if`, a loop over
+    /// what miglint cannot list, a `try` block).
+    certain: bool,
+    /// Helper functions being inlined, innermost last (no recursion).
+    calling: Vec<&'a str>,
 }
 
-/// The table and alias of an enclosing `with op.batch_alter_table(...) as alias:`.
-type Batch<'a> = Option<(String, &'a str)>;
+/// The table (when it can be read) and alias of an enclosing
+/// `with op.batch_alter_table(...) as alias:`.
+type Batch<'a> = Option<(Option<String>, &'a str)>;
+
+/// Whether a block of code returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    No,
+    Maybe,
+    Yes,
+}
+
+/// How far helper functions are inlined, and how many items a loop is
+/// unrolled over, before the code counts as unread.
+const MAX_CALL_DEPTH: usize = 8;
+const MAX_UNROLL: usize = 1000;
 
 impl<'a> OpReader<'a, '_> {
-    fn body(&mut self, body: &'a [Stmt], batch: Batch<'a>) {
-        for stmt in body {
+    fn new(py: &'a PyFile<'_>, dialect: Dialect) -> OpReader<'a, 'a> {
+        OpReader {
+            py,
+            dialect,
+            ops: Vec::new(),
+            problems: Vec::new(),
+            suppressions: Vec::new(),
+            env: Env::new(),
+            functions: HashMap::new(),
+            certain: true,
+            calling: Vec::new(),
+        }
+    }
+
+    fn eval(&self, batch: &Batch) -> Evaluator<'_> {
+        Evaluator {
+            env: &self.env,
+            dialect: self.dialect,
+            op_names: match batch {
+                Some((_, alias)) => {
+                    if *alias == "op" {
+                        &["op"]
+                    } else {
+                        &OP_AND_BATCH[..]
+                    }
+                }
+                None => &["op"],
+            },
+        }
+    }
+
+    /// Module-level constants and functions, before any function is read.
+    fn module(&mut self, suite: &'a [Stmt]) {
+        for stmt in suite {
             match stmt {
-                Stmt::With(w) => {
-                    let mut inner = batch.clone();
-                    for item in &w.items {
-                        if let Expr::Call(call) = &item.context_expr
-                            && let Some(("op", "batch_alter_table")) = method_call(call)
-                            && let Some(table) = arg(call, 0, "table_name").and_then(str_value)
-                            && let Some(Expr::Name(alias)) = item.optional_vars.as_deref()
-                        {
-                            inner = Some((table, alias.id.as_str()));
+                Stmt::FunctionDef(f) => {
+                    self.functions.insert(f.name.id.as_str(), f);
+                }
+                Stmt::Assign(_) | Stmt::AnnAssign(_) | Stmt::AugAssign(_) => {
+                    self.assign(stmt, &None);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads a function body with its own scope.
+    fn function(&mut self, body: &'a [Stmt]) {
+        self.env.push();
+        self.certain = true;
+        self.body(body, None);
+        self.env.pop();
+    }
+
+    fn with_uncertain<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let was = self.certain;
+        self.certain = false;
+        let r = f(self);
+        self.certain = was;
+        r
+    }
+
+    fn body(&mut self, body: &'a [Stmt], batch: Batch<'a>) -> Exit {
+        let mut exit = Exit::No;
+        for stmt in body {
+            let here = self.stmt(stmt, &batch);
+            match here {
+                Exit::Yes => {
+                    return if exit == Exit::Maybe {
+                        Exit::Maybe
+                    } else {
+                        Exit::Yes
+                    };
+                }
+                Exit::Maybe => {
+                    // What follows may not run.
+                    exit = Exit::Maybe;
+                    self.certain = false;
+                }
+                Exit::No => {}
+            }
+        }
+        exit
+    }
+
+    fn stmt(&mut self, stmt: &'a Stmt, batch: &Batch<'a>) -> Exit {
+        match stmt {
+            Stmt::With(w) => {
+                let mut inner = batch.clone();
+                for item in &w.items {
+                    if let Expr::Call(call) = &item.context_expr
+                        && let Some(("op", "batch_alter_table")) = method_call(call)
+                        && let Some(Expr::Name(alias)) = item.optional_vars.as_deref()
+                    {
+                        let table =
+                            arg(call, 0, "table_name").and_then(|t| self.eval(batch).string(t));
+                        inner = Some((table, alias.id.as_str()));
+                    }
+                }
+                let was = self.certain;
+                let exit = self.body(&w.body, inner);
+                self.certain = was;
+                exit
+            }
+            Stmt::Expr(e) => {
+                self.expr(&e.value, batch);
+                Exit::No
+            }
+            Stmt::Assign(_) | Stmt::AnnAssign(_) | Stmt::AugAssign(_) => {
+                self.assign(stmt, batch);
+                Exit::No
+            }
+            Stmt::If(s) => {
+                let mut clauses: Vec<(Option<&'a Expr>, &'a [Stmt])> =
+                    vec![(Some(&*s.test), &s.body[..])];
+                clauses.extend(
+                    s.elif_else_clauses
+                        .iter()
+                        .map(|c| (c.test.as_ref(), &c.body[..])),
+                );
+                self.branches(&clauses, batch)
+            }
+            Stmt::For(s) => {
+                let items = self
+                    .eval(batch)
+                    .value(&s.iter)
+                    .and_then(|v| v.items())
+                    .filter(|i| i.len() <= MAX_UNROLL);
+                let was = self.certain;
+                let mut exit = Exit::No;
+                match items {
+                    Some(items) => {
+                        for item in items {
+                            bind_target(&mut self.env, &s.target, Some(item));
+                            if self.body(&s.body, batch.clone()) != Exit::No {
+                                exit = Exit::Maybe;
+                                break;
+                            }
+                        }
+                        if exit == Exit::No {
+                            exit = self.body(&s.orelse, batch.clone());
                         }
                     }
-                    self.body(&w.body, inner);
-                }
-                Stmt::Expr(e) => self.expr(&e.value, &batch),
-                Stmt::Assign(a) => self.expr(&a.value, &batch),
-                Stmt::If(s) => {
-                    self.body(&s.body, batch.clone());
-                    for clause in &s.elif_else_clauses {
-                        self.body(&clause.body, batch.clone());
+                    None => {
+                        bind_target(&mut self.env, &s.target, None);
+                        self.with_uncertain(|r| {
+                            r.body(&s.body, batch.clone());
+                            r.body(&s.orelse, batch.clone());
+                        });
+                        exit = Exit::Maybe;
                     }
                 }
-                Stmt::For(s) => self.body(&s.body, batch.clone()),
-                Stmt::While(s) => self.body(&s.body, batch.clone()),
-                Stmt::Try(s) => {
-                    self.body(&s.body, batch.clone());
+                self.certain = was && exit == Exit::No;
+                if exit == Exit::Maybe {
+                    Exit::Maybe
+                } else {
+                    exit
+                }
+            }
+            Stmt::While(s) => {
+                self.with_uncertain(|r| {
+                    r.body(&s.body, batch.clone());
+                    r.body(&s.orelse, batch.clone());
+                });
+                Exit::Maybe
+            }
+            Stmt::Try(s) => {
+                // An operation in a `try` may fail and be swallowed.
+                self.with_uncertain(|r| {
+                    r.body(&s.body, batch.clone());
                     for h in &s.handlers {
                         let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
-                        self.body(&h.body, batch.clone());
+                        r.body(&h.body, batch.clone());
                     }
-                    self.body(&s.orelse, batch.clone());
-                    self.body(&s.finalbody, batch.clone());
-                }
-                Stmt::Pass(_) | Stmt::Import(_) | Stmt::ImportFrom(_) => {}
-                other => self.python(other.range(), "Python code"),
+                    r.body(&s.orelse, batch.clone());
+                });
+                self.body(&s.finalbody, batch.clone());
+                Exit::Maybe
             }
+            Stmt::FunctionDef(f) => {
+                self.functions.insert(f.name.id.as_str(), f);
+                Exit::No
+            }
+            Stmt::Return(_) => Exit::Yes,
+            Stmt::Pass(_) | Stmt::Import(_) | Stmt::ImportFrom(_) => Exit::No,
+            other => {
+                self.python(other.range(), "Python code");
+                Exit::No
+            }
+        }
+    }
+
+    /// `if` / `elif` / `else`: the branch the code takes when every test
+    /// before it is decided; every branch, as code that may not run, from
+    /// the first test miglint cannot decide.
+    fn branches(&mut self, clauses: &[(Option<&'a Expr>, &'a [Stmt])], batch: &Batch<'a>) -> Exit {
+        let was = self.certain;
+        let mut exits = Vec::new();
+        let mut undecided = false;
+        for (test, body) in clauses {
+            let truth = match test {
+                None => Some(true),
+                Some(t) => self.eval(batch).truth(t),
+            };
+            match (truth, undecided) {
+                (Some(false), _) => continue,
+                (Some(true), false) => {
+                    let exit = self.body(body, batch.clone());
+                    self.certain = was && exit == Exit::No;
+                    return exit;
+                }
+                _ => {
+                    undecided = true;
+                    let exit = self.with_uncertain(|r| r.body(body, batch.clone()));
+                    exits.push(exit);
+                    if truth == Some(true) {
+                        break;
+                    }
+                }
+            }
+        }
+        self.certain = was;
+        if !undecided {
+            // Every test was false: nothing ran.
+            return Exit::No;
+        }
+        if exits.iter().any(|e| *e != Exit::No) {
+            Exit::Maybe
+        } else {
+            Exit::No
+        }
+    }
+
+    /// An assignment: a call in it is read like any other; the names it
+    /// binds hold what miglint can evaluate, or nothing known.
+    fn assign(&mut self, stmt: &'a Stmt, batch: &Batch<'a>) {
+        let (targets, value): (Vec<&'a Expr>, Option<&'a Expr>) = match stmt {
+            Stmt::Assign(a) => (a.targets.iter().collect(), Some(&*a.value)),
+            Stmt::AnnAssign(a) => (vec![&*a.target], a.value.as_deref()),
+            Stmt::AugAssign(a) => (vec![&*a.target], None),
+            _ => return,
+        };
+        if let Some(Expr::Call(call)) = value
+            && method_call(call).is_some_and(|(receiver, _)| {
+                receiver == "op" || batch.as_ref().is_some_and(|(_, alias)| *alias == receiver)
+            })
+        {
+            self.call(call, batch);
+        }
+        let evaluated = value.and_then(|v| self.eval(batch).value(v));
+        for t in targets {
+            bind_target(&mut self.env, t, evaluated.clone());
         }
     }
 
@@ -158,6 +396,7 @@ impl<'a> OpReader<'a, '_> {
             in_batch: false,
             sql: None,
             call: None,
+            certain: self.certain,
         });
     }
 
@@ -169,7 +408,58 @@ impl<'a> OpReader<'a, '_> {
         }
     }
 
+    /// A helper function of this file called with arguments miglint can
+    /// read: its body is read with its parameters bound.
+    fn inline(&mut self, call: &'a ExprCall, batch: &Batch<'a>) -> bool {
+        let Expr::Name(name) = &*call.func else {
+            return false;
+        };
+        let Some(f) = self.functions.get(name.id.as_str()).copied() else {
+            return false;
+        };
+        if self.calling.len() >= MAX_CALL_DEPTH || self.calling.contains(&f.name.id.as_str()) {
+            return false;
+        }
+        let params = &f.parameters;
+        let mut bound: Vec<(&str, Option<Value>)> = Vec::new();
+        let positional: Vec<_> = params.posonlyargs.iter().chain(&params.args).collect();
+        for (i, p) in positional.iter().enumerate() {
+            let given = call
+                .arguments
+                .args
+                .get(i)
+                .or_else(|| keyword(call, p.parameter.name.id.as_str()))
+                .or(p.default.as_deref());
+            bound.push((
+                p.parameter.name.id.as_str(),
+                given.and_then(|e| self.eval(batch).value(e)),
+            ));
+        }
+        for p in &params.kwonlyargs {
+            let given = keyword(call, p.parameter.name.id.as_str()).or(p.default.as_deref());
+            bound.push((
+                p.parameter.name.id.as_str(),
+                given.and_then(|e| self.eval(batch).value(e)),
+            ));
+        }
+        self.calling.push(f.name.id.as_str());
+        self.env.push();
+        for (name, value) in bound {
+            self.env.bind(name, value);
+        }
+        let was = self.certain;
+        let exit = self.body(&f.body, None);
+        self.certain = was;
+        let _ = exit;
+        self.env.pop();
+        self.calling.pop();
+        true
+    }
+
     fn call(&mut self, call: &'a ExprCall, batch: &Batch<'a>) {
+        if self.inline(call, batch) {
+            return;
+        }
         let Some((receiver, method)) = method_call(call) else {
             self.python(call.range(), "a call miglint does not model");
             return;
@@ -182,27 +472,69 @@ impl<'a> OpReader<'a, '_> {
                 return;
             }
         };
+        if method == "execute" {
+            self.execute(call, in_batch);
+            return;
+        }
+        // Names miglint could not read: the operation becomes `Unread`.
+        let unread = Cell::new(false);
+        let ev = self.eval(batch);
+        let read = |e: Option<&Expr>| -> String {
+            match e {
+                None => String::new(),
+                Some(e) => ev.string(e).unwrap_or_else(|| {
+                    unread.set(true);
+                    String::new()
+                }),
+            }
+        };
+        let read_list = |e: Option<&Expr>| -> Vec<String> {
+            match e {
+                None => Vec::new(),
+                Some(e) => ev.strings(e).unwrap_or_else(|| {
+                    unread.set(true);
+                    Vec::new()
+                }),
+            }
+        };
+        let read_opt = |e: Option<&Expr>| -> Option<String> {
+            match e {
+                None | Some(Expr::NoneLiteral(_)) => None,
+                Some(e) => Some(ev.string(e).unwrap_or_else(|| {
+                    unread.set(true);
+                    String::new()
+                })),
+            }
+        };
+        // The batch's table, or the call's own table argument.
+        let batch_table = table.clone();
+        let table_at = |i: usize, name: &str| -> String {
+            match &batch_table {
+                Some(Some(t)) => t.clone(),
+                Some(None) => {
+                    unread.set(true);
+                    String::new()
+                }
+                None => read(arg(call, i, name)),
+            }
+        };
         // Batch methods drop the table argument: shift positions by one.
         let shift = usize::from(!in_batch);
-        let table_arg = |name: &str| -> String {
-            table
-                .clone()
-                .or_else(|| arg(call, 0, name).and_then(str_value))
-                .unwrap_or_default()
-        };
-        let s = |i: usize, name: &str| arg(call, i, name).and_then(str_value).unwrap_or_default();
-        let strs = |i: usize, name: &str| arg(call, i, name).and_then(str_list).unwrap_or_default();
         let kind = match method {
             "create_table" if !in_batch => {
-                let name = s(0, "table_name");
+                let name = read(arg(call, 0, "table_name"));
                 let mut columns = Vec::new();
                 let mut constraints = Vec::new();
                 for a in call.arguments.args.iter().skip(1) {
                     if let Expr::Call(c) = a {
-                        if let Some(col) = self.column(c) {
-                            columns.push(col);
-                        } else if let Some(con) = constraint(c) {
-                            constraints.push(con);
+                        match self.column(c, &ev) {
+                            Some(Some(col)) => columns.push(col),
+                            Some(None) => unread.set(true),
+                            None => {
+                                if let Some(con) = constraint(c, &ev) {
+                                    constraints.push(con);
+                                }
+                            }
                         }
                     }
                 }
@@ -213,32 +545,39 @@ impl<'a> OpReader<'a, '_> {
                 }
             }
             "drop_table" if !in_batch => OpKind::DropTable {
-                name: s(0, "table_name"),
+                name: read(arg(call, 0, "table_name")),
             },
             "rename_table" if !in_batch => OpKind::RenameTable {
-                from: s(0, "old_table_name"),
-                to: s(1, "new_table_name"),
+                from: read(arg(call, 0, "old_table_name")),
+                to: read(arg(call, 1, "new_table_name")),
             },
             "add_column" => {
                 let col = arg(call, shift, "column").and_then(|c| match c {
-                    Expr::Call(c) => self.column(c),
+                    Expr::Call(c) => self.column(c, &ev),
                     _ => None,
                 });
                 match col {
-                    Some(column) => OpKind::AddColumn {
-                        table: table_arg("table_name"),
+                    Some(Some(column)) => OpKind::AddColumn {
+                        table: table_at(0, "table_name"),
                         column,
                     },
+                    Some(None) => {
+                        unread.set(true);
+                        OpKind::Unread {
+                            tables: vec![table_at(0, "table_name")],
+                            note: String::new(),
+                        }
+                    }
                     None => opaque_call(method),
                 }
             }
             "drop_column" => OpKind::DropColumn {
-                table: table_arg("table_name"),
-                column: s(shift, "column_name"),
+                table: table_at(0, "table_name"),
+                column: read(arg(call, shift, "column_name")),
             },
             "alter_column" => {
                 let mut changes = ColumnChanges {
-                    new_name: keyword(call, "new_column_name").and_then(str_value),
+                    new_name: read_opt(keyword(call, "new_column_name")),
                     type_name: keyword(call, "type_").map(|t| self.py.text(t.range()).to_string()),
                     nullable: keyword(call, "nullable").and_then(bool_value),
                     default: None,
@@ -250,8 +589,8 @@ impl<'a> OpReader<'a, '_> {
                     });
                 }
                 OpKind::AlterColumn {
-                    table: table_arg("table_name"),
-                    column: s(shift, "column_name"),
+                    table: table_at(0, "table_name"),
+                    column: read(arg(call, shift, "column_name")),
                     changes,
                 }
             }
@@ -260,30 +599,31 @@ impl<'a> OpReader<'a, '_> {
                     .or_else(|| keyword(call, "postgresql_where"))
                     .map(|w| self.py.text(w.range()).to_string());
                 OpKind::CreateIndex(IndexDef {
-                    name: arg(call, 0, "index_name").and_then(str_value),
-                    table: table.clone().unwrap_or_else(|| s(1, "table_name")),
-                    columns: strs(1 + shift, "columns"),
+                    name: read_opt(arg(call, 0, "index_name")),
+                    table: table_at(1, "table_name"),
+                    columns: index_columns(self.py, arg(call, 1 + shift, "columns"), &ev, &unread),
                     unique: keyword(call, "unique")
-                        .and_then(bool_value)
+                        .and_then(|u| ev.truth(u))
                         .unwrap_or(false),
                     where_clause,
                 })
             }
             "drop_index" => OpKind::DropIndex {
-                name: s(0, "index_name"),
-                table: table
-                    .clone()
-                    .or_else(|| arg(call, 1, "table_name").and_then(str_value)),
+                name: read(arg(call, 0, "index_name")),
+                table: match &table {
+                    Some(_) => Some(table_at(1, "table_name")),
+                    None => read_opt(arg(call, 1, "table_name")),
+                },
             },
             "create_foreign_key" => OpKind::AddConstraint {
-                table: table.clone().unwrap_or_else(|| s(1, "source_table")),
+                table: table_at(1, "source_table"),
                 constraint: TableConstraint {
-                    name: arg(call, 0, "constraint_name").and_then(str_value),
+                    name: read_opt(arg(call, 0, "constraint_name")),
                     kind: ConstraintKind::ForeignKey(ForeignKeyRef {
-                        table: s(1 + shift, "referent_table"),
-                        columns: strs(3 + shift, "remote_cols"),
+                        table: read(arg(call, 1 + shift, "referent_table")),
+                        columns: read_list(arg(call, 3 + shift, "remote_cols")),
                     }),
-                    columns: strs(2 + shift, "local_cols"),
+                    columns: read_list(arg(call, 2 + shift, "local_cols")),
                 },
             },
             "create_unique_constraint" | "create_primary_key" | "create_check_constraint" => {
@@ -295,29 +635,37 @@ impl<'a> OpReader<'a, '_> {
                 let columns = if kind == ConstraintKind::Check {
                     Vec::new()
                 } else {
-                    strs(1 + shift, "columns")
+                    read_list(arg(call, 1 + shift, "columns"))
                 };
                 OpKind::AddConstraint {
-                    table: table.clone().unwrap_or_else(|| s(1, "table_name")),
+                    table: table_at(1, "table_name"),
                     constraint: TableConstraint {
-                        name: arg(call, 0, "constraint_name").and_then(str_value),
+                        name: read_opt(arg(call, 0, "constraint_name")),
                         kind,
                         columns,
                     },
                 }
             }
             "drop_constraint" => OpKind::DropConstraint {
-                table: table.clone().unwrap_or_else(|| s(1, "table_name")),
-                name: s(0, "constraint_name"),
+                table: table_at(1, "table_name"),
+                name: read(arg(call, 0, "constraint_name")),
             },
-            "execute" => {
-                self.execute(call, in_batch);
-                return;
-            }
             "bulk_insert" => OpKind::Data {
                 statement: "INSERT".into(),
             },
             other => opaque_call(other),
+        };
+        let kind = if unread.get() {
+            let mut tables: Vec<String> = kind.tables().into_iter().map(str::to_string).collect();
+            if tables.iter().any(String::is_empty) || tables.is_empty() {
+                tables.clear();
+            }
+            OpKind::Unread {
+                tables,
+                note: format!("names in `{receiver}.{method}(...)` computed at run time"),
+            }
+        } else {
+            kind
         };
         self.ops.push(Operation {
             kind,
@@ -325,6 +673,7 @@ impl<'a> OpReader<'a, '_> {
             in_batch,
             sql: None,
             call: Some(method.to_string()),
+            certain: self.certain,
         });
     }
 
@@ -347,6 +696,7 @@ impl<'a> OpReader<'a, '_> {
                 in_batch,
                 sql: None,
                 call: Some("execute".into()),
+                certain: self.certain,
             });
             return;
         };
@@ -354,25 +704,36 @@ impl<'a> OpReader<'a, '_> {
         for mut op in out.ops {
             op.in_batch = in_batch;
             op.call = Some("execute".into());
+            op.certain = self.certain;
             self.ops.push(op);
         }
         self.problems.extend(out.problems);
         self.suppressions.extend(out.suppressions);
     }
 
-    /// `sa.Column("name", sa.Type(), sa.ForeignKey("t.id"), nullable=..., ...)`.
-    fn column(&self, call: &ExprCall) -> Option<Column> {
+    /// `sa.Column("name", sa.Type(), sa.ForeignKey("t.id"), nullable=..., ...)`:
+    /// `None` when the call is not a column, `Some(None)` when its name or
+    /// foreign key cannot be read.
+    fn column(&self, call: &ExprCall, ev: &Evaluator) -> Option<Option<Column>> {
         if callee_name(call) != Some("Column") {
             return None;
         }
         let args = &call.arguments.args;
-        let name = args.first().and_then(str_value)?;
+        let Some(name) = args
+            .first()
+            .or_else(|| keyword(call, "name"))
+            .and_then(|n| ev.string(n))
+        else {
+            return Some(None);
+        };
         let mut type_name = None;
         let mut references = None;
         for a in args.iter().skip(1) {
             match a {
                 Expr::Call(c) if callee_name(c) == Some("ForeignKey") => {
-                    let target = arg(c, 0, "column").and_then(str_value).unwrap_or_default();
+                    let Some(target) = arg(c, 0, "column").and_then(|t| ev.string(t)) else {
+                        return Some(None);
+                    };
                     let (table, col) = target.rsplit_once('.').unwrap_or((&target, "id"));
                     references = Some(ForeignKeyRef {
                         table: table.to_string(),
@@ -389,23 +750,63 @@ impl<'a> OpReader<'a, '_> {
             type_name = Some(self.py.text(t.range()).to_string());
         }
         let primary_key = keyword(call, "primary_key")
-            .and_then(bool_value)
+            .and_then(|p| ev.truth(p))
             .unwrap_or(false);
-        Some(Column {
+        Some(Some(Column {
             name,
             type_name,
             nullable: keyword(call, "nullable")
-                .and_then(bool_value)
+                .and_then(|n| ev.truth(n))
                 .unwrap_or(!primary_key),
             default: keyword(call, "server_default").map(|d| self.py.text(d.range()).to_string()),
             primary_key,
             unique: keyword(call, "unique")
-                .and_then(bool_value)
+                .and_then(|u| ev.truth(u))
                 .unwrap_or(false),
             references,
             span: self.py.span(call.range()),
-        })
+        }))
     }
+}
+
+/// `op` and the usual batch alias, for `batch_op.f(...)`.
+const OP_AND_BATCH: [&str; 2] = ["op", "batch_op"];
+
+/// An index's columns: names, or expressions (`sa.text("lower(name)")`)
+/// kept as their SQL.
+fn index_columns(
+    py: &PyFile,
+    expr: Option<&Expr>,
+    ev: &Evaluator,
+    unread: &Cell<bool>,
+) -> Vec<String> {
+    let Some(expr) = expr else {
+        return Vec::new();
+    };
+    if let Some(list) = ev.strings(expr) {
+        return list;
+    }
+    let elements: &[Expr] = match expr {
+        Expr::List(l) => &l.elts,
+        Expr::Tuple(t) => &t.elts,
+        _ => std::slice::from_ref(expr),
+    };
+    let mut out = Vec::new();
+    for e in elements {
+        if let Some(s) = ev.string(e) {
+            out.push(s);
+        } else if let Expr::Call(c) = e
+            && callee_name(c) == Some("text")
+            && let Some(sql) = arg(c, 0, "text").and_then(|t| ev.string(t))
+        {
+            out.push(sql);
+        } else {
+            let _ = py;
+            unread.set(true);
+            return Vec::new();
+        }
+    }
+    out
 }
 
 fn opaque_call(method: &str) -> OpKind {
@@ -416,9 +817,14 @@ fn opaque_call(method: &str) -> OpKind {
 }
 
 /// `sa.PrimaryKeyConstraint`, `sa.UniqueConstraint`, `sa.ForeignKeyConstraint`, `sa.CheckConstraint`.
-fn constraint(call: &ExprCall) -> Option<TableConstraint> {
-    let name = keyword(call, "name").and_then(str_value);
-    let positional: Vec<String> = call.arguments.args.iter().filter_map(str_value).collect();
+fn constraint(call: &ExprCall, ev: &Evaluator) -> Option<TableConstraint> {
+    let name = keyword(call, "name").and_then(|n| ev.string(n));
+    let positional: Vec<String> = call
+        .arguments
+        .args
+        .iter()
+        .filter_map(|a| ev.string(a))
+        .collect();
     Some(match callee_name(call)? {
         "PrimaryKeyConstraint" => TableConstraint {
             name,
@@ -437,10 +843,10 @@ fn constraint(call: &ExprCall) -> Option<TableConstraint> {
         },
         "ForeignKeyConstraint" => {
             let local = arg(call, 0, "columns")
-                .and_then(str_list)
+                .and_then(|c| ev.strings(c))
                 .unwrap_or_default();
             let remote = arg(call, 1, "refcolumns")
-                .and_then(str_list)
+                .and_then(|c| ev.strings(c))
                 .unwrap_or_default();
             let table = remote
                 .first()

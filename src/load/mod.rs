@@ -2,6 +2,7 @@
 //! Loading is pure and per file, so it runs in parallel and is easy to fuzz.
 
 pub mod alembic;
+pub mod eval;
 pub mod python;
 pub mod sql;
 pub mod suppression;

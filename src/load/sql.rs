@@ -207,6 +207,7 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
                             parses: false,
                         }),
                         call: None,
+                        certain: true,
                     });
                 }
             }
@@ -415,6 +416,7 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
             parses: true,
         }),
         call: None,
+        certain: true,
     }
 }
 
@@ -453,6 +455,7 @@ fn statement_ops(
                 parses: true,
             }),
             call: None,
+            certain: true,
         })
     };
     let ident_span = |ident: &sqlparser::ast::Ident| {

@@ -164,6 +164,7 @@ impl<'a> StepReader<'a, '_> {
             in_batch: false,
             sql: None,
             call: None,
+            certain: true,
         };
         (vec![op], 1)
     }

@@ -230,9 +230,12 @@ impl Rule for RevisionChain {
                 )
                 .help("the conventions keep one straight chain: renumber the branches so each follows the previous one");
             }
-            // With sequential numbering the parent is the previous number.
+            // With sequential numbering the parent is the previous number,
+            // when the revision ids are those numbers (with hex ids the file
+            // numbers are only names, and the chain alone orders them).
             if let Some(numbering) = &set.numbering
                 && m.parents_span.is_some()
+                && numbered_id(m)
                 && let Parents::Of(list) = &m.parents
                 && list.len() == 1
                 && let Some(prev) = numbering.previous(i)
@@ -312,4 +315,10 @@ impl Rule for RevisionChain {
 /// The migration numbered just below migration `i`, when the folder is numbered.
 fn previous_numbered(set: &SetAnalysis, i: usize) -> Option<usize> {
     set.numbering.as_ref()?.previous(i)
+}
+
+/// Whether a migration's revision id is a sequence number (`"007"`).
+fn numbered_id(m: &crate::migration::Migration) -> bool {
+    let id = m.id_str();
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
 }

@@ -64,7 +64,7 @@ pub fn message(conflict: &Conflict) -> String {
             format!("table `{table}` has no constraint named `{name}`")
         }
         Conflict::IndexExists { index, .. } => format!("index `{index}` already exists"),
-        Conflict::IndexMissing { index } => format!("index `{index}` does not exist"),
+        Conflict::IndexMissing { index, .. } => format!("index `{index}` does not exist"),
         Conflict::IndexTableMissing { index, table } => {
             format!("index `{index}` is on table `{table}`, which does not exist")
         }

@@ -373,6 +373,7 @@ fn exec_ops(
         if let Err(message) = run(conn, &sql.statement)
             && !not_ours(&message)
             && !explained(op, known)
+            && op.certain
         {
             return Err(Some(ExecFailure {
                 span: op.span,

@@ -100,13 +100,16 @@ pub enum Conflict {
         table: String,
         name: String,
     },
-    /// `first`: where the index was created.
+    /// `first`: where the index was created, on `table`.
     IndexExists {
         index: String,
+        table: String,
         first: Span,
     },
+    /// `table`: the table the operation named, if it did.
     IndexMissing {
         index: String,
+        table: Option<String>,
     },
     IndexTableMissing {
         index: String,

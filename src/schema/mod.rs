@@ -248,6 +248,9 @@ fn touched_names(m: &Migration, schema: &Schema) -> Touched {
             OpKind::CreateTrigger { name } | OpKind::DropTrigger { name } => {
                 t.triggers.insert(key(name));
             }
+            OpKind::Unread { tables, .. } => {
+                t.tables.extend(tables.iter().map(|n| key(n)));
+            }
             OpKind::Data { .. } | OpKind::Opaque { .. } => {}
         }
     }

@@ -7,7 +7,7 @@
 //! copy of only the tables the migration touched, so checking round trips
 //! costs what the migration touches, not what the schema holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::chain::MigrationSet;
 use crate::migration::{
@@ -28,6 +28,11 @@ pub struct Replay {
     pub schema: Schema,
     /// What the replay met, in chain order.
     pub events: Vec<Event>,
+    /// What it cannot be sure of, as it stands at the end of the chain.
+    pub uncertain: Uncertain,
+    /// Per migration that made something uncertain: (migration index,
+    /// where, what was not read).
+    pub notes: Vec<(usize, Span, String)>,
     /// Migrations whose effects could not be fully modelled (Python code,
     /// SQL built at run time): (migration index, what).
     pub opaque: Vec<(usize, String)>,
@@ -61,18 +66,117 @@ enum Mode {
     Downgrade,
 }
 
+/// Tables and names the replay cannot be sure of: an operation miglint
+/// could not read, or one that may not have run, touched them. No fact is
+/// recorded about them from then on.
+#[derive(Clone, Debug, Default)]
+pub struct Uncertain {
+    /// An operation touched tables miglint cannot name: every table.
+    pub all: bool,
+    /// Tables (keys) made uncertain.
+    pub tables: BTreeSet<String>,
+    /// Tables (keys) known again since `all` (created or dropped for sure).
+    pub known: BTreeSet<String>,
+    /// Index, view and trigger names (keys) made uncertain.
+    pub names: BTreeSet<String>,
+    /// An operation created or dropped an index whose name is unknown.
+    pub index_names: bool,
+}
+
+impl Uncertain {
+    pub fn table(&self, name: &str) -> bool {
+        let k = key(name);
+        self.tables.contains(&k) || (self.all && !self.known.contains(&k))
+    }
+
+    fn name(&self, name: &str) -> bool {
+        self.names.contains(&key(name))
+    }
+
+    fn mark(&mut self, table: &str) {
+        if table.is_empty() {
+            self.all = true;
+            self.known.clear();
+        } else {
+            self.tables.insert(key(table));
+            self.known.remove(&key(table));
+        }
+    }
+
+    /// A certain operation created or dropped `table`: its state is known.
+    fn settle(&mut self, table: &str) {
+        self.tables.remove(&key(table));
+        if self.all {
+            self.known.insert(key(table));
+        }
+    }
+
+    /// Whether a fact about these tables and names rests on something
+    /// uncertain.
+    fn touches(&self, tables: &[&str], names: &[&str]) -> bool {
+        tables.iter().any(|t| self.table(t)) || names.iter().any(|n| self.name(n))
+    }
+}
+
 struct Ctx<'a> {
     mode: Mode,
     events: &'a mut Vec<Event>,
+    uncertain: &'a mut Uncertain,
 }
 
 impl Ctx<'_> {
     fn found(&mut self, span: Span, fact: Fact) {
-        self.events.push(Event { span, fact });
+        let sure = match &fact {
+            Fact::Conflict(c) => !self.conflict_uncertain(c),
+            Fact::DanglingForeignKey { owner, target, .. } => {
+                !self.uncertain.touches(&[owner, target], &[])
+            }
+            Fact::DropColumnRefused { table, .. } => !self.uncertain.touches(&[table], &[]),
+            Fact::RoundTrip { .. } => true,
+        };
+        if sure {
+            self.events.push(Event { span, fact });
+        }
     }
 
     fn conflict(&mut self, span: Span, conflict: Conflict) {
         self.found(span, Fact::Conflict(conflict));
+    }
+
+    fn conflict_uncertain(&self, c: &Conflict) -> bool {
+        let u = &self.uncertain;
+        match c {
+            Conflict::TableExists { table, .. }
+            | Conflict::TableMissing { table, .. }
+            | Conflict::ColumnDeclaredTwice { table, .. }
+            | Conflict::ColumnExists { table, .. }
+            | Conflict::ColumnMissing { table, .. }
+            | Conflict::ConstraintColumnMissing { table, .. }
+            | Conflict::ConstraintMissing { table, .. }
+            | Conflict::IndexTableMissing { table, .. }
+            | Conflict::IndexColumnMissing { table, .. }
+            | Conflict::BatchDropIndexedColumn { table, .. } => u.touches(&[table], &[]),
+            Conflict::NameTaken {
+                table: Some(table), ..
+            } => u.touches(&[table], &[]),
+            Conflict::NameTaken {
+                table: None,
+                from,
+                to,
+            } => u.touches(&[from, to], &[]),
+            Conflict::IndexExists { index, table, .. } => {
+                u.index_names || u.touches(&[table], &[index])
+            }
+            Conflict::IndexMissing { index, table } => {
+                u.index_names
+                    || u.name(index)
+                    || table.as_deref().is_some_and(|t| u.table(t))
+                    || (u.all && table.is_none())
+            }
+            Conflict::ObjectExists { name, .. } | Conflict::ObjectMissing { name, .. } => {
+                u.all || u.name(name)
+            }
+        }
     }
 }
 
@@ -102,7 +206,17 @@ fn replay_inner(set: &MigrationSet, until: Option<&str>, mut sql: Option<SqlSink
             let found_before = out.events.len();
             let before = replay_migration(m, i, &mut out, sql.is_some());
             if let (Some(sink), Some(before)) = (sql.as_mut(), before) {
-                let known = out.events[found_before..].iter().map(|f| f.span).collect();
+                // Statements on what is uncertain are not judged either.
+                let mut known: Vec<Span> =
+                    out.events[found_before..].iter().map(|f| f.span).collect();
+                for op in m.upgrade_ops().chain(m.downgrade_ops()) {
+                    if let Some(sql) = &op.sql
+                        && (!op.certain
+                            || statement_words(&sql.statement).any(|w| out.uncertain.table(&w)))
+                    {
+                        known.push(op.span);
+                    }
+                }
                 sink(i, before, known);
             }
         }
@@ -164,12 +278,25 @@ fn replay_migration(
     let touched = has_rollback.then(|| touched_names(m, &out.schema));
     let before = touched.as_ref().map(|t| out.schema.subset(t));
 
+    let was_uncertain = out.uncertain.clone();
     let mut cx = Ctx {
         mode: Mode::Upgrade,
         events: &mut out.events,
+        uncertain: &mut out.uncertain,
     };
     for op in m.upgrade_ops() {
         apply(&mut out.schema, op, m.flavour, &mut cx);
+    }
+    // What this migration made uncertain, said once, at the first
+    // operation miglint could not read or decide.
+    let unsure = |op: &&Operation| !op.certain || matches!(op.kind, OpKind::Unread { .. });
+    let first_unsure = m.upgrade_ops().chain(m.downgrade_ops()).find(unsure);
+    if let Some(op) = first_unsure {
+        out.notes.push((
+            index,
+            op.span,
+            uncertain_note(op, &was_uncertain, &out.uncertain),
+        ));
     }
 
     let (Some(touched), Some(before)) = (touched, before) else {
@@ -179,6 +306,7 @@ fn replay_migration(
     let mut cx = Ctx {
         mode: Mode::Downgrade,
         events: &mut out.events,
+        uncertain: &mut out.uncertain,
     };
     for op in m.downgrade_ops() {
         apply(&mut scratch, op, m.flavour, &mut cx);
@@ -190,7 +318,9 @@ fn replay_migration(
         .steps
         .iter()
         .all(|s| matches!(s.rollback, Rollback::Ops { .. }) || !s.apply_does_work);
-    if has_opaque || !all_steps_roll_back {
+    // Nor can one that touches what is uncertain.
+    let unsure_tables = touched.tables.iter().any(|t| out.uncertain.table(t));
+    if has_opaque || !all_steps_roll_back || first_unsure.is_some() || unsure_tables {
         return before_sql;
     }
     let differences = before.differences(&scratch);
@@ -319,6 +449,35 @@ fn column_state(flavour: Flavour, c: &Column) -> ColumnState {
     }
 }
 
+/// What a migration left unread, and which tables it made uncertain.
+fn uncertain_note(op: &Operation, before: &Uncertain, after: &Uncertain) -> String {
+    let what = match &op.kind {
+        OpKind::Unread { note, .. } if !note.is_empty() => note.clone(),
+        OpKind::Unread { .. } => "names computed at run time".to_string(),
+        _ => "operations under a condition miglint cannot decide (an inspector check, a `try`, a loop)"
+            .to_string(),
+    };
+    let scope = if after.all && !before.all {
+        "no table is checked from here".to_string()
+    } else {
+        let new: Vec<&str> = after
+            .tables
+            .difference(&before.tables)
+            .map(String::as_str)
+            .collect();
+        match new.len() {
+            0 => "nothing new is left unchecked".to_string(),
+            1..=5 => format!("`{}` not checked from here", new.join("`, `")),
+            n => format!(
+                "`{}` and {} more tables not checked from here",
+                new[..5].join("`, `"),
+                n - 5
+            ),
+        }
+    };
+    format!("{what}; {scope}")
+}
+
 fn guarded(op: &Operation) -> bool {
     op.sql.as_ref().is_some_and(|s| s.guarded)
 }
@@ -329,12 +488,76 @@ pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
     let mut cx = Ctx {
         mode: Mode::Downgrade,
         events: &mut ignored,
+        uncertain: &mut Uncertain::default(),
     };
     apply(schema, op, flavour, &mut cx);
 }
 
-/// Applies one operation, recording what is impossible about it.
+/// Applies one operation, recording what is impossible about it. An
+/// operation miglint could not read makes what it touches uncertain; one
+/// that may not run does too, and is applied as a best guess with nothing
+/// recorded.
 fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
+    if let OpKind::Unread { tables, .. } = &op.kind {
+        if tables.is_empty() {
+            cx.uncertain.mark("");
+        }
+        for t in tables {
+            cx.uncertain.mark(t);
+        }
+        if matches!(op.call.as_deref(), Some("create_index" | "drop_index")) {
+            cx.uncertain.index_names = true;
+        }
+        return;
+    }
+    if !op.certain {
+        // (A `drop_index` that names no table: its index's table, below.)
+        for t in op.kind.tables().into_iter().filter(|t| !t.is_empty()) {
+            cx.uncertain.mark(t);
+        }
+        if let OpKind::DropIndex { name, table: None } = &op.kind
+            && let Some(ix) = schema.indexes.get(&key(name))
+        {
+            let table = ix.table.clone();
+            cx.uncertain.mark(&table);
+        }
+        if let Some((_, name, _)) = op.kind.object_kind() {
+            cx.uncertain.names.insert(key(name));
+        }
+        let mut ignored = Vec::new();
+        let mut quiet = Ctx {
+            mode: Mode::Downgrade,
+            events: &mut ignored,
+            uncertain: cx.uncertain,
+        };
+        apply_certain(schema, op, flavour, &mut quiet);
+        return;
+    }
+    match &op.kind {
+        OpKind::CreateTable { name, .. } | OpKind::CreateVirtualTable { name, .. } => {
+            // Known from here whether or not it was before.
+            let was_uncertain = cx.uncertain.table(name);
+            apply_certain(schema, op, flavour, cx);
+            if was_uncertain {
+                cx.uncertain.settle(name);
+            }
+        }
+        OpKind::DropTable { name } => {
+            apply_certain(schema, op, flavour, cx);
+            cx.uncertain.settle(name);
+        }
+        OpKind::RenameTable { from, to } => {
+            let was_uncertain = cx.uncertain.table(from);
+            apply_certain(schema, op, flavour, cx);
+            if was_uncertain {
+                cx.uncertain.mark(to);
+            }
+        }
+        _ => apply_certain(schema, op, flavour, cx),
+    }
+}
+
+fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
     let span = op.span;
     match &op.kind {
         OpKind::CreateTable {
@@ -520,12 +743,13 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
             alter_column(schema, span, flavour, table, from, &changes, cx);
         }
         OpKind::CreateIndex(ix) => create_index(schema, op, ix, cx),
-        OpKind::DropIndex { name, .. } => {
+        OpKind::DropIndex { name, table } => {
             if schema.remove_index(name).is_none() && !guarded(op) {
                 cx.conflict(
                     span,
                     Conflict::IndexMissing {
                         index: name.clone(),
+                        table: table.clone(),
                     },
                 );
             }
@@ -568,7 +792,7 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
             create_named(&mut schema.triggers, "trigger", name, op, cx)
         }
         OpKind::DropTrigger { name } => drop_named(&mut schema.triggers, "trigger", name, op, cx),
-        OpKind::Data { .. } | OpKind::Opaque { .. } => {}
+        OpKind::Data { .. } | OpKind::Opaque { .. } | OpKind::Unread { .. } => {}
     }
 }
 
@@ -904,10 +1128,12 @@ fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx
     if let Some(existing) = schema.indexes.get(&key(&name)) {
         if !guarded(op) {
             let origin = existing.origin;
+            let table = existing.table.clone();
             cx.conflict(
                 span,
                 Conflict::IndexExists {
                     index: name,
+                    table,
                     first: origin,
                 },
             );

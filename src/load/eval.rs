@@ -1,0 +1,354 @@
+//! Static evaluation of the Python a migration runs, as far as its own
+//! code says: string constants and f-strings, `op.f(...)`, concatenation,
+//! literal lists, tuples and dicts, and the dialect a migration asks about
+//! (`op.get_bind().dialect.name`, `bind.engine.name`). What it cannot
+//! decide is `None`, never a guess: the reader then marks what it touches
+//! as uncertain.
+
+use std::collections::HashMap;
+
+use ruff_python_ast::{
+    BoolOp, CmpOp, Expr, FStringPart, InterpolatedStringElement, Operator, UnaryOp,
+};
+
+use crate::project::config::Dialect;
+
+/// A value the migration's code computes, when miglint can know it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    None,
+    /// A list, tuple or set.
+    Seq(Vec<Value>),
+    /// A dict literal, in order.
+    Dict(Vec<(Value, Value)>),
+    /// `op.get_bind()`, `op.get_context()` or a connection from them.
+    Bind,
+    /// `bind.dialect`, `bind.engine`.
+    DialectObj,
+    /// The dialect's name: `bind.dialect.name`.
+    DialectName,
+}
+
+/// Names bound to known values, innermost scope last.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    /// `None`: bound to something miglint cannot evaluate, which hides
+    /// what an outer scope holds under the same name.
+    scopes: Vec<HashMap<String, Option<Value>>>,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            scopes: vec![HashMap::new()],
+        }
+    }
+
+    pub fn push(&mut self) {
+        self.scopes.push(HashMap::new());
+    }
+
+    pub fn pop(&mut self) {
+        if self.scopes.len() > 1 {
+            self.scopes.pop();
+        }
+    }
+
+    /// Binds `name` in the innermost scope; `None` forgets what it held
+    /// (an assignment miglint cannot evaluate hides any outer value).
+    pub fn bind(&mut self, name: &str, value: Option<Value>) {
+        let scope = self.scopes.last_mut().expect("one scope at least");
+        scope.insert(name.to_string(), value);
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|s| s.get(name))
+            .and_then(Option::as_ref)
+    }
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The items of a sequence, or of a dict's keys.
+    pub fn items(&self) -> Option<Vec<Value>> {
+        match self {
+            Value::Seq(v) => Some(v.clone()),
+            Value::Dict(d) => Some(d.iter().map(|(k, _)| k.clone()).collect()),
+            _ => None,
+        }
+    }
+
+    fn truthy(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            Value::Int(i) => Some(*i != 0),
+            Value::Str(s) => Some(!s.is_empty()),
+            Value::None => Some(false),
+            Value::Seq(v) => Some(!v.is_empty()),
+            Value::Dict(d) => Some(!d.is_empty()),
+            _ => None,
+        }
+    }
+}
+
+/// How deep expressions are followed (names bound to names, nested f-strings).
+const MAX_DEPTH: usize = 32;
+
+/// Evaluates expressions against an environment and the set's dialect.
+pub struct Evaluator<'e> {
+    pub env: &'e Env,
+    pub dialect: Dialect,
+    /// Names that call `op.f(...)`-like helpers: `op` and batch aliases.
+    pub op_names: &'e [&'e str],
+}
+
+impl Evaluator<'_> {
+    pub fn value(&self, expr: &Expr) -> Option<Value> {
+        self.value_at(expr, 0)
+    }
+
+    pub fn string(&self, expr: &Expr) -> Option<String> {
+        match self.value(expr)? {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A list of strings, or one string as a list of one.
+    pub fn strings(&self, expr: &Expr) -> Option<Vec<String>> {
+        match self.value(expr)? {
+            Value::Str(s) => Some(vec![s]),
+            v => v
+                .items()?
+                .into_iter()
+                .map(|i| match i {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether a condition holds, when the code says so.
+    pub fn truth(&self, expr: &Expr) -> Option<bool> {
+        match expr {
+            Expr::BoolOp(b) => {
+                let values: Vec<Option<bool>> = b.values.iter().map(|v| self.truth(v)).collect();
+                match b.op {
+                    BoolOp::And if values.contains(&Some(false)) => Some(false),
+                    BoolOp::Or if values.contains(&Some(true)) => Some(true),
+                    BoolOp::And | BoolOp::Or => {
+                        if values.iter().all(Option::is_some) {
+                            Some(b.op == BoolOp::And)
+                        } else {
+                            None
+                        }
+                    }
+                }
+            }
+            Expr::UnaryOp(u) if u.op == UnaryOp::Not => self.truth(&u.operand).map(|b| !b),
+            Expr::Compare(c) if c.ops.len() == 1 => {
+                let left = self.value(&c.left)?;
+                let right = self.value(&c.comparators[0])?;
+                let dialect = Value::Str(dialect_name(self.dialect).to_string());
+                let resolve = |v: Value| {
+                    if v == Value::DialectName {
+                        dialect.clone()
+                    } else {
+                        v
+                    }
+                };
+                let (left, right) = (resolve(left), resolve(right));
+                let known = |v: &Value| {
+                    matches!(
+                        v,
+                        Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::None
+                    )
+                };
+                match c.ops[0] {
+                    CmpOp::Eq | CmpOp::NotEq | CmpOp::Is | CmpOp::IsNot
+                        if known(&left) && known(&right) =>
+                    {
+                        let equal = left == right;
+                        Some(matches!(c.ops[0], CmpOp::Eq | CmpOp::Is) == equal)
+                    }
+                    CmpOp::In | CmpOp::NotIn if known(&left) => {
+                        let found = match &right {
+                            Value::Str(hay) => match &left {
+                                Value::Str(needle) => hay.contains(needle.as_str()),
+                                _ => return None,
+                            },
+                            other => other.items()?.contains(&left),
+                        };
+                        Some((c.ops[0] == CmpOp::In) == found)
+                    }
+                    _ => None,
+                }
+            }
+            other => self.value(other)?.truthy(),
+        }
+    }
+
+    fn value_at(&self, expr: &Expr, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let v = match expr {
+            Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
+            Expr::NumberLiteral(n) => Value::Int(n.value.as_int()?.as_i64()?),
+            Expr::BooleanLiteral(b) => Value::Bool(b.value),
+            Expr::NoneLiteral(_) => Value::None,
+            Expr::Name(n) => self.env.get(n.id.as_str())?.clone(),
+            Expr::List(l) => Value::Seq(self.all(&l.elts, depth)?),
+            Expr::Tuple(t) => Value::Seq(self.all(&t.elts, depth)?),
+            Expr::Set(s) => Value::Seq(self.all(&s.elts, depth)?),
+            Expr::Dict(d) => {
+                let mut items = Vec::new();
+                for item in d.iter() {
+                    let key = self.value_at(item.key.as_ref()?, depth + 1)?;
+                    items.push((key, self.value_at(&item.value, depth + 1)?));
+                }
+                Value::Dict(items)
+            }
+            Expr::FString(f) => {
+                let mut out = String::new();
+                for part in f.value.iter() {
+                    match part {
+                        FStringPart::Literal(s) => out.push_str(&s.value),
+                        FStringPart::FString(fs) => {
+                            for element in fs.elements.iter() {
+                                match element {
+                                    InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
+                                    InterpolatedStringElement::Interpolation(i) => {
+                                        if i.format_spec.is_some() || i.debug_text.is_some() {
+                                            return None;
+                                        }
+                                        match self.value_at(&i.expression, depth + 1)? {
+                                            Value::Str(s) => out.push_str(&s),
+                                            Value::Int(n) => out.push_str(&n.to_string()),
+                                            _ => return None,
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Value::Str(out)
+            }
+            Expr::BinOp(b) if b.op == Operator::Add => {
+                match (
+                    self.value_at(&b.left, depth + 1)?,
+                    self.value_at(&b.right, depth + 1)?,
+                ) {
+                    (Value::Str(l), Value::Str(r)) => Value::Str(l + &r),
+                    (Value::Int(l), Value::Int(r)) => Value::Int(l.checked_add(r)?),
+                    (Value::Seq(l), Value::Seq(r)) => Value::Seq(l.into_iter().chain(r).collect()),
+                    _ => return None,
+                }
+            }
+            Expr::Attribute(a) => {
+                let base = self.value_at(&a.value, depth + 1);
+                match (base, a.attr.id.as_str()) {
+                    (Some(Value::Bind), "dialect" | "engine") => Value::DialectObj,
+                    (Some(Value::Bind), "bind" | "connection") => Value::Bind,
+                    (Some(Value::DialectObj), "name") => Value::DialectName,
+                    _ => return None,
+                }
+            }
+            Expr::Call(c) => {
+                let method = match &*c.func {
+                    Expr::Attribute(a) => Some((&*a.value, a.attr.id.as_str())),
+                    _ => None,
+                };
+                match method {
+                    // `op.f("ix_name")`: the name as given.
+                    Some((Expr::Name(n), "f"))
+                        if self.op_names.contains(&n.id.as_str())
+                            && c.arguments.args.len() == 1 =>
+                    {
+                        self.value_at(&c.arguments.args[0], depth + 1)?
+                    }
+                    Some((Expr::Name(n), "get_bind" | "get_context"))
+                        if self.op_names.contains(&n.id.as_str()) =>
+                    {
+                        Value::Bind
+                    }
+                    Some((receiver, "items" | "keys" | "values")) if c.arguments.is_empty() => {
+                        let Value::Dict(d) = self.value_at(receiver, depth + 1)? else {
+                            return None;
+                        };
+                        let attr = match &*c.func {
+                            Expr::Attribute(a) => a.attr.id.as_str(),
+                            _ => return None,
+                        };
+                        Value::Seq(
+                            d.into_iter()
+                                .map(|(k, v)| match attr {
+                                    "items" => Value::Seq(vec![k, v]),
+                                    "keys" => k,
+                                    _ => v,
+                                })
+                                .collect(),
+                        )
+                    }
+                    Some((receiver, "connect")) => match self.value_at(receiver, depth + 1)? {
+                        Value::Bind => Value::Bind,
+                        _ => return None,
+                    },
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        Some(v)
+    }
+
+    fn all(&self, elts: &[Expr], depth: usize) -> Option<Vec<Value>> {
+        elts.iter().map(|e| self.value_at(e, depth + 1)).collect()
+    }
+}
+
+/// The name SQLAlchemy gives the dialect (`bind.dialect.name`).
+pub fn dialect_name(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "sqlite",
+        Dialect::Postgresql => "postgresql",
+    }
+}
+
+/// Binds a `for` target (a name or a tuple of names) to one item.
+pub fn bind_target(env: &mut Env, target: &Expr, item: Option<Value>) {
+    match target {
+        Expr::Name(n) => env.bind(n.id.as_str(), item),
+        Expr::Tuple(t) => {
+            let parts = item
+                .and_then(|v| v.items())
+                .filter(|p| p.len() == t.elts.len());
+            for (i, e) in t.elts.iter().enumerate() {
+                bind_target(env, e, parts.as_ref().map(|p| p[i].clone()));
+            }
+        }
+        Expr::List(l) => {
+            let parts = item
+                .and_then(|v| v.items())
+                .filter(|p| p.len() == l.elts.len());
+            for (i, e) in l.elts.iter().enumerate() {
+                bind_target(env, e, parts.as_ref().map(|p| p[i].clone()));
+            }
+        }
+        _ => {}
+    }
+}

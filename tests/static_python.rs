@@ -1,0 +1,244 @@
+//! Alembic revisions are Python: miglint reads them the way Alembic runs
+//! them, as far as their own code says (constants, f-strings, `op.f`,
+//! loops over literals, helper functions, the dialect they ask about), and
+//! what it cannot decide (an inspector check, a `try`, a name from the
+//! application) makes what it touches uncertain: no finding rests on it,
+//! and a note says what was not read.
+
+mod common;
+
+use std::path::Path;
+
+use common::{miglint, write_tree};
+use miglint::analysis::{Wanted, analyse};
+use miglint::project::config::Settings;
+use miglint::schema::facts::Fact;
+
+/// A chain of Alembic revisions 001, 002, ... with these upgrade and
+/// downgrade bodies, preceded by `prelude` at module level in each.
+fn chain(dir: &Path, revisions: &[(&str, &str, &str)]) {
+    let mut files = Vec::new();
+    for (i, (prelude, up, down)) in revisions.iter().enumerate() {
+        let n = i + 1;
+        let parent = if n == 1 {
+            "None".to_string()
+        } else {
+            format!("\"{:03}\"", n - 1)
+        };
+        files.push((
+            format!("migrations/versions/{n:03}_step.py"),
+            format!(
+                "\"\"\"Step {n}.\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{n:03}\"\ndown_revision = {parent}\n{prelude}\n\ndef upgrade() -> None:\n{up}\n\n\ndef downgrade() -> None:\n{down}\n"
+            ),
+        ));
+    }
+    files.push((
+        "alembic.ini".into(),
+        "[alembic]\nscript_location = migrations\n".into(),
+    ));
+    let borrowed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_bytes()))
+        .collect();
+    write_tree(dir, &borrowed);
+}
+
+/// The replayed schema (as SQL) and the facts met, worded briefly.
+fn replay(dir: &Path) -> (String, Vec<String>, Vec<String>) {
+    let settings = Settings::defaults(dir.to_path_buf());
+    let discovery = miglint::project::discover::discover(&settings, &[dir.to_path_buf()]).unwrap();
+    let loaded = analyse(&settings, discovery, Wanted::default());
+    let set = &loaded.sets[0];
+    let sql = miglint::schema::render::schema_sql(&set.replay.schema);
+    let facts = set
+        .replay
+        .events
+        .iter()
+        .map(|e| match &e.fact {
+            Fact::Conflict(c) => miglint::rules::schema_consistency::message(c),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    let notes = set.replay.notes.iter().map(|n| n.2.clone()).collect();
+    (sql, facts, notes)
+}
+
+const TABLE: &str =
+    "sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"name\", sa.String())";
+
+#[test]
+fn constants_fstrings_op_f_and_loops_give_the_names_alembic_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let up1 = format!(
+        "    for name in TABLES:\n        op.create_table(name, {TABLE})\n        op.create_index(op.f(f\"ix_{{name}}_name\"), name, [\"name\"])\n    for old, new in RENAMES.items():\n        op.rename_table(old, new)"
+    );
+    chain(
+        dir.path(),
+        &[
+            (
+                "TABLES = (\"users\", \"posts\")\nRENAMES = {\"posts\": \"articles\"}\n",
+                &up1,
+                "    op.rename_table(\"articles\", \"posts\")\n    for name in (\"posts\", \"users\"):\n        op.drop_index(op.f(\"ix_\" + name + \"_name\"), table_name=name)\n        op.drop_table(name)",
+            ),
+            (
+                "INDEX = \"ix_users_id_name\"\n",
+                "    with op.batch_alter_table(\"users\") as batch_op:\n        batch_op.create_index(batch_op.f(INDEX), [\"id\", \"name\"])",
+                "    with op.batch_alter_table(\"users\") as batch_op:\n        batch_op.drop_index(batch_op.f(INDEX))",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    assert!(notes.is_empty(), "{notes:#?}");
+    for expected in [
+        "CREATE TABLE users",
+        "CREATE TABLE articles",
+        "CREATE INDEX ix_users_name ON users (name)",
+        "CREATE INDEX ix_posts_name ON articles (name)",
+        "CREATE INDEX ix_users_id_name ON users (id, name)",
+    ] {
+        assert!(sql.contains(expected), "missing `{expected}` in\n{sql}");
+    }
+}
+
+#[test]
+fn helper_functions_of_the_file_are_read_with_their_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            &format!(
+                "\ndef _create(table, column=\"name\"):\n    op.create_table(table, {TABLE})\n    op.create_index(f\"ix_{{table}}_{{column}}\", table, [column])\n"
+            ),
+            "    _create(\"users\")\n    _create(table=\"teams\", column=\"id\")",
+            "    op.drop_table(\"teams\")\n    op.drop_table(\"users\")",
+        )],
+    );
+    let (sql, facts, _) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    assert!(
+        sql.contains("CREATE INDEX ix_users_name ON users (name)"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("CREATE INDEX ix_teams_id ON teams (id)"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn dialect_branches_follow_the_sets_dialect() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"users\", {TABLE})"),
+                "    op.drop_table(\"users\")",
+            ),
+            (
+                "",
+                "    bind = op.get_bind()\n    if bind.dialect.name == \"sqlite\":\n        with op.batch_alter_table(\"users\") as batch_op:\n            batch_op.add_column(sa.Column(\"email\", sa.String()))\n    else:\n        op.add_column(\"users\", sa.Column(\"email\", sa.String()))\n        op.drop_constraint(\"users_pkey\", \"users\")\n    if op.get_bind().engine.name in (\"postgresql\", \"mysql\"):\n        op.drop_table(\"nowhere\")\n    if op.get_context().dialect.name != \"sqlite\":\n        return\n    op.create_index(\"ix_users_email\", \"users\", [\"email\"])",
+                "    op.drop_index(\"ix_users_email\")\n    with op.batch_alter_table(\"users\") as batch_op:\n        batch_op.drop_column(\"email\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    assert!(notes.is_empty(), "{notes:#?}");
+    assert!(sql.contains("email"), "{sql}");
+    assert!(sql.contains("CREATE INDEX ix_users_email"), "{sql}");
+    // Nothing of the other branch reaches the findings either.
+    let out = miglint()
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "--no-cache",
+            "--select",
+            "batch-mode,schema-consistency",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["diagnostics"].as_array().unwrap().len(), 0, "{json:#}");
+}
+
+#[test]
+fn guards_miglint_cannot_decide_make_tables_uncertain_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"users\", {TABLE})"),
+                "    op.drop_table(\"users\")",
+            ),
+            (
+                "",
+                &format!(
+                    "    inspector = sa.inspect(op.get_bind())\n    if \"audit\" not in inspector.get_table_names():\n        op.create_table(\"audit\", {TABLE})\n    try:\n        op.drop_index(\"ix_legacy\")\n    except Exception:\n        pass"
+                ),
+                "    pass",
+            ),
+            (
+                "",
+                // Certain operations on what the guard may have made: no finding.
+                "    op.add_column(\"audit\", sa.Column(\"at\", sa.DateTime()))\n    op.drop_index(\"ix_legacy\", table_name=\"users\")\n    op.drop_table(\"ghosts\")",
+                "    op.drop_column(\"audit\", \"at\")",
+            ),
+        ],
+    );
+    let (_, facts, notes) = replay(dir.path());
+    // `audit` and `users` (the index's table) are uncertain; `ghosts` is not.
+    assert_eq!(facts, ["table `ghosts` does not exist"], "{facts:#?}");
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(
+        notes[0].contains("condition miglint cannot decide"),
+        "{notes:#?}"
+    );
+    assert!(notes[0].contains("`audit`"), "{notes:#?}");
+}
+
+#[test]
+fn names_from_the_application_are_unread_never_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "from app.models import Webhook\n",
+                &format!(
+                    "    op.create_table(Webhook.__tablename__, {TABLE})\n    op.create_index(\"ix_webhooks_name\", Webhook.__tablename__, [\"name\"])"
+                ),
+                "    op.drop_table(Webhook.__tablename__)",
+            ),
+            (
+                "",
+                "    op.add_column(\"webhooks\", sa.Column(\"url\", sa.String()))",
+                "    op.drop_column(\"webhooks\", \"url\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    assert!(!sql.contains("CREATE TABLE \"\""), "{sql}");
+    assert!(!sql.contains("ON  ("), "{sql}");
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(notes[0].contains("computed at run time"), "{notes:#?}");
+    assert!(
+        notes[0].contains("no table is checked from here"),
+        "{notes:#?}"
+    );
+    // The note reaches the user.
+    let out = miglint()
+        .args(["lint", "--no-cache"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not read statically"), "{text}");
+}
