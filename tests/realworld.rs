@@ -1,0 +1,57 @@
+//! Real projects' Alembic chains, from their published wheels (pinned by
+//! version and sha256 in `tests/realworld/manifest.json`, downloaded into
+//! `.cache/realworld/`, never committed), run by real Alembic on SQLite one
+//! revision at a time up and back down, with miglint held against what
+//! Alembic did: `tests/realworld/measure.py --check` fails when an error
+//! finding that Alembic contradicts appears, a true one disappears, the
+//! replayed schema agrees less with SQLite's, or any project's findings
+//! change from `tests/realworld/expected.json` (rerun with `--update` and
+//! review the diff). The Python environment comes from `scripts/test.sh`.
+
+use std::path::Path;
+use std::process::Command;
+
+fn python() -> String {
+    std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
+        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
+    })
+}
+
+fn run(step: &str, args: &[&str]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(python())
+        .arg(root.join("tests/realworld").join(step))
+        .args(args)
+        .current_dir(root)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {step}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    print!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{step} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+}
+
+#[test]
+fn real_projects_chains_hold_against_real_alembic() {
+    run("fetch.py", &[]);
+    run("run.py", &["--out", ".cache/realworld/alembic.json"]);
+    run(
+        "measure.py",
+        &[
+            "--alembic",
+            ".cache/realworld/alembic.json",
+            "--miglint",
+            env!("CARGO_BIN_EXE_miglint"),
+            "--out",
+            ".cache/realworld/measure.json",
+            "--markdown",
+            ".cache/realworld/measure.md",
+            "--check",
+            "tests/realworld/expected.json",
+        ],
+    );
+}

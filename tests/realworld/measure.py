@@ -1,0 +1,727 @@
+"""Holds miglint's findings and replayed schema against what real Alembic did.
+
+    .venv/bin/python tests/realworld/measure.py \
+        --alembic .cache/realworld/alembic.json --miglint target/release/miglint \
+        --out .cache/realworld/measure.json [--markdown .cache/realworld/measure.md] \
+        [--check tests/realworld/expected.json | --update tests/realworld/expected.json]
+
+For every chain of manifest.json (already fetched by fetch.py and run by
+run.py), this writes .cache/realworld/lint/<chain>/miglint.toml (dialect =
+"sqlite", migrations = the chain's versions folder: nothing is written into
+the unpacked project), runs `miglint lint --format json` and `miglint schema
+--format json` there, and reports:
+
+* findings by rule and severity;
+* for the rules that claim an operation cannot run (schema-consistency,
+  sqlite-exec, foreign-key-target, parse-error, internal-error) and for
+  downgrade-roundtrip: each error-level finding judged against real Alembic.
+  A finding in upgrade() (or a helper) of a revision Alembic applied cleanly
+  is false; one in downgrade() of a revision Alembic rolled back cleanly is
+  false; one at the step Alembic refused is true; past the refusal it is
+  unverified. downgrade-roundtrip is true when SQLite's schema after the
+  downgrade differs from the one before the upgrade. revision-chain "skips
+  the previous migration" is false when Alembic's own graph has that edge;
+* the false ones grouped by cause (pattern rules below, first match wins),
+  with counts and two examples each (file:line and the source line);
+* miglint's schema at the last revision Alembic reached against SQLite's:
+  tables, columns, indexes and foreign keys equal / different / one side only.
+
+With --check, the run is held against tests/realworld/expected.json (exit 1
+on any difference): findings by rule must be exactly the recorded ones (so a
+change in noise shows in review), false findings may not grow, true ones may
+not shrink, and the schema may not agree less with SQLite's. --update
+rewrites that file from this run.
+"""
+
+import argparse
+import ast
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CACHE = os.path.join(ROOT, ".cache", "realworld")
+
+TRUTH_RULES = {"schema-consistency", "sqlite-exec", "foreign-key-target", "parse-error", "internal-error"}
+
+
+# ---------------------------------------------------------------------------
+# Running miglint
+# ---------------------------------------------------------------------------
+
+
+def lint_dir(chain_id):
+    return os.path.join(CACHE, "lint", chain_id)
+
+
+def write_config(project, chain):
+    """miglint.toml for one chain, in .cache (never beside the project's files)."""
+    pdir = os.path.join(CACHE, f"{project['package']}-{project['version']}")
+    folders = [os.path.join(pdir, chain["script_dir"], "versions")]
+    folders += [os.path.join(pdir, v) for v in chain.get("version_locations") or []]
+    d = lint_dir(chain["id"])
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "miglint.toml"), "w") as f:
+        f.write('dialect = "sqlite"\n')
+        f.write("migrations = [" + ", ".join(json.dumps(x) for x in folders) + "]\n")
+    return d
+
+
+def run_miglint(binary, chain_id, at):
+    d = lint_dir(chain_id)
+    lint = subprocess.run([binary, "lint", "--config", "miglint.toml", "--format", "json", "--no-cache"],
+                          cwd=d, capture_output=True, text=True)
+    if lint.returncode not in (0, 1):
+        raise RuntimeError(f"miglint lint failed on {chain_id}: {lint.stderr}")
+    cmd = [binary, "schema", "--config", "miglint.toml", "--format", "json"] + (["--at", at] if at else [])
+    schema = subprocess.run(cmd, cwd=d, capture_output=True, text=True)
+    if schema.returncode != 0:
+        raise RuntimeError(f"miglint schema failed on {chain_id}: {schema.stderr}")
+    with open(os.path.join(d, "lint.json"), "w") as f:
+        f.write(lint.stdout)
+    sets = json.loads(schema.stdout)["sets"]
+    return json.loads(lint.stdout), (sets[0]["schema"] if sets else {"tables": [], "indexes": []})
+
+
+# ---------------------------------------------------------------------------
+# Reading the revision files
+# ---------------------------------------------------------------------------
+
+_sources = {}
+
+
+def source(path):
+    if path not in _sources:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            tree = None
+        _sources[path] = (text, text.splitlines(), tree)
+    return _sources[path]
+
+
+def header(node, lines):
+    """The whole header of a compound statement, even when it spans lines."""
+    if isinstance(node, ast.If):
+        return "if " + ast.unparse(node.test)
+    if isinstance(node, ast.While):
+        return "while " + ast.unparse(node.test)
+    if isinstance(node, ast.For):
+        return f"for {ast.unparse(node.target)} in {ast.unparse(node.iter)}"
+    if isinstance(node, ast.With):
+        return "with " + ", ".join(ast.unparse(i) for i in node.items)
+    if isinstance(node, ast.Try):  # the except handlers' suppression counts too
+        return "try: " + " ".join(lines[h.lineno - 1].strip() for h in node.handlers)
+    return lines[node.lineno - 1].strip()
+
+
+def enclosing(path, line):
+    """(top-level function name, [source lines of the enclosing if/for/try/with
+    headers, innermost first]) for a line of a revision file."""
+    text, lines, tree = source(path)
+    if tree is None:
+        return None, []
+    func, headers = None, []
+
+    def visit(node, stack):
+        nonlocal func, headers
+        for child in ast.iter_child_nodes(node):
+            start, end = getattr(child, "lineno", None), getattr(child, "end_lineno", None)
+            if start is None or not (start <= line <= end):
+                continue
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and func is None:
+                func = child.name
+            new = stack
+            if isinstance(child, (ast.If, ast.For, ast.While, ast.Try, ast.With)) and start < line:
+                new = [header(child, lines)] + stack
+            headers = new
+            visit(child, new)
+
+    visit(tree, [])
+    # `if <condition>: return` earlier in the same function guards this line too.
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= node.end_lineno:
+            for stmt in ast.walk(node):
+                if (isinstance(stmt, ast.If) and stmt.end_lineno < line and stmt.body
+                        and isinstance(stmt.body[-1], ast.Return)):
+                    headers = headers + [header(stmt, lines)]
+    return func, headers
+
+
+def names_in(message):
+    return re.findall(r"`([^`]*)`", message)
+
+
+# ---------------------------------------------------------------------------
+# Real Alembic's side
+# ---------------------------------------------------------------------------
+
+
+class Truth:
+    """What real Alembic did on one chain, step by step."""
+
+    def __init__(self, result):
+        self.order = result["revisions"]
+        self.files = {os.path.realpath(os.path.join(CACHE, p)): r for r, p in result.get("files", {}).items()}
+        self.up, self.down = {}, {}
+        self.up_error = self.down_error = None
+        for s in result["steps"]:
+            target = self.up if s["way"] == "up" else self.down
+            if "error" in s:
+                if s["way"] == "up":
+                    self.up_error = s
+                else:
+                    self.down_error = s
+            else:
+                target[s["rev"]] = s["schema"]
+        self.empty = {"tables": [], "columns": [], "indexes": [], "uniques": [], "fks": []}
+        self.base_schema = result.get("base_schema") or self.empty
+
+    def before_up(self, rev):
+        """SQLite's schema just before `rev` was applied (the previous step in order)."""
+        i = self.order.index(rev)
+        for prev in reversed(self.order[:i]):
+            if prev in self.up:
+                return self.up[prev]
+        return self.base_schema
+
+    def before_down(self, rev):
+        """SQLite's schema just before `rev` was rolled back."""
+        i = self.order.index(rev)
+        for later in self.order[i + 1:]:  # rolled back just before this one
+            if later in self.down:
+                return self.down[later]
+        return self.up.get(self.order[-1]) if self.order else self.empty
+
+    def first_with_table(self, table):
+        for r in self.order:
+            if r in self.up and table in self.up[r]["tables"]:
+                return r
+        return None
+
+    def last_applied(self):
+        applied = [r for r in self.order if r in self.up]
+        return applied[-1] if applied else None
+
+
+def judge(finding, truth, chain):
+    """'true', 'false', 'unverified' (past Alembic's refusal) or 'unmapped'."""
+    path = os.path.realpath(finding["path"])
+    rev = truth.files.get(path)
+    if rev is None:
+        return "unmapped", None, None
+    func, _ = enclosing(path, finding["line"])
+    side = "down" if func and "downgrade" in func else "up"
+    rule = finding["rule"]
+    if rule == "downgrade-roundtrip":
+        if rev not in truth.down:
+            return "unverified", rev, side
+        before, after = truth.before_up(rev), truth.down[rev]
+        same = all(sorted(map(str, before[k])) == sorted(map(str, after[k])) for k in before)
+        return ("false" if same else "true"), rev, "down"
+    if side == "up":
+        if truth.up_error and truth.up_error["rev"] == rev:
+            return "true", rev, side
+        return ("false" if rev in truth.up else "unverified"), rev, side
+    if truth.down_error and truth.down_error["rev"] == rev:
+        return "true", rev, side
+    return ("false" if rev in truth.down else "unverified"), rev, side
+
+
+# ---------------------------------------------------------------------------
+# Why a false finding is false: pattern rules, first match wins.
+# ---------------------------------------------------------------------------
+
+GUARD = re.compile(r"has_table|has_column|has_index|inspect|get_existing|get_table_names|get_columns|"
+                   r"get_indexes|get_foreign_keys|get_unique|_exists|existing|\bin tables\b|not in \w*tables|"
+                   r"table_names|columns\b|indexes\b", re.I)
+DIALECT = re.compile(r"dialect|sqlite|postgres|mysql|mssql|mariadb|engine_name|\.name ==|is_sqlite|bind\.name", re.I)
+SUPPRESS = re.compile(r"^try:|suppress\(|except", re.I)
+
+
+def claim(msg):
+    """(what miglint says, table, object) read from a finding's message."""
+    pats = [
+        (r"^index `([^`]*)` is on table `([^`]*)`, which does not exist", "missing_table", 2, 1),
+        (r"^index `([^`]*)` covers `([^`.]*)\.([^`]*)`, which does not exist", "missing_column", 2, 3),
+        (r"^foreign key `([^`(]*)\([^`]*` points at table `([^`]*)`", "missing_table", 2, 2),
+        (r"^constraint on `([^`.]*)\.([^`]*)`: no such column", "missing_column", 1, 2),
+        (r"^column `([^`.]*)\.([^`]*)` does not exist", "missing_column", 1, 2),
+        (r"^column `([^`.]*)\.([^`]*)` already exists", "present_column", 1, 2),
+        (r"^table `([^`]*)` has no constraint named `([^`]*)`", "missing_constraint", 1, 2),
+        (r"^table `([^`]*)` does not exist", "missing_table", 1, 1),
+        (r"^table `([^`]*)` already exists", "present_table", 1, 1),
+        (r"^index `([^`]*)` does not exist", "missing_index", None, 1),
+        (r"^index `([^`]*)` already exists", "present_index", None, 1),
+        (r"^SQLite: no such table: (\w+)", "missing_table", 1, 1),
+    ]
+    for pat, kind, t, o in pats:
+        m = re.search(pat, msg)
+        if m:
+            return kind, (m.group(t) if t else None), m.group(o)
+    return None, None, None
+
+
+def direct_cause(path, line, stmt, msg):
+    """A cause visible at the finding's own line: the code around it, or how
+    a name is written. None when the line itself looks plain."""
+    _, headers = enclosing(path, line)
+    for h in headers:
+        if DIALECT.search(h):
+            return "dialect branch (code for another database replayed on SQLite)"
+    for h in headers:
+        if GUARD.search(h) and h.startswith(("if", "elif", "for", "while")):
+            return "inspector guard (op run only if the object is / is not there)"
+    for h in headers:
+        if SUPPRESS.search(h):
+            return "error suppressed at run time (try/except, contextlib.suppress)"
+    if msg is not None and ("" in names_in(msg) or re.search(r"`\.[a-z_]|`\(", msg)):
+        if "op.f(" in stmt:
+            return "op.f() name read as empty"
+        if "__tablename__" in stmt:
+            return "table name from an ORM class attribute (Model.__tablename__)"
+        if re.search(r"\bf[\"']", stmt):
+            return "name from an f-string"
+        if any(h.startswith("for ") for h in headers):
+            return "loop variable as a name"
+        return "name from a variable, subscript or helper argument"
+    return None
+
+
+def statement(lines, line):
+    return " ".join(l.strip() for l in lines[line - 1:line + 6])
+
+
+class MiglintAt:
+    """miglint's replayed schema after a given revision (`miglint schema --at`),
+    cached: used to find the revision where the replay first lost an object."""
+
+    def __init__(self, binary, chain_id):
+        self.binary, self.dir, self.cache = binary, lint_dir(chain_id), {}
+
+    def columns(self, rev):
+        if rev not in self.cache:
+            r = subprocess.run([self.binary, "schema", "--config", "miglint.toml", "--format", "json", "--at", rev],
+                               cwd=self.dir, capture_output=True, text=True)
+            cols, indexes = {}, set()
+            if r.returncode == 0:
+                for st in json.loads(r.stdout)["sets"]:
+                    for t in st["schema"]["tables"]:
+                        cols[t["name"]] = {c["name"] for c in t["columns"]}
+                    indexes |= {i["name"] for i in st["schema"]["indexes"]}
+            self.cache[rev] = (cols, indexes)
+        return self.cache[rev][0]
+
+    def indexes(self, rev):
+        self.columns(rev)
+        return self.cache[rev][1]
+
+
+def first_drift(truth, at, table, column, upto):
+    """The first revision (up to `upto`) after which SQLite has table[.column]
+    and miglint's replay does not."""
+    for r in truth.order[: truth.order.index(upto) + 1]:
+        real = truth.up.get(r)
+        if real is None or table not in real["tables"]:
+            continue
+        if column and not any(c[0] == table and c[1] == column for c in real["columns"]):
+            continue
+        mine = at.columns(r)
+        if table not in mine or (column and column not in mine[table]):
+            return r
+    return None
+
+
+def first_index_drift(truth, at, index, upto):
+    """The first revision after which SQLite has the index and miglint does not."""
+    for r in truth.order[: truth.order.index(upto) + 1]:
+        real = truth.up.get(r)
+        if real and any(i[0] == index for i in real["indexes"]) and index not in at.indexes(r):
+            return r
+    return None
+
+
+def cause_of(finding, truth, chain, rev, side, at):
+    path = os.path.realpath(finding["path"])
+    _, lines, _ = source(path)
+    stmt = statement(lines, finding["line"])
+    msg = finding["message"]
+
+    if finding["rule"] == "downgrade-roundtrip":
+        return "downgrade-roundtrip: real downgrade restores the schema"
+    if finding["rule"] == "revision-chain":
+        return "numbered file names read as the chain order (Alembic orders by down_revision)"
+    cause = direct_cause(path, finding["line"], stmt, msg)
+    if cause:
+        return cause
+    if finding["rule"] == "parse-error" and re.search(r"\bf[\"']|\+\s*[\"']|[\"']\s*\+|%\s*\(|\.format\(", stmt):
+        return "SQL built by string formatting or concatenation"
+
+    # The line is plain: miglint's replayed schema had drifted from SQLite's
+    # before it. Find where the replay lost the table (or column), and why.
+    kind, table, obj = claim(msg)
+    if kind == "missing_constraint" and table in (truth.before_up(rev) if side == "up" else truth.before_down(rev))["tables"]:
+        # SQLite keeps no constraint names miglint could read: batch mode
+        # reflects the table and names the constraint by the naming_convention.
+        return "constraint name miglint does not know (batch mode reflects it; naming_convention)"
+    if table and table in truth.base_schema["tables"]:
+        return "create_all baseline (tables made by metadata.create_all before the chain)"
+    before = truth.before_up(rev) if side == "up" else truth.before_down(rev)
+    after = truth.up.get(rev) if side == "up" else truth.down.get(rev)
+    if kind == "missing_index":
+        if not any(i[0] == obj for i in before["indexes"]):
+            return "other: index really absent (finding looks true; step applied anyway)"
+        lost = first_index_drift(truth, at, obj, rev if side == "up" else truth.last_applied())
+        if lost:
+            return "cascade: " + drift_cause_index(truth, lost, obj, at)
+    if kind and kind.startswith("missing") and table and (table in before["tables"] or (after and table in after["tables"])):
+        column = obj if kind == "missing_column" else None
+        upto = rev if side == "up" else truth.last_applied()
+        lost = first_drift(truth, at, table, column, upto) or first_drift(truth, at, table, None, upto)
+        if lost:
+            return "cascade: " + drift_cause(truth, lost, table, column, at)
+        if table not in before["tables"]:  # made earlier in this same downgrade
+            return "cascade: " + drift_cause(truth, rev, table, column, at)
+        return "cascade: replay lost the object only on the way down"
+    if kind and kind.startswith("present") and table and table not in before["tables"]:
+        return "cascade: table dropped or renamed earlier by an op miglint did not follow"
+    if finding["rule"] == "sqlite-exec":
+        return "sqlite-exec: " + msg[:60]
+    return "other"
+
+
+def _calls_with_literal(tree, name):
+    """Line numbers of the calls that take the string `name` as an argument,
+    and of any other places the literal appears (a list, a dict, a tuple)."""
+    calls, loose = [], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for a in list(node.args) + [k.value for k in node.keywords]:
+                if isinstance(a, ast.Constant) and a.value == name:
+                    calls.append((node.lineno, ast.unparse(node.func)))
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Dict, ast.Set)):
+            elts = node.elts if not isinstance(node, ast.Dict) else list(node.keys) + list(node.values)
+            if any(isinstance(e, ast.Constant) and e.value == name for e in elts if e is not None):
+                loose.append(node.lineno)
+    return calls, loose
+
+
+def _function_path(tree, line):
+    """Names of the functions around a line, outermost first."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= node.end_lineno:
+            names.append((node.lineno, node.name))
+    return [n for _, n in sorted(names)]
+
+
+def drift_cause(truth, lost, table, column, at=None, depth=0):
+    """Why miglint's replay lacks table[.column] after revision `lost`."""
+    path = os.path.realpath(os.path.join(CACHE, truth_files_rel(truth, lost)))
+    _, lines, tree = source(path)
+    name = column or table
+    calls, loose = _calls_with_literal(tree, name) if tree else ([], [])
+    # Only what the upgrade does can have made the object.
+    calls = [(n, f) for n, f in calls if "downgrade" not in (enclosing(path, n)[0] or "")]
+    maker_re = (r"add_column|alter_column|Column" if column else r"create_table|rename_table|Table$") \
+        if table else r"create_index|Index"
+    makers = [(n, f) for n, f in calls if re.search(maker_re, f)]
+    for n, func in makers:
+        cause = direct_cause(path, n, statement(lines, n), None)
+        if cause:
+            return cause
+        funcs = _function_path(tree, n)
+        if len(funcs) > 1 or (funcs and funcs[0] not in ("upgrade", "downgrade")):
+            return "op inside a helper function of the revision (%s) that miglint does not follow" % funcs[-1]
+    for n, func in makers:
+        if func.endswith("rename_table") and depth < 3 and at is not None:
+            node = next((c for c in ast.walk(tree) if isinstance(c, ast.Call) and c.lineno == n), None)
+            old = node.args[0].value if node is not None and node.args and isinstance(node.args[0], ast.Constant) else None
+            if old:
+                earlier = first_drift(truth, at, old, None, lost)
+                if earlier:
+                    return drift_cause(truth, earlier, old, None, at, depth + 1)
+    if loose and not makers:
+        return "name from a data structure (loop over a list of names)"
+    if makers:
+        return "object made by an op miglint did not apply (%s)" % makers[0][1]
+    if loose:
+        return "name from a data structure (loop over a list of names)"
+    text = source(path)[0]
+    if "__tablename__" in text:
+        return "table name from an ORM class attribute (Model.__tablename__)"
+    if re.search(r"^\s*from (?!alembic|sqlalchemy|__future__|typing)[\w.]+ import", text, re.M):
+        return "object made by a helper function from the project's own modules"
+    return "object made by code miglint does not read (name built at run time)"
+
+
+def drift_cause_index(truth, lost, index, at):
+    """drift_cause() for an index name."""
+    path = os.path.realpath(os.path.join(CACHE, truth_files_rel(truth, lost)))
+    _, lines, tree = source(path)
+    calls, _ = _calls_with_literal(tree, index) if tree else ([], [])
+    for n, func in calls:
+        if "downgrade" in (enclosing(path, n)[0] or ""):
+            continue
+        cause = direct_cause(path, n, statement(lines, n), None)
+        if cause:
+            return cause
+        funcs = _function_path(tree, n)
+        if len(funcs) > 1 or (funcs and funcs[0] not in ("upgrade", "downgrade")):
+            return "op inside a helper function of the revision (%s) that miglint does not follow" % funcs[-1]
+        return "object made by an op miglint did not apply (%s)" % func
+    return "object made by code miglint does not read (name built at run time)"
+
+
+def truth_files_rel(truth, rev):
+    for p, r in truth.files.items():
+        if r == rev:
+            return os.path.relpath(p, CACHE)
+    return ""
+
+
+# ---------------------------------------------------------------------------
+# Schema at head: miglint's replay against SQLite's
+# ---------------------------------------------------------------------------
+
+
+def norm_type(t):
+    return re.sub(r"\s+", "", (t or "").upper())
+
+
+def compare_schema(mig, real):
+    """Counts of equal / different / one-side-only tables, columns, indexes, fks."""
+    out = {}
+    mt = {t["name"]: t for t in mig.get("tables", [])}
+    rt = set(real["tables"])
+    out["tables"] = {"equal": len(rt & set(mt)), "only_sqlite": sorted(rt - set(mt)),
+                     "only_miglint": sorted(set(mt) - rt)}
+    rcols = {(c[0], c[1]): c for c in real["columns"]}
+    mcols = {}
+    for t in mt.values():
+        for c in t["columns"]:
+            mcols[(t["name"], c["name"])] = c
+    eq, diff, why = 0, [], collections.Counter()
+    for key in set(rcols) & set(mcols):
+        r, m = rcols[key], mcols[key]
+        d = []
+        if norm_type(r[2]) != norm_type(m["type"]):
+            d.append("type")
+        if r[3] != (not m["nullable"]):
+            d.append("nullable")
+        if r[5] != bool(m["primary_key"]):
+            d.append("pk")
+        if (r[4] is None) != (m["default"] is None):
+            d.append("default")
+        if d:
+            diff.append([*key, d, [r[2], r[3], r[4], r[5]], [m["type"], not m["nullable"], m["default"], m["primary_key"]]])
+            why.update(d)
+        else:
+            eq += 1
+    both = rt & set(mt)
+    out["columns"] = {
+        "equal": eq, "different": len(diff), "different_by": dict(why), "examples": diff[:8],
+        "only_sqlite": sorted(".".join(k) for k in set(rcols) - set(mcols) if k[0] in both),
+        "only_miglint": sorted(".".join(k) for k in set(mcols) - set(rcols) if k[0] in both),
+    }
+    rix = {(i[1], i[0]): i for i in real["indexes"]}
+    mix = {(i["table"], i["name"]): i for i in mig.get("indexes", [])}
+    eq, diff = 0, []
+    for key in set(rix) & set(mix):
+        r, m = rix[key], mix[key]
+        if [c.replace(" DESC", "") for c in r[2]] == m["columns"] and r[3] == m["unique"]:
+            eq += 1
+        else:
+            diff.append([*key, [r[2], r[3]], [m["columns"], m["unique"]]])
+    out["indexes"] = {"equal": eq, "different": len(diff), "examples": diff[:8],
+                      "only_sqlite": sorted(".".join(k) for k in set(rix) - set(mix)),
+                      "only_miglint": sorted(".".join(k) for k in set(mix) - set(rix))}
+    rfk = {(f[0], f[1], f[2], f[3]) for f in real["fks"]}
+    mfk = set()
+    for t in mt.values():
+        for f in t.get("foreign_keys", []):
+            for a, b in zip(f["columns"], f["ref_columns"] or [None] * len(f["columns"])):
+                mfk.add((t["name"], a, f["ref_table"], b))
+    out["fks"] = {"equal": len(rfk & mfk), "only_sqlite": sorted(map(list, rfk - mfk)),
+                  "only_miglint": sorted(map(list, mfk - rfk))}
+    return out
+
+
+# ---------------------------------------------------------------------------
+
+
+def measure_chain(binary, project, chain, result):
+    truth = Truth(result)
+    write_config(project, chain)
+    at = truth.last_applied()
+    lint, mig_schema = run_miglint(binary, chain["id"], at if at != (truth.order[-1] if truth.order else None) else None)
+    diags = lint["diagnostics"]
+    by_rule = collections.Counter(f"{d['rule']} ({d['severity']})" for d in diags)
+    judged = collections.Counter()
+    causes = collections.defaultdict(list)
+    true_examples = []
+    at_rev = MiglintAt(binary, chain["id"])
+    for d in diags:
+        if d["severity"] != "error":
+            continue
+        chain_rule = d["rule"] == "revision-chain" and "skips" in d["message"]
+        if d["rule"] not in TRUTH_RULES and d["rule"] != "downgrade-roundtrip" and not chain_rule:
+            continue
+        if chain_rule:  # Alembic's graph has this edge: the chain is what the file says
+            verdict, rev, side = "false", truth.files.get(os.path.realpath(d["path"])), "up"
+        else:
+            verdict, rev, side = judge(d, truth, chain)
+        judged[(d["rule"], verdict)] += 1
+        rel = os.path.relpath(d["path"], CACHE)
+        lines = source(os.path.realpath(d["path"]))[1]
+        line = lines[d["line"] - 1].strip() if d["line"] <= len(lines) else ""
+        example = {"rule": d["rule"], "at": f"{rel}:{d['line']}", "source": line[:160], "message": d["message"][:200]}
+        if verdict == "false":
+            causes[cause_of(d, truth, chain, rev, side, at_rev)].append(example)
+        elif verdict == "true":
+            true_examples.append(example)
+    real_head = truth.up.get(at) if at else truth.empty
+    return {
+        "findings_by_rule": dict(sorted(by_rule.items())),
+        "summary": lint["summary"],
+        "judged": {f"{r} {v}": n for (r, v), n in sorted(judged.items())},
+        "false_total": sum(n for (r, v), n in judged.items() if v == "false"),
+        "true_total": sum(n for (r, v), n in judged.items() if v == "true"),
+        "unverified_total": sum(n for (r, v), n in judged.items() if v == "unverified"),
+        "false_causes": {c: {"count": len(v), "examples": v[:2]} for c, v in
+                         sorted(causes.items(), key=lambda kv: -len(kv[1]))},
+        "true_examples": true_examples[:4],
+        "false_findings": [dict(e, cause=c) for c, v in causes.items() for e in v],
+        "schema_compared_at": at,
+        "schema": compare_schema(mig_schema, real_head or truth.empty),
+    }
+
+
+def markdown(report):
+    out = ["# miglint against real Alembic\n"]
+    totals = collections.Counter()
+    for cid, r in report.items():
+        out.append(f"## {cid}\n")
+        out.append(f"findings: {r['summary']}  \nby rule: " + ", ".join(f"{k}: {v}" for k, v in r["findings_by_rule"].items()))
+        out.append(f"\njudged against Alembic: {r['false_total']} false, {r['true_total']} true, "
+                   f"{r['unverified_total']} unverified ({', '.join(f'{k}: {v}' for k, v in r['judged'].items())})\n")
+        for c, v in r["false_causes"].items():
+            totals[c] += v["count"]
+            out.append(f"- **{c}**: {v['count']}")
+            for e in v["examples"]:
+                out.append(f"  - `{e['at']}` `{e['source']}` ({e['rule']}: {e['message']})")
+        s = r["schema"]
+        out.append(f"\nschema at {r['schema_compared_at']}: tables equal {s['tables']['equal']}, only SQLite "
+                   f"{len(s['tables']['only_sqlite'])}, only miglint {len(s['tables']['only_miglint'])}; columns equal "
+                   f"{s['columns']['equal']}, different {s['columns']['different']} {s['columns']['different_by']}, only SQLite "
+                   f"{len(s['columns']['only_sqlite'])}, only miglint {len(s['columns']['only_miglint'])}; indexes equal "
+                   f"{s['indexes']['equal']}, different {s['indexes']['different']}, only SQLite {len(s['indexes']['only_sqlite'])}, "
+                   f"only miglint {len(s['indexes']['only_miglint'])}; fks equal {s['fks']['equal']}, only SQLite "
+                   f"{len(s['fks']['only_sqlite'])}, only miglint {len(s['fks']['only_miglint'])}\n")
+    out.append("## false findings by cause, all chains\n")
+    out += [f"- {c}: {n}" for c, n in totals.most_common()]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--alembic", default=os.path.join(CACHE, "alembic.json"))
+    ap.add_argument("--miglint", default=os.environ.get("MIGLINT", os.path.join(ROOT, "target", "release", "miglint")))
+    ap.add_argument("--out", default=os.path.join(CACHE, "measure.json"))
+    ap.add_argument("--markdown")
+    ap.add_argument("--only", action="append")
+    ap.add_argument("--check", help="hold the run against this expectation file")
+    ap.add_argument("--update", help="write this run's expectations to this file")
+    args = ap.parse_args()
+    args.miglint = os.path.abspath(args.miglint)
+    with open(os.path.join(HERE, "manifest.json")) as f:
+        manifest = json.load(f)
+    with open(args.alembic) as f:
+        alembic = json.load(f)
+    report = {}
+    for project in manifest["projects"]:
+        for chain in project["chains"]:
+            if args.only and chain["id"] not in args.only and project["package"] not in args.only:
+                continue
+            if chain["id"] not in alembic:
+                print(f"{chain['id']}: not in {args.alembic}; run run.py first", file=sys.stderr)
+                continue
+            r = measure_chain(args.miglint, project, chain, alembic[chain["id"]])
+            report[chain["id"]] = r
+            print(f"{chain['id']:14} {r['summary']['errors']:4} errors  judged: {r['false_total']:4} false "
+                  f"{r['true_total']:3} true {r['unverified_total']:4} unverified", flush=True)
+    with open(args.out, "w") as f:
+        json.dump(report, f, indent=1)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(report))
+    expected = {cid: expectation(r) for cid, r in report.items()}
+    if args.update:
+        with open(args.update, "w") as f:
+            json.dump(expected, f, indent=1, sort_keys=True)
+            f.write("\n")
+    if args.check:
+        with open(args.check) as f:
+            recorded = json.load(f)
+        problems = compare(recorded, expected)
+        for p in problems:
+            print(f"realworld: {p}", file=sys.stderr)
+        if problems:
+            print(f"realworld: {len(problems)} difference(s) from {args.check}; "
+                  "if the change is right, rerun with --update and review the diff", file=sys.stderr)
+            sys.exit(1)
+        print(f"realworld: {len(expected)} chains as expected: "
+              f"{sum(e['false'] for e in expected.values())} false, "
+              f"{sum(e['true'] for e in expected.values())} true error findings")
+
+
+def expectation(r):
+    """What --check holds a chain to."""
+    s = r["schema"]
+    return {
+        "findings_by_rule": r["findings_by_rule"],
+        "false": r["false_total"],
+        "true": r["true_total"],
+        "schema_equal": {
+            "tables": s["tables"]["equal"],
+            "columns": s["columns"]["equal"],
+            "indexes": s["indexes"]["equal"],
+            "fks": s["fks"]["equal"],
+        },
+    }
+
+
+def compare(recorded, now):
+    """Differences that are regressions, or changes to review."""
+    problems = []
+    for cid in sorted(set(recorded) | set(now)):
+        if cid not in now:
+            problems.append(f"{cid}: no longer measured")
+            continue
+        if cid not in recorded:
+            problems.append(f"{cid}: not in the expectation file")
+            continue
+        a, b = recorded[cid], now[cid]
+        if b["false"] > a["false"]:
+            problems.append(f"{cid}: {b['false']} false error findings, was {a['false']}")
+        if b["true"] < a["true"]:
+            problems.append(f"{cid}: {b['true']} true error findings, was {a['true']}")
+        for what, n in a["schema_equal"].items():
+            if b["schema_equal"][what] < n:
+                problems.append(f"{cid}: {b['schema_equal'][what]} {what} equal to SQLite's, was {n}")
+        if a["findings_by_rule"] != b["findings_by_rule"]:
+            rules = sorted(set(a["findings_by_rule"]) | set(b["findings_by_rule"]))
+            changed = [f"{r}: {a['findings_by_rule'].get(r, 0)} -> {b['findings_by_rule'].get(r, 0)}"
+                       for r in rules if a["findings_by_rule"].get(r) != b["findings_by_rule"].get(r)]
+            problems.append(f"{cid}: findings changed ({'; '.join(changed)})")
+    return problems
+
+
+if __name__ == "__main__":
+    main()

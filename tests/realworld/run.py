@@ -1,0 +1,364 @@
+"""Runs real projects' Alembic chains with real Alembic on SQLite, one
+revision at a time, and records the schema SQLite holds after every step.
+
+    .venv/bin/python tests/realworld/fetch.py            # wheels -> .cache/realworld/
+    .venv/bin/python tests/realworld/run.py --out .cache/realworld/alembic.json
+    .venv/bin/python tests/realworld/run.py --only optuna --out .cache/realworld/optuna.json
+
+For each chain of tests/realworld/manifest.json: upgrade from base to head
+one revision at a time (a merge is applied once all its parents are), then
+downgrade one revision at a time back to base, dumping the schema after each
+step. A step Alembic refuses is recorded with its message; an upgrade error
+ends the chain, a downgrade error ends the way down.
+
+Output: {chain_id: {"project", "version", "revisions": [...base to head...],
+"files": {rev: path under .cache/realworld}, "base_schema": {...before the first step},
+"head_reached", "base_reached", "seconds",
+"steps": [{"rev", "way": "up"|"down", "schema": {...}} | {"rev", "way", "error", "where"}]}}
+
+Each chain runs in its own child process (its stub modules and the
+project's own helper modules must not leak into another chain), two at a
+time. Only Alembic and SQLAlchemy (the pinned .venv) are needed: whatever
+else the migrations import comes from the project's own files unpacked by
+fetch.py or from our stubs under tests/realworld/stubs/<name>/.
+"""
+
+import argparse
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+# No __pycache__ inside tests/realworld/stubs/ (nor beside the unpacked wheels).
+sys.dont_write_bytecode = True
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CACHE = os.path.join(ROOT, ".cache", "realworld")
+
+
+def load_manifest():
+    with open(os.path.join(HERE, "manifest.json")) as f:
+        return json.load(f)
+
+
+def chains(manifest):
+    """(project, chain) for every chain of the manifest, in manifest order."""
+    for project in manifest["projects"]:
+        for chain in project["chains"]:
+            yield project, chain
+
+
+def project_dir(project):
+    """Where fetch.py unpacked the project's chains."""
+    return os.path.join(CACHE, f"{project['package']}-{project['version']}")
+
+
+# ---------------------------------------------------------------------------
+# The schema facts, as SQLite itself reports them.
+# ---------------------------------------------------------------------------
+
+SKIP_TABLES = ("alembic_version",)
+
+
+def _paren_list(sql, start):
+    """The top-level comma-separated elements of the parenthesised list that
+    opens at sql[start] == "(", and the index just past its closing ")"."""
+    depth, items, cur, i, quote = 0, [], [], start, None
+    while i < len(sql):
+        c = sql[i]
+        if quote:
+            cur.append(c)
+            if c == quote:
+                quote = None
+        elif c in "'\"`[":
+            quote = "]" if c == "[" else c
+            cur.append(c)
+        elif c == "(":
+            depth += 1
+            if depth > 1:
+                cur.append(c)
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                items.append("".join(cur))
+                return [" ".join(x.split()) for x in items], i + 1
+            cur.append(c)
+        elif c == "," and depth == 1:
+            items.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    return [" ".join(x.split()) for x in items], i
+
+
+def _index_sql_parts(sql):
+    """The written elements of CREATE INDEX ... ON t (a, lower(b) DESC) WHERE ...,
+    and the WHERE clause (None when the index is not partial)."""
+    if not sql:
+        return None, None
+    m = re.search(r"\bON\s+(\"[^\"]+\"|`[^`]+`|\[[^\]]+\]|[\w.]+)\s*\(", sql, re.I)
+    if not m:
+        return None, None
+    items, end = _paren_list(sql, m.end() - 1)
+    rest = sql[end:].strip()
+    where = rest[5:].strip() if rest[:5].upper() == "WHERE" else None
+    return items, where
+
+
+def dump(db_path):
+    """tests/oracle/driver.py's dump(), extended: column defaults, nullability
+    and primary key, index elements including expressions (PRAGMA index_xinfo
+    plus the CREATE INDEX text), unique flag, partial WHERE, the unique
+    constraints SQLite keeps as automatic indexes, foreign keys with ON DELETE.
+
+    columns: [table, name, type, notnull, default, pk]
+    indexes: [name, table, [element, ...], unique, where]   (CREATE INDEX only)
+    uniques: [table, [column, ...]]                          (UNIQUE constraints)
+    fks:     [table, from, to_table, to_column, on_delete]
+    """
+    conn = sqlite3.connect(db_path)
+    try:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+            if r[0] not in SKIP_TABLES and not r[0].startswith("alembic_version")
+        ]
+        index_sql = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+        columns, indexes, uniques, fks = [], [], [], []
+        for t in tables:
+            for _cid, name, typ, notnull, default, pk in conn.execute(f'PRAGMA table_info("{t}")'):
+                columns.append([t, name, typ, bool(notnull), default, pk > 0])
+            for _seq, name, unique, origin, _partial in conn.execute(f'PRAGMA index_list("{t}")'):
+                if origin == "pk":
+                    continue
+                keys = [r for r in conn.execute(f'PRAGMA index_xinfo("{name}")') if r[5]]
+                if origin == "u":
+                    uniques.append([t, [r[2] for r in keys]])
+                    continue
+                written, where = _index_sql_parts(index_sql.get(name))
+                elements = []
+                for pos, (_seqno, _cid, col, desc, _coll, _key) in enumerate(keys):
+                    if col is None:  # an expression element: SQLite names no column
+                        col = written[pos] if written and pos < len(written) else "<expr>"
+                    elif desc:
+                        col += " DESC"
+                    elements.append(col)
+                indexes.append([name, t, elements, bool(unique), where])
+            for row in conn.execute(f'PRAGMA foreign_key_list("{t}")'):
+                # id, seq, table, from, to, on_update, on_delete, match
+                fks.append([t, row[3], row[2], row[4], row[6]])
+        return {
+            "tables": tables,
+            "columns": sorted(columns, key=lambda c: (c[0], c[1])),
+            "indexes": sorted(indexes, key=lambda i: (i[1], i[0])),
+            "uniques": sorted(uniques),
+            "fks": sorted(fks, key=lambda f: [str(x) for x in f]),
+        }
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------
+# One chain, run inside its own process.
+# ---------------------------------------------------------------------------
+
+
+def _where(tb, script_dir):
+    """file:line of the innermost traceback frame inside the project's files."""
+    where = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename.startswith(script_dir) or "/.cache/realworld/" in frame.filename:
+            where = f"{os.path.relpath(frame.filename, CACHE)}:{frame.lineno}"
+    return where
+
+
+def run_chain(project, chain, db_path):
+    import sqlalchemy as sa
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.runtime.migration import MigrationStep
+    from alembic.script import ScriptDirectory
+    from alembic.util import load_python_file
+
+    warnings.simplefilter("ignore")
+    pdir = project_dir(project)
+    script_dir = os.path.join(pdir, chain["script_dir"])
+
+    # Our stubs first (a package split between a stub folder and the unpacked
+    # wheel is a namespace package: neither side has its __init__.py), then
+    # the unpacked project itself, for its own helper modules.
+    for stub in reversed(chain.get("stubs", [])):
+        sys.path.insert(0, os.path.join(HERE, "stubs", stub))
+    sys.path.insert(len(chain.get("stubs", [])), pdir)
+    for key, value in chain.get("environ", {}).items():
+        os.environ[key] = value
+
+    # What the project does around Alembic (a stub module of ours), if anything.
+    if chain.get("setup_module"):
+        import importlib
+
+        importlib.import_module(chain["setup_module"])
+
+    # ONE Config and ONE ScriptDirectory for the whole chain: every revision
+    # file is read once, not once per step.
+    cfg = Config()
+    cfg.set_main_option("script_location", script_dir)
+    cfg.set_main_option("path_separator", "os")
+    if chain.get("version_locations"):
+        cfg.set_main_option(
+            "version_locations",
+            os.pathsep.join(os.path.join(pdir, v) for v in chain["version_locations"]),
+        )
+    script = ScriptDirectory.from_config(cfg)
+    order = [r.revision for r in reversed(list(script.walk_revisions("base", "heads")))]
+
+    if os.path.exists(db_path):
+        os.remove(db_path)
+    engine = sa.create_engine(f"sqlite:///{db_path}", poolclass=sa.pool.NullPool)
+    cfg.attributes.update(
+        naming_convention=chain.get("naming_convention"),
+        render_as_batch=chain.get("render_as_batch", False),
+        version_table=chain.get("version_table"),
+    )
+
+    def apply(rev, up):
+        """Exactly one revision, up or down, through the project-neutral env.py."""
+        sc = script.get_revision(rev)
+        step = (MigrationStep.upgrade_from_script if up else MigrationStep.downgrade_from_script)(
+            script.revision_map, sc
+        )
+        with engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            with EnvironmentContext(cfg, script, fn=lambda _heads, _ctx: [step]):
+                load_python_file(HERE, "env.py")
+            if conn.in_transaction():
+                conn.commit()
+
+    # A project that creates its first tables with metadata.create_all() and
+    # only then upgrades from base (mlflow's InitialBase) gets the same here.
+    if chain.get("pre_create_all"):
+        import importlib
+
+        module, _, attr = chain["pre_create_all"].partition(":")
+        metadata = importlib.import_module(module)
+        for part in attr.split("."):
+            metadata = getattr(metadata, part)
+        metadata.create_all(engine)
+    base_schema = dump(db_path)
+
+    steps, applied = [], []
+    head_reached = base_reached = False
+    for way, revs in (("up", order), ("down", None)):
+        if way == "down":
+            if not head_reached:
+                break
+            revs = list(reversed(applied))
+        failed = False
+        for rev in revs:
+            try:
+                apply(rev, way == "up")
+            except Exception as e:  # the tool refused this step
+                msg = f"{type(e).__name__}: {e}".strip()
+                steps.append({"rev": rev, "way": way, "error": msg[:2000], "where": _where(e.__traceback__, script_dir)})
+                failed = True
+                break
+            steps.append({"rev": rev, "way": way, "schema": dump(db_path)})
+            if way == "up":
+                applied.append(rev)
+        if way == "up":
+            head_reached = not failed
+        else:
+            base_reached = not failed
+    engine.dispose()
+    return {
+        "project": project["package"],
+        "version": project["version"],
+        "script_dir": os.path.relpath(script_dir, CACHE),
+        "revisions": order,
+        "files": {r: os.path.relpath(script.get_revision(r).path, CACHE) for r in order},
+        "base_schema": base_schema,
+        "head_reached": head_reached,
+        "base_reached": base_reached,
+        "steps": steps,
+    }
+
+
+def child(chain_id, out):
+    manifest = load_manifest()
+    for project, chain in chains(manifest):
+        if chain["id"] == chain_id:
+            break
+    else:
+        sys.exit(f"no chain {chain_id!r} in manifest.json")
+    os.makedirs(os.path.join(CACHE, "db"), exist_ok=True)
+    start = time.time()
+    try:
+        result = run_chain(project, chain, os.path.join(CACHE, "db", f"{chain_id}.db"))
+    except Exception as e:  # before the first step: the chain could not even be read
+        result = {"project": project["package"], "version": project["version"], "revisions": [],
+                  "head_reached": False, "base_reached": False, "steps": [],
+                  "setup_error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()}
+    result["seconds"] = round(time.time() - start, 2)
+    with open(out, "w") as f:
+        json.dump(result, f)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=os.path.join(CACHE, "alembic.json"))
+    ap.add_argument("--only", action="append", help="chain id or project package (repeatable)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        return child(args.child, args.out)
+
+    manifest = load_manifest()
+    wanted = [c["id"] for p, c in chains(manifest)
+              if not args.only or c["id"] in args.only or p["package"] in args.only]
+
+    def one(chain_id):
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
+            path = tmp.name
+        proc = subprocess.run([sys.executable, "-B", os.path.abspath(__file__), "--child", chain_id, "--out", path],
+                              capture_output=True, text=True)
+        try:
+            with open(path) as f:
+                result = json.load(f)
+        except (OSError, ValueError):
+            result = {"setup_error": f"child exited {proc.returncode}", "stderr": proc.stderr[-4000:],
+                      "revisions": [], "steps": [], "head_reached": False, "base_reached": False}
+        os.unlink(path)
+        return chain_id, result
+
+    results = {}
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for chain_id, result in pool.map(one, wanted):
+            results[chain_id] = result
+            errors = [s for s in result["steps"] if "error" in s]
+            ups = sum(1 for s in result["steps"] if s["way"] == "up" and "schema" in s)
+            print(f"{chain_id:28} {len(result['revisions']):4} revisions  up {ups:4}  "
+                  f"head={'yes' if result['head_reached'] else 'NO ':3} base={'yes' if result['base_reached'] else 'NO ':3} "
+                  f"{result.get('seconds', 0):6.1f}s"
+                  + (f"  SETUP ERROR {result['setup_error']}" if "setup_error" in result else "")
+                  + "".join(f"\n    {e['way']} {e['rev']} refused at {e['where']}: {e['error'][:300]}" for e in errors),
+                  flush=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+from uuid6 import uuid7  # noqa: F401

@@ -1,0 +1,1 @@
+AIRFLOW_MOVED_TABLE_PREFIX = "_airflow_moved"

@@ -1,0 +1,1 @@
+from . import sqltypes  # noqa: F401
