@@ -215,6 +215,8 @@ pub struct Operation {
     /// cannot decide (an inspector guard, a `try` block). What it touches
     /// is uncertain from there on.
     pub certain: bool,
+    /// Alembic's own guard: `if_exists=True` / `if_not_exists=True` (1.12+).
+    pub if_exists: bool,
 }
 
 #[derive(Clone, Debug)]

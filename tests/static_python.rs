@@ -242,3 +242,31 @@ fn names_from_the_application_are_unread_never_empty() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("not read statically"), "{text}");
 }
+
+#[test]
+fn inline_indexes_named_primary_keys_and_alembic_guards() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                "    op.create_table(\"jobs\", sa.Column(\"id\", sa.Integer()), sa.Column(\"at\", sa.DateTime()), sa.PrimaryKeyConstraint(\"id\", name=op.f(\"jobs_pkey\")), sa.Index(\"jobs_at_idx\", \"at\", unique=False))",
+                "    op.drop_table(\"jobs\")",
+            ),
+            (
+                "",
+                "    dialect = op.get_bind().engine.dialect.name\n    if dialect == \"sqlite\":\n        op.drop_index(\"jobs_at_idx\", table_name=\"jobs\")\n    op.drop_index(\"jobs_at_idx\", table_name=\"jobs\", if_exists=True)\n    op.create_index(\"jobs_at_idx\", \"jobs\", [\"at\"], if_not_exists=True)\n    op.create_index(\"jobs_at_idx\", \"jobs\", [\"at\"], if_not_exists=True)\n    with op.batch_alter_table(\"jobs\") as batch_op:\n        batch_op.drop_constraint(\"jobs_pkey\", type_=\"primary\")",
+                "    pass",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    assert!(notes.is_empty(), "{notes:#?}");
+    assert!(
+        sql.contains("CREATE INDEX jobs_at_idx ON jobs (at)"),
+        "{sql}"
+    );
+    assert!(!sql.contains("PRIMARY KEY"), "{sql}");
+}

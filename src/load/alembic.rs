@@ -397,6 +397,7 @@ impl<'a> OpReader<'a, '_> {
             sql: None,
             call: None,
             certain: self.certain,
+            if_exists: false,
         });
     }
 
@@ -520,6 +521,7 @@ impl<'a> OpReader<'a, '_> {
         };
         // Batch methods drop the table argument: shift positions by one.
         let shift = usize::from(!in_batch);
+        let mut inline_indexes = Vec::new();
         let kind = match method {
             "create_table" if !in_batch => {
                 let name = read(arg(call, 0, "table_name"));
@@ -530,6 +532,26 @@ impl<'a> OpReader<'a, '_> {
                         match self.column(c, &ev) {
                             Some(Some(col)) => columns.push(col),
                             Some(None) => unread.set(true),
+                            None if callee_name(c) == Some("Index") => {
+                                let columns: Vec<Expr> =
+                                    c.arguments.args.iter().skip(1).cloned().collect();
+                                let list = Expr::List(ruff_python_ast::ExprList {
+                                    node_index: Default::default(),
+                                    range: c.range(),
+                                    elts: columns,
+                                    ctx: ruff_python_ast::ExprContext::Load,
+                                });
+                                inline_indexes.push(IndexDef {
+                                    name: read_opt(arg(c, 0, "name")),
+                                    table: name.clone(),
+                                    columns: index_columns(self.py, Some(&list), &ev, &unread),
+                                    unique: keyword(c, "unique")
+                                        .and_then(|u| ev.truth(u))
+                                        .unwrap_or(false),
+                                    where_clause: keyword(c, "sqlite_where")
+                                        .map(|w| self.py.text(w.range()).to_string()),
+                                });
+                            }
                             None => {
                                 if let Some(con) = constraint(c, &ev) {
                                     constraints.push(con);
@@ -667,14 +689,32 @@ impl<'a> OpReader<'a, '_> {
         } else {
             kind
         };
+        let if_exists = ["if_exists", "if_not_exists"]
+            .iter()
+            .any(|k| keyword(call, k).and_then(|v| ev.truth(v)) == Some(true));
+        let span = self.py.span(call.range());
         self.ops.push(Operation {
             kind,
-            span: self.py.span(call.range()),
+            span,
             in_batch,
             sql: None,
             call: Some(method.to_string()),
             certain: self.certain,
+            if_exists,
         });
+        // `sa.Index(...)` among `create_table`'s arguments: Alembic creates
+        // it with the table.
+        for ix in inline_indexes {
+            self.ops.push(Operation {
+                kind: OpKind::CreateIndex(ix),
+                span,
+                in_batch,
+                sql: None,
+                call: Some("create_index".to_string()),
+                certain: self.certain,
+                if_exists: false,
+            });
+        }
     }
 
     /// `op.execute("SQL")` or `op.execute(sa.text("SQL"))`: the SQL is read
@@ -697,6 +737,7 @@ impl<'a> OpReader<'a, '_> {
                 sql: None,
                 call: Some("execute".into()),
                 certain: self.certain,
+                if_exists: false,
             });
             return;
         };

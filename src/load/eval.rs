@@ -265,6 +265,8 @@ impl Evaluator<'_> {
                     (Some(Value::Bind), "dialect" | "engine") => Value::DialectObj,
                     (Some(Value::Bind), "bind" | "connection") => Value::Bind,
                     (Some(Value::DialectObj), "name") => Value::DialectName,
+                    // `bind.engine.dialect.name`
+                    (Some(Value::DialectObj), "dialect") => Value::DialectObj,
                     _ => return None,
                 }
             }

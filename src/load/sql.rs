@@ -208,6 +208,7 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
                         }),
                         call: None,
                         certain: true,
+                        if_exists: false,
                     });
                 }
             }
@@ -417,6 +418,7 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
         }),
         call: None,
         certain: true,
+        if_exists: false,
     }
 }
 
@@ -456,6 +458,7 @@ fn statement_ops(
             }),
             call: None,
             certain: true,
+            if_exists: false,
         })
     };
     let ident_span = |ident: &sqlparser::ast::Ident| {

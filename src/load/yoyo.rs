@@ -165,6 +165,7 @@ impl<'a> StepReader<'a, '_> {
             sql: None,
             call: None,
             certain: true,
+            if_exists: false,
         };
         (vec![op], 1)
     }

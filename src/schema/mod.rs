@@ -52,6 +52,9 @@ pub struct Table {
     pub columns: Vec<ColumnState>,
     /// A table-level (possibly composite) primary key.
     pub primary_key: Vec<String>,
+    /// The primary key constraint's name, when it was given one.
+    #[serde(skip)]
+    pub primary_key_name: Option<String>,
     pub unique_constraints: Vec<UniqueConstraint>,
     pub foreign_keys: Vec<ForeignKey>,
     pub checks: Vec<Option<String>>,

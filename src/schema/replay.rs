@@ -479,7 +479,7 @@ fn uncertain_note(op: &Operation, before: &Uncertain, after: &Uncertain) -> Stri
 }
 
 fn guarded(op: &Operation) -> bool {
-    op.sql.as_ref().is_some_and(|s| s.guarded)
+    op.if_exists || op.sql.as_ref().is_some_and(|s| s.guarded)
 }
 
 /// Applies one operation to `schema`, ignoring what cannot be applied.
@@ -582,6 +582,7 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                 name: name.clone(),
                 columns: Vec::new(),
                 primary_key: Vec::new(),
+                primary_key_name: None,
                 unique_constraints: Vec::new(),
                 foreign_keys: Vec::new(),
                 checks: Vec::new(),
@@ -635,6 +636,7 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                     name: name.clone(),
                     columns: Vec::new(),
                     primary_key: Vec::new(),
+                    primary_key_name: None,
                     unique_constraints: Vec::new(),
                     foreign_keys: Vec::new(),
                     checks: Vec::new(),
@@ -776,7 +778,15 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             t.unique_constraints.retain(|u| !named(&u.name));
             t.checks.retain(|c| !named(c));
             let after = t.foreign_keys.len() + t.unique_constraints.len() + t.checks.len();
-            if before == after {
+            let primary_key = named(&t.primary_key_name);
+            if primary_key {
+                t.primary_key_name = None;
+                t.primary_key.clear();
+                for c in &mut t.columns {
+                    c.primary_key = false;
+                }
+            }
+            if before == after && !primary_key {
                 cx.conflict(
                     span,
                     Conflict::ConstraintMissing {
@@ -875,6 +885,7 @@ fn add_constraint(table: &mut Table, con: &TableConstraint, span: Span, cx: &mut
     match &con.kind {
         ConstraintKind::PrimaryKey => {
             table.primary_key = con.columns.clone();
+            table.primary_key_name = con.name.clone();
             for c in &con.columns {
                 if let Some(col) = table.column_mut(c) {
                     col.primary_key = true;
