@@ -81,7 +81,7 @@ fn main() {
         let migrations = set.migrations.clone();
         let (t, _) = best(|| {
             let chain = MigrationSet::new(set.dir.clone(), set.flavour, migrations.clone());
-            miglint::analysis::SetAnalysis::new(chain, None)
+            miglint::analysis::SetAnalysis::new(chain, Default::default(), None)
         });
         println!("  {:<26}{}", "chain + replay", ms(t));
         let (t, _) = best(|| miglint::schema::replay::replay(set));

@@ -18,6 +18,7 @@ use crate::migration::{Migration, SuppressionComment};
 use crate::paths::display_path;
 use crate::project::config::Settings;
 use crate::project::discover::{Discovery, Skipped};
+use crate::schema::Schema;
 use crate::schema::exec::ExecFailure;
 use crate::schema::replay::Replay;
 use crate::source::{FileId, SourceDb, SourceFile, Span};
@@ -27,6 +28,8 @@ use crate::source::{FileId, SourceDb, SourceFile, Span};
 /// their chain) plus the fields below.
 pub struct SetAnalysis {
     pub set: MigrationSet,
+    /// The schema the chain starts from (`baseline`, else empty).
+    pub start: Schema,
     /// The schema the chain builds, and the facts met on the way.
     pub replay: Replay,
     /// What SQLite refused when the migrations ran (`None` when they were
@@ -47,19 +50,28 @@ impl Deref for SetAnalysis {
 }
 
 impl SetAnalysis {
-    /// Replays `set`; with `cache_dir`'s results where `execute` runs the
-    /// migrations' SQL in SQLite too.
-    pub fn new(set: MigrationSet, execute: Option<(&SourceDb, Option<&Path>)>) -> SetAnalysis {
+    /// Replays `set` from `start` (the configured baseline, else an empty
+    /// database); with `execute`, runs the migrations' SQL in SQLite too,
+    /// keeping results in the cache folder it names.
+    pub fn new(
+        set: MigrationSet,
+        start: Schema,
+        execute: Option<(&SourceDb, Option<&Path>)>,
+    ) -> SetAnalysis {
         let (replay, sql_failures) = match execute {
             Some((sources, cache_dir)) => {
                 let (replay, failures) =
-                    crate::schema::exec::replay_and_execute(&set, sources, cache_dir);
+                    crate::schema::exec::replay_and_execute(&set, &start, sources, cache_dir);
                 (replay, Some(failures))
             }
-            None => (crate::schema::replay::replay(&set), None),
+            None => (
+                crate::schema::replay::replay_until(&set, &start, None),
+                None,
+            ),
         };
         SetAnalysis {
             set,
+            start,
             replay,
             sql_failures,
             queries: Vec::new(),
@@ -119,6 +131,8 @@ pub struct Loaded {
     pub changed: Option<BTreeSet<FileId>>,
     /// `miglint: ignore` comments in model files.
     pub model_suppressions: Vec<SuppressionComment>,
+    /// What could not be read in the baseline schema.
+    pub baseline_notes: Vec<(Span, String)>,
 }
 
 /// Reads and loads every discovered file (in parallel), builds and replays
@@ -235,9 +249,16 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
         }
     }
     let cache_dir = settings.cache_dir.as_deref();
+    let (start, baseline_notes) = baseline(settings, &mut sources);
     let sets = sets
         .into_iter()
-        .map(|set| SetAnalysis::new(set, execute_sql.then_some((&sources, cache_dir))))
+        .map(|set| {
+            SetAnalysis::new(
+                set,
+                start.clone(),
+                execute_sql.then_some((&sources, cache_dir)),
+            )
+        })
         .collect();
     Loaded {
         sources,
@@ -249,7 +270,50 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
         roots,
         changed,
         model_suppressions: Vec::new(),
+        baseline_notes,
     }
+}
+
+/// The schema databases start from: the configured `baseline` (a schema
+/// dump, read like a SQL migration and applied), else empty. What in it
+/// cannot be read is returned as notes.
+fn baseline(settings: &Settings, sources: &mut SourceDb) -> (Schema, Vec<(Span, String)>) {
+    let mut schema = Schema::default();
+    let Some(path) = &settings.baseline else {
+        return (schema, Vec::new());
+    };
+    let cwd = std::env::current_dir().ok();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            // Checked when the configuration was read; gone since.
+            let id = sources.add(SourceFile::from_bytes(
+                path,
+                display_path(path, cwd.as_deref()),
+                b"",
+            ));
+            return (
+                schema,
+                vec![(Span::new(id, 0, 0), format!("baseline not read: {e}"))],
+            );
+        }
+    };
+    let file = SourceFile::from_bytes(path, display_path(path, cwd.as_deref()), &bytes);
+    let id = sources.add(file);
+    let (ops, problems) = crate::load::load_schema_sql(sources.get(id), id, settings.dialect);
+    for op in &ops {
+        crate::schema::replay::apply_quietly(&mut schema, op, crate::migration::Flavour::YoyoSql);
+    }
+    let notes = problems
+        .into_iter()
+        .map(|p| {
+            (
+                p.span,
+                format!("baseline statement not read: {}", p.message),
+            )
+        })
+        .collect();
+    (schema, notes)
 }
 
 /// Groups the sets by where their application code is read from: the

@@ -701,7 +701,7 @@ fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
             let ours = if at == "base" {
                 facts(&Schema::default())
             } else {
-                facts(&miglint::schema::replay::replay_until(set, Some(at)).schema)
+                facts(&miglint::schema::replay::replay_until(set, &set.start, Some(at)).schema)
             };
             let theirs = normalize_driver(&step["schema"]);
             compared += 1;

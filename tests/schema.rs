@@ -171,7 +171,7 @@ fn impossible_operations_are_schema_consistency_findings() {
         "column `users.id` already exists",
         "table `users` already exists",
         "index `ix_nope` does not exist",
-        "table `ghosts` does not exist",
+        "table `ghosts` is used here, but no migration creates it",
     ];
     for e in expected {
         assert!(
@@ -495,5 +495,95 @@ fn alembic_primary_and_check_constraints_and_constraint_drops() {
     assert_eq!(
         findings,
         ["schema-consistency: table `pairs` has no constraint named `ck_missing`"]
+    );
+}
+
+/// Chains that start after `create_all` + `alembic stamp`: without a
+/// baseline, one finding per table the chain uses but never creates; with
+/// `baseline = "schema.sql"`, the replay starts from that dump.
+#[test]
+fn chains_built_on_create_all_start_from_the_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("alembic.ini", b"[alembic]\nscript_location = migrations\n"),
+            (
+                "migrations/versions/001_r.py",
+                rev(
+                    1,
+                    "    op.add_column(\"runs\", sa.Column(\"note\", sa.String()))\n    op.create_index(\"ix_runs_note\", \"runs\", [\"note\"])\n    with op.batch_alter_table(\"metrics\") as batch_op:\n        batch_op.alter_column(\"value\", nullable=False)",
+                    "    with op.batch_alter_table(\"metrics\") as batch_op:\n        batch_op.alter_column(\"value\", nullable=True)\n    op.drop_index(\"ix_runs_note\")\n    op.drop_column(\"runs\", \"note\")",
+                )
+                .as_bytes(),
+            ),
+        ],
+    );
+    let (_, findings) = replay(dir.path());
+    assert_eq!(
+        findings,
+        [
+            "schema-consistency: table `runs` is used here, but no migration creates it",
+            "schema-consistency: table `metrics` is used here, but no migration creates it",
+        ],
+        "one finding per table, not per operation"
+    );
+    let out = miglint()
+        .args(["lint", "--no-cache", "--select", "schema-consistency"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("baseline = \"schema.sql\""), "{text}");
+
+    write_tree(
+        dir.path(),
+        &[
+            ("miglint.toml", b"baseline = \"schema.sql\"\n"),
+            (
+                "schema.sql",
+                b"CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE metrics (id INTEGER PRIMARY KEY, value REAL);\n",
+            ),
+        ],
+    );
+    let settings = Settings::load(dir.path(), None).unwrap();
+    let discovery =
+        miglint::project::discover::discover(&settings, &[dir.path().to_path_buf()]).unwrap();
+    let loaded =
+        miglint::analysis::analyse(&settings, discovery, miglint::analysis::Wanted::default());
+    let set = &loaded.sets[0];
+    assert!(set.replay.events.is_empty(), "{:#?}", set.replay.events);
+    let runs = set.replay.schema.table("runs").unwrap();
+    assert!(runs.column("note").is_some());
+    assert!(
+        set.replay
+            .schema
+            .indexes_of("runs")
+            .any(|ix| ix.name == "ix_runs_note")
+    );
+    let sql = stdout_of(
+        miglint()
+            .arg("schema")
+            .arg(dir.path())
+            .current_dir(dir.path()),
+    );
+    assert!(sql.contains("note"), "{sql}");
+
+    // A baseline that is not there is a configuration error, with its line.
+    write_tree(
+        dir.path(),
+        &[("miglint.toml", b"\nbaseline = \"missing.sql\"\n")],
+    );
+    let out = miglint()
+        .arg("lint")
+        .arg(dir.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("miglint.toml:2: baseline: `missing.sql` is not a file"),
+        "{err}"
     );
 }

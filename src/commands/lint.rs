@@ -43,6 +43,7 @@ fn check(rule_set: &RuleSet, loaded: Loaded, settings: &Settings) -> Outcome {
         roots: _,
         changed,
         model_suppressions,
+        baseline_notes,
     } = loaded;
     let mut diagnostics = Vec::new();
     if rule_set.severity_of(internal_error::ID).is_some() {
@@ -136,6 +137,11 @@ fn check(rule_set: &RuleSet, loaded: Loaded, settings: &Settings) -> Outcome {
             }));
         }
     }
+    notes.extend(
+        baseline_notes
+            .into_iter()
+            .map(|(span, message)| Note { span, message }),
+    );
     for set in &sets {
         notes.extend(set.replay.notes.iter().map(|(_, span, what)| Note {
             span: *span,

@@ -54,7 +54,11 @@ pub fn command(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError
                 if !known {
                     continue;
                 }
-                Some(crate::schema::replay::replay_until(set, Some(rev)))
+                Some(crate::schema::replay::replay_until(
+                    set,
+                    &set.start,
+                    Some(rev),
+                ))
             }
         };
         shown.push((set, replay));

@@ -41,6 +41,28 @@ pub fn load(
     m
 }
 
+/// A schema dump (the `baseline` a chain starts from): its statements as
+/// operations, and what could not be read.
+pub fn load_schema_sql(
+    file: &SourceFile,
+    id: FileId,
+    dialect: Dialect,
+) -> (Vec<crate::migration::Operation>, Vec<LoadProblem>) {
+    let map = sql::OffsetMap::identity_at(0);
+    let mut out = sql::SqlOutput::default();
+    sql::read_sql(
+        &sql::SqlSource {
+            text: &file.text,
+            map: &map,
+            file: id,
+        },
+        dialect,
+        file,
+        &mut out,
+    );
+    (out.ops, out.problems)
+}
+
 /// `001_initial.py` → `001_initial`; `0001_x.rollback.sql` → `0001_x`.
 pub fn migration_stem(path: &std::path::Path) -> String {
     let name = path

@@ -53,6 +53,7 @@ struct RawConfig {
     queries: Option<Vec<String>>,
     models: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
+    baseline: Option<toml::Spanned<String>>,
     #[serde(rename = "sqlite-version")]
     sqlite_version: Option<toml::Spanned<String>>,
     rules: Option<BTreeMap<String, toml::Spanned<toml::Table>>>,
@@ -98,6 +99,9 @@ pub struct Settings {
     /// forms are available. Default: the SQLite bundled in miglint.
     pub sqlite_version: SqliteVersion,
     pub rules: BTreeMap<String, RuleConfig>,
+    /// The schema databases start from before the first migration, as SQL
+    /// (a schema dump), for chains that begin after `create_all` + `stamp`.
+    pub baseline: Option<PathBuf>,
     /// Where results are kept between runs ([`crate::schema::cache`]); `None` keeps
     /// nothing. The command line turns it on; the library leaves it off.
     pub cache_dir: Option<PathBuf>,
@@ -153,6 +157,7 @@ impl Settings {
             exclude: globset::GlobSet::empty(),
             sqlite_version: SqliteVersion::bundled(),
             rules: BTreeMap::new(),
+            baseline: None,
             cache_dir: None,
         }
     }
@@ -252,6 +257,17 @@ impl Settings {
                     at(v.span().start)
                 ))
             })?;
+        }
+        if let Some(b) = raw.baseline {
+            let path = root.join(b.get_ref());
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "{shown}:{}: baseline: `{}` is not a file (a schema dump, such as `sqlite3 app.db .schema > schema.sql` writes)",
+                    at(b.span().start),
+                    b.get_ref()
+                )));
+            }
+            settings.baseline = Some(path);
         }
         if let Some(patterns) = raw.exclude {
             let mut b = globset::GlobSetBuilder::new();

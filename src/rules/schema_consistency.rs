@@ -38,6 +38,9 @@ pub fn message(conflict: &Conflict) -> String {
     match conflict {
         Conflict::TableExists { table, .. } => format!("table `{table}` already exists"),
         Conflict::TableMissing { table, .. } => format!("table `{table}` does not exist"),
+        Conflict::NeverCreated { table } => {
+            format!("table `{table}` is used here, but no migration creates it")
+        }
         Conflict::ColumnDeclaredTwice { table, column } => {
             format!("column `{table}.{column}` is declared twice")
         }
@@ -112,6 +115,10 @@ fn report(conflict: &Conflict, span: Span, cx: &mut Context) {
         }
         Conflict::ColumnExists { .. } => {
             d.label("added again here");
+        }
+        Conflict::NeverCreated { .. } => {
+            d.label("first used here; not checked further")
+                .help("if databases start from `metadata.create_all()` and `alembic stamp`, set `baseline = \"schema.sql\"` (a schema dump) in miglint's configuration so the chain is replayed from it; otherwise create the table in an earlier migration");
         }
         Conflict::ColumnMissing { by: Use::Drop, .. } => {
             d.label("dropped here");

@@ -29,8 +29,12 @@ impl Rule for SqliteExec {
         let failures = match &set.sql_failures {
             Some(failures) => failures,
             None => {
-                ran_now =
-                    crate::schema::exec::execute(set, cx.sources, cx.settings.cache_dir.as_deref());
+                ran_now = crate::schema::exec::execute(
+                    set,
+                    &set.start,
+                    cx.sources,
+                    cx.settings.cache_dir.as_deref(),
+                );
                 &ran_now
             }
         };

@@ -119,10 +119,11 @@ fn create(conn: &Connection, statements: &[String]) {
 /// depend on, and migrations whose inputs did not change are not run again.
 pub fn execute(
     set: &MigrationSet,
+    start: &Schema,
     sources: &SourceDb,
     cache_dir: Option<&Path>,
 ) -> Vec<ExecFailure> {
-    replay_and_execute(set, sources, cache_dir).1
+    replay_and_execute(set, start, sources, cache_dir).1
 }
 
 /// A migration run (or found in the cache): its index, its cache entry,
@@ -153,6 +154,7 @@ const QUEUE: usize = 64;
 /// otherwise they would wait for it.
 pub fn replay_and_execute(
     set: &MigrationSet,
+    start: &Schema,
     sources: &SourceDb,
     cache_dir: Option<&Path>,
 ) -> (Replay, Vec<ExecFailure>) {
@@ -210,7 +212,7 @@ pub fn replay_and_execute(
                 spawn(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
             }
         };
-        let replay = replay::replay_handing_sql(set, &mut hand_over);
+        let replay = replay::replay_handing_sql(set, start, &mut hand_over);
         if !batch.is_empty() {
             spawn(batch);
         }

@@ -68,6 +68,11 @@ pub enum Conflict {
         table: String,
         first: Span,
     },
+    /// A table the chain uses but no migration creates (nor the baseline
+    /// holds): said once, at its first use.
+    NeverCreated {
+        table: String,
+    },
     TableMissing {
         table: String,
         by: Use,

@@ -81,6 +81,10 @@ pub struct Uncertain {
     pub names: BTreeSet<String>,
     /// An operation created or dropped an index whose name is unknown.
     pub index_names: bool,
+    /// Tables (keys) the baseline holds or an operation so far created,
+    /// renamed or dropped: a missing table not among them was never
+    /// created by the chain at all.
+    pub seen: BTreeSet<String>,
 }
 
 impl Uncertain {
@@ -126,6 +130,32 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn found(&mut self, span: Span, fact: Fact) {
+        // A table no migration creates (a chain that starts after
+        // `create_all`): said once, then uncertain.
+        let never = match &fact {
+            Fact::Conflict(Conflict::TableMissing { table, .. })
+            | Fact::Conflict(Conflict::IndexTableMissing { table, .. })
+                if !self.uncertain.seen.contains(&key(table)) =>
+            {
+                Some(table.clone())
+            }
+            _ => None,
+        };
+        let fact = match never {
+            Some(table) => {
+                let event = Fact::Conflict(Conflict::NeverCreated {
+                    table: table.clone(),
+                });
+                let sure = !self.uncertain.table(&table);
+                self.uncertain.mark(&table);
+                self.uncertain.seen.insert(key(&table));
+                if sure {
+                    self.events.push(Event { span, fact: event });
+                }
+                return;
+            }
+            None => fact,
+        };
         let sure = match &fact {
             Fact::Conflict(c) => !self.conflict_uncertain(c),
             Fact::DanglingForeignKey { owner, target, .. } => {
@@ -176,28 +206,39 @@ impl Ctx<'_> {
             Conflict::ObjectExists { name, .. } | Conflict::ObjectMissing { name, .. } => {
                 u.all || u.name(name)
             }
+            Conflict::NeverCreated { table } => u.touches(&[table], &[]),
         }
     }
 }
 
-/// Replays every migration of the set in chain order.
+/// Replays every migration of the set in chain order, from an empty database.
 pub fn replay(set: &MigrationSet) -> Replay {
-    replay_until(set, None)
+    replay_until(set, &Schema::default(), None)
 }
 
-/// Replays up to and including the migration with id `until` (all when `None`).
-pub fn replay_until(set: &MigrationSet, until: Option<&str>) -> Replay {
-    replay_inner(set, until, None)
+/// Replays from `start` (the baseline) up to and including the migration
+/// with id `until` (all when `None`).
+pub fn replay_until(set: &MigrationSet, start: &Schema, until: Option<&str>) -> Replay {
+    replay_inner(set, start, until, None)
 }
 
-/// Replays every migration, handing each one with SQL to `sql` as soon as
-/// it has been replayed.
-pub fn replay_handing_sql(set: &MigrationSet, sql: SqlSink) -> Replay {
-    replay_inner(set, None, Some(sql))
+/// Replays every migration from `start`, handing each one with SQL to
+/// `sql` as soon as it has been replayed.
+pub fn replay_handing_sql(set: &MigrationSet, start: &Schema, sql: SqlSink) -> Replay {
+    replay_inner(set, start, None, Some(sql))
 }
 
-fn replay_inner(set: &MigrationSet, until: Option<&str>, mut sql: Option<SqlSink>) -> Replay {
-    let mut out = Replay::default();
+fn replay_inner(
+    set: &MigrationSet,
+    start: &Schema,
+    until: Option<&str>,
+    mut sql: Option<SqlSink>,
+) -> Replay {
+    let mut out = Replay {
+        schema: start.clone(),
+        ..Replay::default()
+    };
+    out.uncertain.seen = start.tables.keys().cloned().collect();
     for &i in &set.chain.order {
         let m = &set.migrations[i];
         if m.ops_unknown {
@@ -498,6 +539,23 @@ pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
 /// that may not run does too, and is applied as a best guess with nothing
 /// recorded.
 fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
+    apply_and_remember(schema, op, flavour, cx);
+    if let OpKind::CreateTable { name, .. }
+    | OpKind::CreateVirtualTable { name, .. }
+    | OpKind::DropTable { name } = &op.kind
+    {
+        cx.uncertain.seen.insert(key(name));
+    }
+    if let OpKind::RenameTable { from, to } = &op.kind {
+        cx.uncertain.seen.insert(key(from));
+        cx.uncertain.seen.insert(key(to));
+    }
+    if let OpKind::Unread { tables, .. } = &op.kind {
+        cx.uncertain.seen.extend(tables.iter().map(|t| key(t)));
+    }
+}
+
+fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
     if let OpKind::Unread { tables, .. } = &op.kind {
         if tables.is_empty() {
             cx.uncertain.mark("");

@@ -58,8 +58,9 @@ def lint_dir(chain_id):
     return os.path.join(CACHE, "lint", chain_id)
 
 
-def write_config(project, chain):
-    """miglint.toml for one chain, in .cache (never beside the project's files)."""
+def write_config(project, chain, baseline_sql=""):
+    """miglint.toml for one chain, in .cache (never beside the project's files);
+    a chain that starts from create_all gets that schema as its baseline."""
     pdir = os.path.join(CACHE, f"{project['package']}-{project['version']}")
     folders = [os.path.join(pdir, chain["script_dir"], "versions")]
     folders += [os.path.join(pdir, v) for v in chain.get("version_locations") or []]
@@ -68,6 +69,11 @@ def write_config(project, chain):
     with open(os.path.join(d, "miglint.toml"), "w") as f:
         f.write('dialect = "sqlite"\n')
         f.write("migrations = [" + ", ".join(json.dumps(x) for x in folders) + "]\n")
+        if baseline_sql:
+            f.write('baseline = "baseline.sql"\n')
+    if baseline_sql:
+        with open(os.path.join(d, "baseline.sql"), "w") as f:
+            f.write(baseline_sql)
     return d
 
 
@@ -558,7 +564,7 @@ def compare_schema(mig, real):
 
 def measure_chain(binary, project, chain, result):
     truth = Truth(result)
-    write_config(project, chain)
+    write_config(project, chain, result.get("baseline_sql", ""))
     at = truth.last_applied()
     lint, mig_schema = run_miglint(binary, chain["id"], at if at != (truth.order[-1] if truth.order else None) else None)
     diags = lint["diagnostics"]

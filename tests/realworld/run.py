@@ -257,6 +257,15 @@ def run_chain(project, chain, db_path):
             metadata = getattr(metadata, part)
         metadata.create_all(engine)
     base_schema = dump(db_path)
+    # The same tables as SQL, for miglint's `baseline` setting.
+    with sqlite3.connect(db_path) as raw:
+        baseline_sql = "".join(
+            f"{sql};\n"
+            for (sql,) in raw.execute(
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+                "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'alembic_version%' ORDER BY rowid"
+            )
+        )
 
     steps, applied = [], []
     head_reached = base_reached = False
@@ -289,6 +298,7 @@ def run_chain(project, chain, db_path):
         "revisions": order,
         "files": {r: os.path.relpath(script.get_revision(r).path, CACHE) for r in order},
         "base_schema": base_schema,
+        "baseline_sql": baseline_sql,
         "head_reached": head_reached,
         "base_reached": base_reached,
         "steps": steps,
