@@ -211,12 +211,37 @@ pub struct Operation {
     pub sql: Option<SqlInfo>,
     /// For Alembic calls: the `op.<name>` / `batch_op.<name>` method called.
     pub call: Option<String>,
-    /// False when it may not run: under a condition or in a loop miglint
-    /// cannot decide (an inspector guard, a `try` block). What it touches
-    /// is uncertain from there on.
-    pub certain: bool,
+    /// Whether it runs whenever the migration does; see [`Reach`].
+    pub reach: Reach,
     /// Alembic's own guard: `if_exists=True` / `if_not_exists=True` (1.12+).
     pub if_exists: bool,
+}
+
+/// When an operation runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Whenever the migration runs.
+    Always,
+    /// Only when `table` exists (`exists`) or does not: an inspector check
+    /// in the migration (`if "t" in inspector.get_table_names():`,
+    /// `has_table`). The replay decides it on the schema at that point.
+    /// `check` numbers the `if` in its migration: its branches share it,
+    /// so the table is looked at once, as the `if` statement does.
+    IfTable {
+        table: String,
+        exists: bool,
+        check: u32,
+    },
+    /// Maybe: under a condition or in a loop miglint cannot decide, or in a
+    /// `try` block. What it touches is uncertain from there on.
+    Maybe,
+}
+
+impl Operation {
+    /// Runs whenever its migration does.
+    pub fn always(&self) -> bool {
+        self.reach == Reach::Always
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -193,7 +193,8 @@ fn guards_miglint_cannot_decide_make_tables_uncertain_with_a_note() {
         ],
     );
     let (_, facts, notes) = replay(dir.path());
-    // `audit` and `users` (the index's table) are uncertain; `ghosts` is not.
+    // The inspector check is decided (`audit` is created); the index the
+    // `try` may have dropped is uncertain; `ghosts` is not.
     assert_eq!(
         facts,
         ["table `ghosts` is used here, but no migration creates it"],
@@ -204,7 +205,41 @@ fn guards_miglint_cannot_decide_make_tables_uncertain_with_a_note() {
         notes[0].contains("condition miglint cannot decide"),
         "{notes:#?}"
     );
-    assert!(notes[0].contains("`audit`"), "{notes:#?}");
+    assert!(notes[0].contains("`ix_legacy`"), "{notes:#?}");
+}
+
+#[test]
+fn inspector_checks_are_decided_on_the_replayed_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let guarded = format!(
+        "    inspector = sa.inspect(op.get_bind())\n    tables = set(inspector.get_table_names())\n    if \"users\" not in tables:\n        op.create_table(\"users\", {TABLE})\n    if not inspector.has_table(\"teams\"):\n        op.create_table(\"teams\", {TABLE})\n    else:\n        op.drop_table(\"teams\")"
+    );
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"users\", {TABLE})"),
+                "    op.drop_table(\"users\")",
+            ),
+            // `users` exists: not created again; `teams` does not: created.
+            ("", &guarded, "    op.drop_table(\"teams\")"),
+            // Both are certain afterwards.
+            (
+                "",
+                "    op.add_column(\"teams\", sa.Column(\"size\", sa.Integer()))\n    op.drop_column(\"users\", \"missing\")",
+                "    op.drop_column(\"teams\", \"size\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert_eq!(
+        facts,
+        ["column `users.missing` does not exist"],
+        "{facts:#?}"
+    );
+    assert!(notes.is_empty(), "{notes:#?}");
+    assert!(sql.contains("CREATE TABLE teams"), "{sql}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
-use crate::load::eval::{Env, Evaluator, Value, bind_target};
+use crate::load::eval::{Cond, Env, Evaluator, Value, bind_target};
 
 use crate::load::python::{
     PyFile, arg, assignments, bool_value, callee_name, is_trivial_body, keyword, method_call,
@@ -15,7 +15,7 @@ use crate::load::python::{
 };
 use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Flavour, ForeignKeyRef, IndexDef, Migration, Named,
-    OpKind, OpaqueKind, Operation, Parents, Rollback, Step, TableConstraint,
+    OpKind, OpaqueKind, Operation, Parents, Reach, Rollback, Step, TableConstraint,
 };
 use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile};
@@ -106,9 +106,12 @@ struct OpReader<'a, 'f> {
     /// Functions of the file a migration may call: `def` at module level
     /// and inside the function being read.
     functions: HashMap<&'a str, &'a StmtFunctionDef>,
-    /// False inside code that may not run (an undecided `if`, a loop over
-    /// what miglint cannot list, a `try` block).
-    certain: bool,
+    /// When the code being read runs: `Maybe` inside an undecided `if`, a
+    /// loop over what miglint cannot list, a `try` block; `IfTable` under
+    /// an inspector check.
+    reach: Reach,
+    /// Inspector checks read so far (numbers their `Reach::IfTable`).
+    checks: u32,
     /// Helper functions being inlined, innermost last (no recursion).
     calling: Vec<&'a str>,
 }
@@ -140,7 +143,8 @@ impl<'a> OpReader<'a, '_> {
             suppressions: Vec::new(),
             env: Env::new(),
             functions: HashMap::new(),
-            certain: true,
+            reach: Reach::Always,
+            checks: 0,
             calling: Vec::new(),
         }
     }
@@ -180,16 +184,15 @@ impl<'a> OpReader<'a, '_> {
     /// Reads a function body with its own scope.
     fn function(&mut self, body: &'a [Stmt]) {
         self.env.push();
-        self.certain = true;
+        self.reach = Reach::Always;
         self.body(body, None);
         self.env.pop();
     }
 
     fn with_uncertain<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
-        let was = self.certain;
-        self.certain = false;
+        let was = std::mem::replace(&mut self.reach, Reach::Maybe);
         let r = f(self);
-        self.certain = was;
+        self.reach = was;
         r
     }
 
@@ -208,7 +211,7 @@ impl<'a> OpReader<'a, '_> {
                 Exit::Maybe => {
                     // What follows may not run.
                     exit = Exit::Maybe;
-                    self.certain = false;
+                    self.reach = Reach::Maybe;
                 }
                 Exit::No => {}
             }
@@ -230,9 +233,9 @@ impl<'a> OpReader<'a, '_> {
                         inner = Some((table, alias.id.as_str()));
                     }
                 }
-                let was = self.certain;
+                let was = self.reach.clone();
                 let exit = self.body(&w.body, inner);
-                self.certain = was;
+                self.reach = was;
                 exit
             }
             Stmt::Expr(e) => {
@@ -259,7 +262,7 @@ impl<'a> OpReader<'a, '_> {
                     .value(&s.iter)
                     .and_then(|v| v.items())
                     .filter(|i| i.len() <= MAX_UNROLL);
-                let was = self.certain;
+                let was = self.reach.clone();
                 let mut exit = Exit::No;
                 match items {
                     Some(items) => {
@@ -283,7 +286,7 @@ impl<'a> OpReader<'a, '_> {
                         exit = Exit::Maybe;
                     }
                 }
-                self.certain = was && exit == Exit::No;
+                self.reach = if exit == Exit::No { was } else { Reach::Maybe };
                 if exit == Exit::Maybe {
                     Exit::Maybe
                 } else {
@@ -324,39 +327,70 @@ impl<'a> OpReader<'a, '_> {
     }
 
     /// `if` / `elif` / `else`: the branch the code takes when every test
-    /// before it is decided; every branch, as code that may not run, from
-    /// the first test miglint cannot decide.
+    /// before it is decided; under an inspector check (`if "t" in
+    /// inspector.get_table_names():`), the branch and its `else` run only
+    /// when the replay finds the table there (or not); every branch, as code
+    /// that may not run, from the first test miglint cannot decide.
     fn branches(&mut self, clauses: &[(Option<&'a Expr>, &'a [Stmt])], batch: &Batch<'a>) -> Exit {
-        let was = self.certain;
+        let was = self.reach.clone();
         let mut exits = Vec::new();
         let mut undecided = false;
+        let mut guard: Option<(String, bool)> = None;
         for (test, body) in clauses {
-            let truth = match test {
-                None => Some(true),
-                Some(t) => self.eval(batch).truth(t),
+            let cond = match test {
+                None => Cond::Known(true),
+                Some(t) => self.eval(batch).condition(t),
             };
-            match (truth, undecided) {
-                (Some(false), _) => continue,
-                (Some(true), false) => {
-                    let exit = self.body(body, batch.clone());
-                    self.certain = was && exit == Exit::No;
-                    return exit;
-                }
-                _ => {
-                    undecided = true;
-                    let exit = self.with_uncertain(|r| r.body(body, batch.clone()));
-                    exits.push(exit);
-                    if truth == Some(true) {
-                        break;
+            let reach = if undecided {
+                Reach::Maybe
+            } else if let Some((table, exists)) = &guard {
+                match (test, &was) {
+                    // `else` of a guard: the other case.
+                    (None, Reach::Always) => Reach::IfTable {
+                        table: table.clone(),
+                        exists: !exists,
+                        check: self.checks,
+                    },
+                    _ => {
+                        undecided = true;
+                        Reach::Maybe
                     }
                 }
+            } else {
+                match cond {
+                    Cond::Known(false) => continue,
+                    Cond::Known(true) => {
+                        let exit = self.body(body, batch.clone());
+                        self.reach = if exit == Exit::No { was } else { Reach::Maybe };
+                        return exit;
+                    }
+                    Cond::Table { ref table, exists } => {
+                        guard = Some((table.clone(), exists));
+                        self.checks += 1;
+                        if was == Reach::Always {
+                            Reach::IfTable {
+                                table: table.clone(),
+                                exists,
+                                check: self.checks,
+                            }
+                        } else {
+                            Reach::Maybe
+                        }
+                    }
+                    Cond::Unknown => {
+                        undecided = true;
+                        Reach::Maybe
+                    }
+                }
+            };
+            let before = std::mem::replace(&mut self.reach, reach);
+            exits.push(self.body(body, batch.clone()));
+            self.reach = before;
+            if test.is_none() || cond == Cond::Known(true) {
+                break;
             }
         }
-        self.certain = was;
-        if !undecided {
-            // Every test was false: nothing ran.
-            return Exit::No;
-        }
+        self.reach = was;
         if exits.iter().any(|e| *e != Exit::No) {
             Exit::Maybe
         } else {
@@ -396,7 +430,7 @@ impl<'a> OpReader<'a, '_> {
             in_batch: false,
             sql: None,
             call: None,
-            certain: self.certain,
+            reach: self.reach.clone(),
             if_exists: false,
         });
     }
@@ -448,9 +482,9 @@ impl<'a> OpReader<'a, '_> {
         for (name, value) in bound {
             self.env.bind(name, value);
         }
-        let was = self.certain;
+        let was = self.reach.clone();
         let exit = self.body(&f.body, None);
-        self.certain = was;
+        self.reach = was;
         let _ = exit;
         self.env.pop();
         self.calling.pop();
@@ -699,7 +733,7 @@ impl<'a> OpReader<'a, '_> {
             in_batch,
             sql: None,
             call: Some(method.to_string()),
-            certain: self.certain,
+            reach: self.reach.clone(),
             if_exists,
         });
         // `sa.Index(...)` among `create_table`'s arguments: Alembic creates
@@ -711,7 +745,7 @@ impl<'a> OpReader<'a, '_> {
                 in_batch,
                 sql: None,
                 call: Some("create_index".to_string()),
-                certain: self.certain,
+                reach: self.reach.clone(),
                 if_exists: false,
             });
         }
@@ -736,7 +770,7 @@ impl<'a> OpReader<'a, '_> {
                 in_batch,
                 sql: None,
                 call: Some("execute".into()),
-                certain: self.certain,
+                reach: self.reach.clone(),
                 if_exists: false,
             });
             return;
@@ -745,7 +779,7 @@ impl<'a> OpReader<'a, '_> {
         for mut op in out.ops {
             op.in_batch = in_batch;
             op.call = Some("execute".into());
-            op.certain = self.certain;
+            op.reach = self.reach.clone();
             self.ops.push(op);
         }
         self.problems.extend(out.problems);

@@ -30,6 +30,23 @@ pub enum Value {
     DialectObj,
     /// The dialect's name: `bind.dialect.name`.
     DialectName,
+    /// `sa.inspect(bind)`.
+    Inspector,
+    /// `inspector.get_table_names()`: the tables at that point of the chain,
+    /// which only the replay knows.
+    TableNames,
+}
+
+/// A condition, as far as the code decides it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cond {
+    Known(bool),
+    /// Whether `table` exists (`exists`) or not, at that point of the chain.
+    Table {
+        table: String,
+        exists: bool,
+    },
+    Unknown,
 }
 
 /// Names bound to known values, innermost scope last.
@@ -138,6 +155,70 @@ impl Evaluator<'_> {
                     _ => None,
                 })
                 .collect(),
+        }
+    }
+
+    /// A condition: decided, an inspector check on one table, or unknown.
+    pub fn condition(&self, expr: &Expr) -> Cond {
+        if let Some(b) = self.truth(expr) {
+            return Cond::Known(b);
+        }
+        match expr {
+            Expr::UnaryOp(u) if u.op == UnaryOp::Not => match self.condition(&u.operand) {
+                Cond::Table { table, exists } => Cond::Table {
+                    table,
+                    exists: !exists,
+                },
+                other => other,
+            },
+            // `"t" in inspector.get_table_names()`
+            Expr::Compare(c)
+                if c.ops.len() == 1
+                    && matches!(c.ops[0], CmpOp::In | CmpOp::NotIn)
+                    && self.value(&c.comparators[0]) == Some(Value::TableNames) =>
+            {
+                match self.value(&c.left) {
+                    Some(Value::Str(table)) => Cond::Table {
+                        table,
+                        exists: c.ops[0] == CmpOp::In,
+                    },
+                    _ => Cond::Unknown,
+                }
+            }
+            // `inspector.has_table("t")`, `bind.dialect.has_table(bind, "t")`
+            Expr::Call(call) => {
+                let Expr::Attribute(a) = &*call.func else {
+                    return Cond::Unknown;
+                };
+                if a.attr.id.as_str() != "has_table" {
+                    return Cond::Unknown;
+                }
+                let receiver = self.value(&a.value);
+                let name = match receiver {
+                    Some(Value::Inspector) => call.arguments.args.first(),
+                    Some(Value::DialectObj) => call.arguments.args.get(1),
+                    _ => None,
+                };
+                let name = name.or_else(|| {
+                    call.arguments
+                        .keywords
+                        .iter()
+                        .find(|k| {
+                            k.arg
+                                .as_ref()
+                                .is_some_and(|n| n.id.as_str() == "table_name")
+                        })
+                        .map(|k| &k.value)
+                });
+                match name.and_then(|n| self.string(n)) {
+                    Some(table) if receiver.is_some() => Cond::Table {
+                        table,
+                        exists: true,
+                    },
+                    _ => Cond::Unknown,
+                }
+            }
+            _ => Cond::Unknown,
         }
     }
 
@@ -270,6 +351,35 @@ impl Evaluator<'_> {
                     _ => return None,
                 }
             }
+            Expr::Call(c)
+                if matches!(&*c.func, Expr::Name(_) | Expr::Attribute(_)) && {
+                    let name = match &*c.func {
+                        Expr::Name(n) => n.id.as_str(),
+                        Expr::Attribute(a) => a.attr.id.as_str(),
+                        _ => "",
+                    };
+                    matches!(
+                        name,
+                        "inspect" | "set" | "list" | "frozenset" | "tuple" | "sorted"
+                    ) && c.arguments.args.len() == 1
+                        && c.arguments.keywords.is_empty()
+                } =>
+            {
+                let inner = self.value_at(&c.arguments.args[0], depth + 1)?;
+                match (&*c.func, inner) {
+                    (Expr::Name(n), Value::Bind) if n.id.as_str() == "inspect" => Value::Inspector,
+                    (Expr::Attribute(a), Value::Bind) if a.attr.id.as_str() == "inspect" => {
+                        Value::Inspector
+                    }
+                    (_, Value::TableNames) => Value::TableNames,
+                    (Expr::Name(n), v @ (Value::Seq(_) | Value::Dict(_)))
+                        if n.id.as_str() != "inspect" =>
+                    {
+                        Value::Seq(v.items()?)
+                    }
+                    _ => return None,
+                }
+            }
             Expr::Call(c) => {
                 let method = match &*c.func {
                     Expr::Attribute(a) => Some((&*a.value, a.attr.id.as_str())),
@@ -305,6 +415,12 @@ impl Evaluator<'_> {
                                 })
                                 .collect(),
                         )
+                    }
+                    Some((receiver, "get_table_names")) if c.arguments.is_empty() => {
+                        match self.value_at(receiver, depth + 1)? {
+                            Value::Inspector => Value::TableNames,
+                            _ => return None,
+                        }
                     }
                     Some((receiver, "connect")) => match self.value_at(receiver, depth + 1)? {
                         Value::Bind => Value::Bind,

@@ -22,7 +22,7 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace
 use crate::load::suppression::parse_suppression;
 use crate::migration::{
     Column, ColumnChanges, ConstraintKind, ForeignKeyRef, IndexDef, LoadProblem, OpKind,
-    OpaqueKind, Operation, SqlInfo, SuppressionComment, TableConstraint,
+    OpaqueKind, Operation, Reach, SqlInfo, SuppressionComment, TableConstraint,
 };
 use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile, Span};
@@ -207,7 +207,7 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
                             parses: false,
                         }),
                         call: None,
-                        certain: true,
+                        reach: Reach::Always,
                         if_exists: false,
                     });
                 }
@@ -417,7 +417,7 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
             parses: true,
         }),
         call: None,
-        certain: true,
+        reach: Reach::Always,
         if_exists: false,
     }
 }
@@ -457,7 +457,7 @@ fn statement_ops(
                 parses: true,
             }),
             call: None,
-            certain: true,
+            reach: Reach::Always,
             if_exists: false,
         })
     };

@@ -10,8 +10,8 @@ use ruff_text_size::Ranged;
 use crate::load::python::{PyFile, arg, assignments, callee_name, named_list};
 use crate::load::sql::{OffsetMap, SqlOutput, SqlSource, read_sql};
 use crate::migration::{
-    Flavour, LoadProblem, Migration, Named, OpKind, OpaqueKind, Operation, Parents, Rollback, Step,
-    SuppressionComment,
+    Flavour, LoadProblem, Migration, Named, OpKind, OpaqueKind, Operation, Parents, Reach,
+    Rollback, Step, SuppressionComment,
 };
 use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile, Span};
@@ -164,7 +164,7 @@ impl<'a> StepReader<'a, '_> {
             in_batch: false,
             sql: None,
             call: None,
-            certain: true,
+            reach: Reach::Always,
             if_exists: false,
         };
         (vec![op], 1)

@@ -375,7 +375,7 @@ fn exec_ops(
         if let Err(message) = run(conn, &sql.statement)
             && !not_ours(&message)
             && !explained(op, known)
-            && op.certain
+            && op.always()
         {
             return Err(Some(ExecFailure {
                 span: op.span,

@@ -7,12 +7,12 @@
 //! copy of only the tables the migration touched, so checking round trips
 //! costs what the migration touches, not what the schema holds.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::chain::MigrationSet;
 use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Flavour, IndexDef, Migration, OpKind, OpaqueKind,
-    Operation, Rollback, TableConstraint,
+    Operation, Reach, Rollback, TableConstraint,
 };
 use crate::source::Span;
 
@@ -126,6 +126,9 @@ struct Ctx<'a> {
     mode: Mode,
     events: &'a mut Vec<Event>,
     uncertain: &'a mut Uncertain,
+    /// Inspector checks of this migration already looked at: whether the
+    /// table was there when the `if` ran.
+    checks: HashMap<u32, bool>,
 }
 
 impl Ctx<'_> {
@@ -252,7 +255,7 @@ fn replay_inner(
                     out.events[found_before..].iter().map(|f| f.span).collect();
                 for op in m.upgrade_ops().chain(m.downgrade_ops()) {
                     if let Some(sql) = &op.sql
-                        && (!op.certain
+                        && (!op.always()
                             || statement_words(&sql.statement).any(|w| out.uncertain.table(&w)))
                     {
                         known.push(op.span);
@@ -324,13 +327,15 @@ fn replay_migration(
         mode: Mode::Upgrade,
         events: &mut out.events,
         uncertain: &mut out.uncertain,
+        checks: HashMap::new(),
     };
     for op in m.upgrade_ops() {
         apply(&mut out.schema, op, m.flavour, &mut cx);
     }
     // What this migration made uncertain, said once, at the first
     // operation miglint could not read or decide.
-    let unsure = |op: &&Operation| !op.certain || matches!(op.kind, OpKind::Unread { .. });
+    let unsure =
+        |op: &&Operation| op.reach == Reach::Maybe || matches!(op.kind, OpKind::Unread { .. });
     let first_unsure = m.upgrade_ops().chain(m.downgrade_ops()).find(unsure);
     if let Some(op) = first_unsure {
         out.notes.push((
@@ -348,6 +353,7 @@ fn replay_migration(
         mode: Mode::Downgrade,
         events: &mut out.events,
         uncertain: &mut out.uncertain,
+        checks: HashMap::new(),
     };
     for op in m.downgrade_ops() {
         apply(&mut scratch, op, m.flavour, &mut cx);
@@ -504,13 +510,14 @@ fn uncertain_note(op: &Operation, before: &Uncertain, after: &Uncertain) -> Stri
         let new: Vec<&str> = after
             .tables
             .difference(&before.tables)
+            .chain(after.names.difference(&before.names))
             .map(String::as_str)
             .collect();
         match new.len() {
-            0 => "nothing new is left unchecked".to_string(),
+            0 => "nothing more is left unchecked".to_string(),
             1..=5 => format!("`{}` not checked from here", new.join("`, `")),
             n => format!(
-                "`{}` and {} more tables not checked from here",
+                "`{}` and {} more not checked from here",
                 new[..5].join("`, `"),
                 n - 5
             ),
@@ -530,6 +537,7 @@ pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
         mode: Mode::Downgrade,
         events: &mut ignored,
         uncertain: &mut Uncertain::default(),
+        checks: HashMap::new(),
     };
     apply(schema, op, flavour, &mut cx);
 }
@@ -568,7 +576,27 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
         }
         return;
     }
-    if !op.certain {
+    let runs_for_sure = match &op.reach {
+        Reach::Always => true,
+        // An inspector check the replay can decide: the operation runs,
+        // or does not run at all.
+        Reach::IfTable {
+            table,
+            exists,
+            check,
+        } if !cx.uncertain.table(table) => {
+            let there = *cx
+                .checks
+                .entry(*check)
+                .or_insert_with(|| schema.table(table).is_some());
+            if there != *exists {
+                return;
+            }
+            true
+        }
+        _ => false,
+    };
+    if !runs_for_sure {
         // (A `drop_index` that names no table: its index's table, below.)
         for t in op.kind.tables().into_iter().filter(|t| !t.is_empty()) {
             cx.uncertain.mark(t);
@@ -587,6 +615,7 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
             mode: Mode::Downgrade,
             events: &mut ignored,
             uncertain: cx.uncertain,
+            checks: HashMap::new(),
         };
         apply_certain(schema, op, flavour, &mut quiet);
         return;
