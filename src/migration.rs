@@ -222,19 +222,38 @@ pub struct Operation {
 pub enum Reach {
     /// Whenever the migration runs.
     Always,
-    /// Only when `table` exists (`exists`) or does not: an inspector check
+    /// Only when `what` exists (`exists`) or does not: an inspector check
     /// in the migration (`if "t" in inspector.get_table_names():`,
-    /// `has_table`). The replay decides it on the schema at that point.
-    /// `check` numbers the `if` in its migration: its branches share it,
-    /// so the table is looked at once, as the `if` statement does.
-    IfTable {
-        table: String,
+    /// `has_table`, a column or index list). The replay decides it on the
+    /// schema at that point. `check` numbers the `if` in its migration:
+    /// its branches share it, so the schema is looked at once, as the `if`
+    /// statement does.
+    If {
+        what: Exists,
         exists: bool,
         check: u32,
     },
     /// Maybe: under a condition or in a loop miglint cannot decide, or in a
     /// `try` block. What it touches is uncertain from there on.
     Maybe,
+}
+
+/// What an inspector check asks about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exists {
+    Table(String),
+    /// A column of a table.
+    Column(String, String),
+    /// An index, by name, on a table.
+    Index(String, String),
+}
+
+impl Exists {
+    pub fn table(&self) -> &str {
+        match self {
+            Exists::Table(t) | Exists::Column(t, _) | Exists::Index(t, _) => t,
+        }
+    }
 }
 
 impl Operation {

@@ -14,8 +14,8 @@ use crate::load::python::{
     named_list, str_value,
 };
 use crate::migration::{
-    Column, ColumnChanges, ConstraintKind, Flavour, ForeignKeyRef, IndexDef, Migration, Named,
-    OpKind, OpaqueKind, Operation, Parents, Reach, Rollback, Step, TableConstraint,
+    Column, ColumnChanges, ConstraintKind, Exists, Flavour, ForeignKeyRef, IndexDef, Migration,
+    Named, OpKind, OpaqueKind, Operation, Parents, Reach, Rollback, Step, TableConstraint,
 };
 use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile};
@@ -107,10 +107,10 @@ struct OpReader<'a, 'f> {
     /// and inside the function being read.
     functions: HashMap<&'a str, &'a StmtFunctionDef>,
     /// When the code being read runs: `Maybe` inside an undecided `if`, a
-    /// loop over what miglint cannot list, a `try` block; `IfTable` under
-    /// an inspector check.
+    /// loop over what miglint cannot list, a `try` block; `If` under an
+    /// inspector check.
     reach: Reach,
-    /// Inspector checks read so far (numbers their `Reach::IfTable`).
+    /// Inspector checks read so far (numbers their `Reach::If`).
     checks: u32,
     /// Helper functions being inlined, innermost last (no recursion).
     calling: Vec<&'a str>,
@@ -335,7 +335,7 @@ impl<'a> OpReader<'a, '_> {
         let was = self.reach.clone();
         let mut exits = Vec::new();
         let mut undecided = false;
-        let mut guard: Option<(String, bool)> = None;
+        let mut guard: Option<(Exists, bool)> = None;
         for (test, body) in clauses {
             let cond = match test {
                 None => Cond::Known(true),
@@ -343,11 +343,11 @@ impl<'a> OpReader<'a, '_> {
             };
             let reach = if undecided {
                 Reach::Maybe
-            } else if let Some((table, exists)) = &guard {
+            } else if let Some((what, exists)) = &guard {
                 match (test, &was) {
                     // `else` of a guard: the other case.
-                    (None, Reach::Always) => Reach::IfTable {
-                        table: table.clone(),
+                    (None, Reach::Always) => Reach::If {
+                        what: what.clone(),
                         exists: !exists,
                         check: self.checks,
                     },
@@ -364,12 +364,12 @@ impl<'a> OpReader<'a, '_> {
                         self.reach = if exit == Exit::No { was } else { Reach::Maybe };
                         return exit;
                     }
-                    Cond::Table { ref table, exists } => {
-                        guard = Some((table.clone(), exists));
+                    Cond::Exists { ref what, exists } => {
+                        guard = Some((what.clone(), exists));
                         self.checks += 1;
                         if was == Reach::Always {
-                            Reach::IfTable {
-                                table: table.clone(),
+                            Reach::If {
+                                what: what.clone(),
                                 exists,
                                 check: self.checks,
                             }

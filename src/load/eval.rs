@@ -11,6 +11,7 @@ use ruff_python_ast::{
     BoolOp, CmpOp, Expr, FStringPart, InterpolatedStringElement, Operator, UnaryOp,
 };
 
+use crate::migration::Exists;
 use crate::project::config::Dialect;
 
 /// A value the migration's code computes, when miglint can know it.
@@ -35,15 +36,20 @@ pub enum Value {
     /// `inspector.get_table_names()`: the tables at that point of the chain,
     /// which only the replay knows.
     TableNames,
+    /// The names of a table's columns (`{c["name"] for c in
+    /// inspector.get_columns("t")}`) or indexes (`get_indexes`).
+    ColumnNames(String),
+    IndexNames(String),
 }
 
 /// A condition, as far as the code decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cond {
     Known(bool),
-    /// Whether `table` exists (`exists`) or not, at that point of the chain.
-    Table {
-        table: String,
+    /// Whether a table, column or index exists (`exists`) or not, at that
+    /// point of the chain.
+    Exists {
+        what: Exists,
         exists: bool,
     },
     Unknown,
@@ -165,24 +171,30 @@ impl Evaluator<'_> {
         }
         match expr {
             Expr::UnaryOp(u) if u.op == UnaryOp::Not => match self.condition(&u.operand) {
-                Cond::Table { table, exists } => Cond::Table {
-                    table,
+                Cond::Exists { what, exists } => Cond::Exists {
+                    what,
                     exists: !exists,
                 },
                 other => other,
             },
-            // `"t" in inspector.get_table_names()`
+            // `"t" in inspector.get_table_names()`, `"c" in columns_of_t`
             Expr::Compare(c)
-                if c.ops.len() == 1
-                    && matches!(c.ops[0], CmpOp::In | CmpOp::NotIn)
-                    && self.value(&c.comparators[0]) == Some(Value::TableNames) =>
+                if c.ops.len() == 1 && matches!(c.ops[0], CmpOp::In | CmpOp::NotIn) =>
             {
-                match self.value(&c.left) {
-                    Some(Value::Str(table)) => Cond::Table {
-                        table,
-                        exists: c.ops[0] == CmpOp::In,
-                    },
-                    _ => Cond::Unknown,
+                let (Some(Value::Str(name)), Some(names)) =
+                    (self.value(&c.left), self.value(&c.comparators[0]))
+                else {
+                    return Cond::Unknown;
+                };
+                let what = match names {
+                    Value::TableNames => Exists::Table(name),
+                    Value::ColumnNames(t) => Exists::Column(t, name),
+                    Value::IndexNames(t) => Exists::Index(t, name),
+                    _ => return Cond::Unknown,
+                };
+                Cond::Exists {
+                    what,
+                    exists: c.ops[0] == CmpOp::In,
                 }
             }
             // `inspector.has_table("t")`, `bind.dialect.has_table(bind, "t")`
@@ -211,8 +223,8 @@ impl Evaluator<'_> {
                         .map(|k| &k.value)
                 });
                 match name.and_then(|n| self.string(n)) {
-                    Some(table) if receiver.is_some() => Cond::Table {
-                        table,
+                    Some(table) if receiver.is_some() => Cond::Exists {
+                        what: Exists::Table(table),
                         exists: true,
                     },
                     _ => Cond::Unknown,
@@ -303,6 +315,37 @@ impl Evaluator<'_> {
                 }
                 Value::Dict(items)
             }
+            // `{c["name"] for c in inspector.get_columns("t")}` (or a list,
+            // or `c.get("name")`), and the same over `get_indexes`.
+            Expr::SetComp(ruff_python_ast::ExprSetComp {
+                elt, generators, ..
+            })
+            | Expr::ListComp(ruff_python_ast::ExprListComp {
+                elt, generators, ..
+            }) if generators.len() == 1 && generators[0].ifs.is_empty() => {
+                let g = &generators[0];
+                let Expr::Name(var) = &g.target else {
+                    return None;
+                };
+                if !is_name_of(elt, var.id.as_str()) {
+                    return None;
+                }
+                let Expr::Call(call) = &g.iter else {
+                    return None;
+                };
+                let Expr::Attribute(a) = &*call.func else {
+                    return None;
+                };
+                if self.value_at(&a.value, depth + 1)? != Value::Inspector {
+                    return None;
+                }
+                let table = self.string(call.arguments.args.first()?)?;
+                match a.attr.id.as_str() {
+                    "get_columns" => Value::ColumnNames(table),
+                    "get_indexes" => Value::IndexNames(table),
+                    _ => return None,
+                }
+            }
             Expr::FString(f) => {
                 let mut out = String::new();
                 for part in f.value.iter() {
@@ -371,7 +414,9 @@ impl Evaluator<'_> {
                     (Expr::Attribute(a), Value::Bind) if a.attr.id.as_str() == "inspect" => {
                         Value::Inspector
                     }
-                    (_, Value::TableNames) => Value::TableNames,
+                    (_, v @ (Value::TableNames | Value::ColumnNames(_) | Value::IndexNames(_))) => {
+                        v
+                    }
                     (Expr::Name(n), v @ (Value::Seq(_) | Value::Dict(_)))
                         if n.id.as_str() != "inspect" =>
                     {
@@ -436,6 +481,24 @@ impl Evaluator<'_> {
 
     fn all(&self, elts: &[Expr], depth: usize) -> Option<Vec<Value>> {
         elts.iter().map(|e| self.value_at(e, depth + 1)).collect()
+    }
+}
+
+/// `c["name"]` or `c.get("name")`, for the loop variable `var`.
+fn is_name_of(expr: &Expr, var: &str) -> bool {
+    let is_var = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == var);
+    let is_name = |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "name");
+    match expr {
+        Expr::Subscript(s) => is_var(&s.value) && is_name(&s.slice),
+        Expr::Call(c) => match &*c.func {
+            Expr::Attribute(a) => {
+                a.attr.id.as_str() == "get"
+                    && is_var(&a.value)
+                    && c.arguments.args.first().is_some_and(is_name)
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }
 

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::chain::MigrationSet;
 use crate::migration::{
-    Column, ColumnChanges, ConstraintKind, Flavour, IndexDef, Migration, OpKind, OpaqueKind,
-    Operation, Reach, Rollback, TableConstraint,
+    Column, ColumnChanges, ConstraintKind, Exists, Flavour, IndexDef, Migration, OpKind,
+    OpaqueKind, Operation, Reach, Rollback, TableConstraint,
 };
 use crate::source::Span;
 
@@ -129,6 +129,13 @@ struct Ctx<'a> {
     /// Inspector checks of this migration already looked at: whether the
     /// table was there when the `if` ran.
     checks: HashMap<u32, bool>,
+    /// The first operation the replay could not be sure ran (unread, or
+    /// under a condition it could not decide).
+    unsure: Option<Span>,
+    /// Tables (keys) and index names (keys) this migration has changed so
+    /// far: a check on them may have been read before the change, so it is
+    /// not decided.
+    changed: BTreeSet<String>,
 }
 
 impl Ctx<'_> {
@@ -328,15 +335,21 @@ fn replay_migration(
         events: &mut out.events,
         uncertain: &mut out.uncertain,
         checks: HashMap::new(),
+        changed: BTreeSet::new(),
+        unsure: None,
     };
     for op in m.upgrade_ops() {
         apply(&mut out.schema, op, m.flavour, &mut cx);
     }
+    let cx_unsure = cx.unsure;
     // What this migration made uncertain, said once, at the first
     // operation miglint could not read or decide.
-    let unsure =
-        |op: &&Operation| op.reach == Reach::Maybe || matches!(op.kind, OpKind::Unread { .. });
-    let first_unsure = m.upgrade_ops().chain(m.downgrade_ops()).find(unsure);
+    let first_unsure = cx_unsure
+        .and_then(|span| m.upgrade_ops().find(|op| op.span == span))
+        .or_else(|| {
+            m.downgrade_ops()
+                .find(|op| op.reach == Reach::Maybe || matches!(op.kind, OpKind::Unread { .. }))
+        });
     if let Some(op) = first_unsure {
         out.notes.push((
             index,
@@ -354,6 +367,8 @@ fn replay_migration(
         events: &mut out.events,
         uncertain: &mut out.uncertain,
         checks: HashMap::new(),
+        changed: BTreeSet::new(),
+        unsure: None,
     };
     for op in m.downgrade_ops() {
         apply(&mut scratch, op, m.flavour, &mut cx);
@@ -538,6 +553,8 @@ pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
         events: &mut ignored,
         uncertain: &mut Uncertain::default(),
         checks: HashMap::new(),
+        changed: BTreeSet::new(),
+        unsure: None,
     };
     apply(schema, op, flavour, &mut cx);
 }
@@ -548,6 +565,16 @@ pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
 /// recorded.
 fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
     apply_and_remember(schema, op, flavour, cx);
+    cx.changed.extend(
+        op.kind
+            .tables()
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .map(key),
+    );
+    if let Some(("INDEX", name, _)) = op.kind.object_kind() {
+        cx.changed.insert(key(name));
+    }
     if let OpKind::CreateTable { name, .. }
     | OpKind::CreateVirtualTable { name, .. }
     | OpKind::DropTable { name } = &op.kind
@@ -565,6 +592,7 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
 
 fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
     if let OpKind::Unread { tables, .. } = &op.kind {
+        cx.unsure.get_or_insert(op.span);
         if tables.is_empty() {
             cx.uncertain.mark("");
         }
@@ -580,23 +608,20 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
         Reach::Always => true,
         // An inspector check the replay can decide: the operation runs,
         // or does not run at all.
-        Reach::IfTable {
-            table,
+        Reach::If {
+            what,
             exists,
             check,
-        } if !cx.uncertain.table(table) => {
-            let there = *cx
-                .checks
-                .entry(*check)
-                .or_insert_with(|| schema.table(table).is_some());
-            if there != *exists {
-                return;
-            }
-            true
-        }
+        } => match decide(schema, what, *check, cx) {
+            // Decided: the operation runs, or does not run at all.
+            Some(there) if there != *exists => return,
+            Some(_) => true,
+            None => false,
+        },
         _ => false,
     };
     if !runs_for_sure {
+        cx.unsure.get_or_insert(op.span);
         // (A `drop_index` that names no table: its index's table, below.)
         for t in op.kind.tables().into_iter().filter(|t| !t.is_empty()) {
             cx.uncertain.mark(t);
@@ -616,6 +641,8 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
             events: &mut ignored,
             uncertain: cx.uncertain,
             checks: HashMap::new(),
+            changed: BTreeSet::new(),
+            unsure: None,
         };
         apply_certain(schema, op, flavour, &mut quiet);
         return;
@@ -642,6 +669,32 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
         }
         _ => apply_certain(schema, op, flavour, cx),
     }
+}
+
+/// Whether what an inspector check asks about is there, looked at once per
+/// `if` statement; `None` when the replay cannot be sure (it is
+/// uncertain, or this migration changed it before the check, which may
+/// have read the database earlier).
+fn decide(schema: &Schema, what: &Exists, check: u32, cx: &mut Ctx) -> Option<bool> {
+    if let Some(&there) = cx.checks.get(&check) {
+        return Some(there);
+    }
+    let table = key(what.table());
+    if cx.uncertain.table(&table) || cx.changed.contains(&table) {
+        return None;
+    }
+    let there = match what {
+        Exists::Table(t) => schema.table(t).is_some(),
+        Exists::Column(t, c) => schema.table(t).is_some_and(|t| t.column(c).is_some()),
+        Exists::Index(_, n) => {
+            if cx.uncertain.name(n) || cx.uncertain.index_names || cx.changed.contains(&key(n)) {
+                return None;
+            }
+            schema.indexes.contains_key(&key(n))
+        }
+    };
+    cx.checks.insert(check, there);
+    Some(there)
 }
 
 fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
