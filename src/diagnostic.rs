@@ -46,6 +46,42 @@ pub struct Fix {
     pub edits: Vec<Edit>,
     /// Files to rename (to this file name, in the same folder).
     pub renames: Vec<(crate::source::FileId, String)>,
+    /// Safe unless it edits a migration already applied (decided once the
+    /// run knows which migrations are history).
+    pub applicability: Applicability,
+    /// Whether the fix may be applied to a migration already applied at
+    /// all (with `--unsafe-fixes`): false for fixes that change what a
+    /// migration does when it runs, such as batch mode.
+    pub on_history: bool,
+}
+
+/// Whether `--fix` applies a fix by default, as ruff says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applicability {
+    /// Edits only migrations that are not history yet.
+    Safe,
+    /// Edits a migration already applied (on the base branch, or committed
+    /// in HEAD): only with `--unsafe-fixes`.
+    Unsafe,
+}
+
+impl Applicability {
+    pub fn name(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
+impl Fix {
+    /// The files the fix edits or renames.
+    pub fn files(&self) -> impl Iterator<Item = crate::source::FileId> + '_ {
+        self.edits
+            .iter()
+            .map(|e| e.span.file)
+            .chain(self.renames.iter().map(|(f, _)| *f))
+    }
 }
 
 /// Replace the text of `span` (empty for an insertion) with `text`.
@@ -85,7 +121,17 @@ impl Diagnostic {
                 title: title.into(),
                 edits,
                 renames,
+                applicability: Applicability::Safe,
+                on_history: true,
             });
+        }
+        self
+    }
+
+    /// The fix is offered for new migrations only, never for history.
+    pub fn fix_new_migrations_only(&mut self) -> &mut Self {
+        if let Some(f) = &mut self.fix {
+            f.on_history = false;
         }
         self
     }

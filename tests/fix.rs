@@ -279,3 +279,116 @@ fn the_missing_index_goes_into_the_new_migration_that_adds_the_column() {
         ],
     );
 }
+
+/// Migrations already applied are history: `--fix` leaves them alone by
+/// default (editing them changes no existing database and makes new ones
+/// differ), says how many fixes it left, and applies them only with
+/// `--unsafe-fixes`. Untracked and modified files are new.
+#[test]
+fn fixes_to_history_need_unsafe_fixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = format!(
+        "CREATE TABLE guilds (\n    id TEXT PRIMARY KEY,\n    created_at {TS},\n    updated_at {TS}\n);\n"
+    );
+    write_tree(
+        dir.path(),
+        &[
+            ("migrations/0001_guilds.sql", first.as_bytes()),
+            (
+                "migrations/0001_guilds.rollback.sql",
+                b"DROP TABLE IF EXISTS guilds;\n",
+            ),
+        ],
+    );
+    common::git(dir.path(), &["init", "-q", "-b", "main"]);
+    common::git(dir.path(), &["add", "."]);
+    common::git(dir.path(), &["commit", "-q", "-m", "first"]);
+
+    let (code, out, err) = run(dir.path(), &["lint", "--fix"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("Fixed"), "{out}");
+    assert!(
+        err.contains("1 more fix would edit migrations already applied; see --unsafe-fixes"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("migrations/0001_guilds.sql")).unwrap(),
+        first,
+        "history is not edited"
+    );
+    let (_, json, _) = run(dir.path(), &["lint", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let guard = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "if-exists-guard")
+        .unwrap();
+    assert_eq!(guard["fix"]["applicability"], "unsafe", "{guard:#}");
+
+    // A new migration's fix is safe; the committed one stays as it is.
+    let second = "CREATE INDEX idx_guilds_id ON guilds(id);\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("migrations/0002_index.sql", second.as_bytes()),
+            (
+                "migrations/0002_index.rollback.sql",
+                b"DROP INDEX IF EXISTS idx_guilds_id;\n",
+            ),
+        ],
+    );
+    let (_, out, err) = run(dir.path(), &["lint", "--fix"]);
+    assert!(out.starts_with("Fixed 1 finding in 1 file."), "{out}{err}");
+    assert!(
+        std::fs::read_to_string(dir.path().join("migrations/0002_index.sql"))
+            .unwrap()
+            .contains("CREATE INDEX IF NOT EXISTS idx_guilds_id")
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("migrations/0001_guilds.sql")).unwrap(),
+        first
+    );
+
+    // With --unsafe-fixes, history too.
+    let (_, out, _) = run(dir.path(), &["lint", "--fix", "--unsafe-fixes"]);
+    assert!(out.starts_with("Fixed 1 finding in 1 file."), "{out}");
+    assert!(
+        std::fs::read_to_string(dir.path().join("migrations/0001_guilds.sql"))
+            .unwrap()
+            .contains("CREATE TABLE IF NOT EXISTS guilds")
+    );
+    let (code, out, _) = run(dir.path(), &["lint"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+/// Adding a column to a table that a later migration copies by position
+/// (`INSERT INTO guilds SELECT * FROM guilds_old`) would make that copy
+/// fail: the timestamp fix is not offered there.
+#[test]
+fn no_columns_are_added_to_a_table_copied_by_position() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_guilds.sql",
+                b"CREATE TABLE IF NOT EXISTS guilds (\n    id TEXT PRIMARY KEY,\n    name TEXT\n);\n",
+            ),
+            ("migrations/0001_guilds.rollback.sql", b"DROP TABLE IF EXISTS guilds;\n"),
+            (
+                "migrations/0002_rebuild.sql",
+                b"ALTER TABLE guilds RENAME TO guilds_old;\nCREATE TABLE IF NOT EXISTS guilds (\n    id TEXT PRIMARY KEY,\n    name TEXT\n);\nINSERT INTO guilds SELECT * FROM guilds_old;\nDROP TABLE IF EXISTS guilds_old;\n",
+            ),
+            ("migrations/0002_rebuild.rollback.sql", b"SELECT 1;\n"),
+        ],
+    );
+    let (_, json, _) = run(
+        dir.path(),
+        &["lint", "--format", "json", "--select", "timestamp-columns"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let found = json["diagnostics"].as_array().unwrap();
+    assert!(!found.is_empty());
+    assert!(found.iter().all(|d| d["fix"].is_null()), "{json:#}");
+}

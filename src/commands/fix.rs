@@ -2,12 +2,95 @@
 //! their findings ([`crate::edit`] builds them). A fixed file is read again
 //! before it is written; when the fix made it unreadable it is left alone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostic::Edit;
+use crate::diagnostic::{Applicability, Edit};
 use crate::edit::apply_edits;
 use crate::report::Outcome;
 use crate::source::{FileId, SourceFile};
+
+/// Which migration files are history: already applied somewhere, so that a
+/// fix there changes nothing in existing databases and makes new ones
+/// differ from them.
+pub enum History {
+    /// With `--base`: the files already at the merge base. Without it, in
+    /// a git repository: the files committed in HEAD and not modified
+    /// since (staged, modified and untracked files are new).
+    Known(BTreeSet<FileId>),
+    /// Outside git: no migration is known to be history.
+    Unknown,
+}
+
+impl History {
+    pub fn find(outcome: &Outcome) -> History {
+        let file_name = |id: FileId| {
+            outcome
+                .sources
+                .get(id)
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let mut history = BTreeSet::new();
+        if outcome.sets.iter().any(|s| s.base.is_some()) {
+            for set in &outcome.sets {
+                let Some(base) = &set.base else { continue };
+                for m in &set.migrations {
+                    for id in std::iter::once(m.file).chain(m.rollback_file) {
+                        let name = file_name(id);
+                        if base.files.iter().any(|(n, _)| *n == name) {
+                            history.insert(id);
+                        }
+                    }
+                }
+            }
+            return History::Known(history);
+        }
+        let Ok(repo) = crate::project::git::Repo::open("--fix") else {
+            return History::Unknown;
+        };
+        for set in &outcome.sets {
+            let committed = repo.committed(&set.dir);
+            for m in &set.migrations {
+                for id in std::iter::once(m.file).chain(m.rollback_file) {
+                    let name = file_name(id);
+                    let text = outcome.sources.get(id).text.as_bytes();
+                    if committed
+                        .iter()
+                        .any(|(n, bytes)| *n == name && bytes == text)
+                    {
+                        history.insert(id);
+                    }
+                }
+            }
+        }
+        History::Known(history)
+    }
+
+    fn contains(&self, id: FileId) -> bool {
+        match self {
+            History::Known(files) => files.contains(&id),
+            History::Unknown => false,
+        }
+    }
+}
+
+/// Marks each finding's fix safe or unsafe: unsafe when it edits history.
+/// A fix that may never edit history (it changes what a migration does
+/// when it runs) is withdrawn there.
+pub fn classify(outcome: &mut Outcome, history: &History) {
+    for d in &mut outcome.diagnostics {
+        let Some(fix) = &mut d.fix else { continue };
+        if fix.files().any(|f| history.contains(f)) {
+            if fix.on_history {
+                fix.applicability = Applicability::Unsafe;
+            } else {
+                d.fix = None;
+            }
+        }
+    }
+}
 
 /// What `--fix` / `--diff` did.
 #[derive(Default)]
@@ -20,6 +103,8 @@ pub struct FixReport {
     pub refused: Vec<(String, String)>,
     /// Files that could not be written: (path, error).
     pub failed: Vec<(String, String)>,
+    /// Fixes left out because they would edit history (`--unsafe-fixes`).
+    pub unsafe_left: usize,
 }
 
 /// Applies the fixes of `outcome`'s findings; writes the files when `write`.
@@ -29,13 +114,19 @@ pub fn apply(
     outcome: &Outcome,
     settings: &crate::project::config::Settings,
     write: bool,
+    unsafe_fixes: bool,
 ) -> FixReport {
+    let mut report = FixReport::default();
     let fixes: Vec<&crate::diagnostic::Fix> = outcome
         .diagnostics
         .iter()
         .filter_map(|d| d.fix.as_ref())
+        .filter(|f| {
+            let wanted = unsafe_fixes || f.applicability == Applicability::Safe;
+            report.unsafe_left += usize::from(!wanted);
+            wanted
+        })
         .collect();
-    let mut report = FixReport::default();
     let mut excluded = vec![false; fixes.len()];
     let mut refused: BTreeMap<FileId, String> = BTreeMap::new();
     // Each round either settles or drops the fixes touching a refused file.

@@ -18,6 +18,7 @@ use crate::source::FileId;
 use crate::source::Span;
 use crate::suppress;
 
+use super::fix::{History, classify};
 use super::{EXIT_CLEAN, EXIT_FINDINGS};
 
 /// Lints what `discovery` found with the rules of `rule_set`.
@@ -203,6 +204,11 @@ pub struct LintArgs {
     /// there is something to fix).
     #[arg(long)]
     pub diff: bool,
+    /// With --fix or --diff: also apply fixes that edit migrations already
+    /// applied (on the base branch, or committed in HEAD and unmodified).
+    /// Those change nothing in existing databases and make new ones differ.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
     /// Keep no results between runs (by default they are kept in
     /// `.miglint_cache/` at the project root, so unchanged migrations are
     /// not run in SQLite again).
@@ -217,10 +223,17 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Says which files a fix was not applied to, and why.
+/// Says which files a fix was not applied to, and why, and how many fixes
+/// were left out because they would edit history.
 fn report_unfixed(fixes: &super::fix::FixReport) {
     for (path, why) in &fixes.refused {
         eprintln!("miglint: note: {path}: {why}");
+    }
+    if fixes.unsafe_left > 0 {
+        eprintln!(
+            "miglint: note: {} would edit migrations already applied; see --unsafe-fixes",
+            plural(fixes.unsafe_left, "more fix", "more fixes")
+        );
     }
 }
 
@@ -273,9 +286,22 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
         discovery.changed_only = args.changed_only;
         Ok(discovery)
     };
+    // Fixes edit only migrations that are not history yet, unless asked.
+    let classified = |outcome: &mut Outcome| {
+        if outcome.diagnostics.iter().any(|d| d.fix.is_some()) {
+            let history = History::find(outcome);
+            classify(outcome, &history);
+            if matches!(history, History::Unknown) && (args.fix || args.diff) {
+                eprintln!(
+                    "miglint: note: not a git repository: no migration is known to be applied already, so fixes may edit any"
+                );
+            }
+        }
+    };
     let mut outcome = run(&settings, &rule_set, discover()?);
+    classified(&mut outcome);
     if args.diff {
-        let fixes = super::fix::apply(&outcome, &settings, false);
+        let fixes = super::fix::apply(&outcome, &settings, false, args.unsafe_fixes);
         for (_, diff) in &fixes.diffs {
             write!(out, "{diff}").map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
         }
@@ -288,7 +314,7 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
     }
     let mut fixed_note = None;
     if args.fix {
-        let fixes = super::fix::apply(&outcome, &settings, true);
+        let fixes = super::fix::apply(&outcome, &settings, true, args.unsafe_fixes);
         report_unfixed(&fixes);
         if !fixes.failed.is_empty() {
             return Err(ConfigError(format!(
@@ -303,6 +329,7 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
                 plural(fixes.diffs.len(), "file", "files")
             ));
             outcome = run(&settings, &rule_set, discover()?);
+            classified(&mut outcome);
         }
     }
 

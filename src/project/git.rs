@@ -1,5 +1,6 @@
-//! What git knows: the content staged for the next commit, and the
-//! migrations as they are at the merge base with another branch.
+//! What git knows: the content staged for the next commit, the migrations
+//! as committed in HEAD, and as they are at the merge base with another
+//! branch.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -142,6 +143,19 @@ impl Repo {
             At::MergeBase => base.merge_base,
             At::Tip => base.tip,
         };
+        self.files_in(tree, dir)
+    }
+
+    /// The `.py` / `.sql` files directly inside `dir` as committed in HEAD
+    /// (none before the first commit).
+    pub fn committed(&self, dir: &Path) -> Vec<(String, Vec<u8>)> {
+        match self.repo.head().and_then(|h| h.peel_to_tree()) {
+            Ok(tree) => self.files_in(tree.id(), dir),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn files_in(&self, tree: Oid, dir: &Path) -> Vec<(String, Vec<u8>)> {
         let Ok(root) = self.repo.find_tree(tree) else {
             return Vec::new();
         };

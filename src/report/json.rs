@@ -27,6 +27,16 @@ struct JsonDiagnostic<'a> {
     end_column: usize,
     message: &'a str,
     help: Option<&'a str>,
+    /// The finding's fix, if it has one.
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    title: &'a str,
+    /// `safe` (applied by `--fix`) or `unsafe` (edits a migration already
+    /// applied: only with `--unsafe-fixes`).
+    applicability: &'a str,
 }
 
 #[derive(Serialize)]
@@ -61,6 +71,10 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
                 end_column: end.column,
                 message: &d.message,
                 help: d.help.as_deref(),
+                fix: d.fix.as_ref().map(|f| JsonFix {
+                    title: &f.title,
+                    applicability: f.applicability.name(),
+                }),
             }
         })
         .collect();

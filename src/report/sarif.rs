@@ -34,7 +34,7 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
                 text.push_str("\nhelp: ");
                 text.push_str(help);
             }
-            json!({
+            let mut result = json!({
                 "ruleId": d.rule,
                 "ruleIndex": ALL.iter().position(|m| m.id == d.rule).unwrap_or(0),
                 "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
@@ -50,7 +50,11 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
                         }
                     }
                 }]
-            })
+            });
+            if let Some(fixes) = d.fix.as_ref().and_then(|f| fix(outcome, f)) {
+                result["fixes"] = fixes;
+            }
+            result
         })
         .collect();
     let doc = json!({
@@ -69,4 +73,41 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// A finding's fix as SARIF `fixes`: its edits by file, as character
+/// ranges replaced; whether `--fix` applies it is in `properties`. A fix
+/// that only renames files has no SARIF form.
+fn fix(outcome: &Outcome, f: &crate::diagnostic::Fix) -> Option<serde_json::Value> {
+    let mut by_file: std::collections::BTreeMap<crate::source::FileId, Vec<serde_json::Value>> =
+        Default::default();
+    for e in &f.edits {
+        let text = &outcome.sources.get(e.span.file).text;
+        // SARIF counts characters, not bytes.
+        let offset = text[..e.span.start as usize].chars().count();
+        let length = text[e.span.start as usize..e.span.end as usize]
+            .chars()
+            .count();
+        by_file.entry(e.span.file).or_default().push(json!({
+            "deletedRegion": { "charOffset": offset, "charLength": length },
+            "insertedContent": { "text": e.text }
+        }));
+    }
+    if by_file.is_empty() {
+        return None;
+    }
+    let changes: Vec<_> = by_file
+        .into_iter()
+        .map(|(file, replacements)| {
+            json!({
+                "artifactLocation": { "uri": outcome.sources.get(file).display_path },
+                "replacements": replacements
+            })
+        })
+        .collect();
+    Some(json!([{
+        "description": { "text": f.title },
+        "artifactChanges": changes,
+        "properties": { "applicability": f.applicability.name() }
+    }]))
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
 use super::ReportOptions;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::report::Outcome;
 use crate::source::{SourceFile, Span};
 
@@ -53,16 +53,31 @@ pub fn write(outcome: &Outcome, opts: &ReportOptions, out: &mut dyn Write) -> st
             plural(outcome.skipped.len(), "file", "files")
         )
     };
-    let fixable = outcome
-        .diagnostics
-        .iter()
-        .filter(|d| d.fix.is_some() && (!opts.quiet || d.severity == Severity::Error))
-        .count();
-    if fixable > 0 {
+    let fixable = |applicability: Applicability| {
+        outcome
+            .diagnostics
+            .iter()
+            .filter(|d| !opts.quiet || d.severity == Severity::Error)
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == applicability)
+            })
+            .count()
+    };
+    let (safe, unsafe_) = (fixable(Applicability::Safe), fixable(Applicability::Unsafe));
+    if safe > 0 {
         writeln!(
             out,
             "{} fixable with `miglint lint --fix` (`--diff` to preview).",
-            plural(fixable, "finding is", "findings are")
+            plural(safe, "finding is", "findings are")
+        )?;
+    }
+    if unsafe_ > 0 {
+        writeln!(
+            out,
+            "{} would edit migrations already applied; see --unsafe-fixes.",
+            plural(unsafe_, "more fix", "more fixes")
         )?;
     }
     if outcome.files == 0 {
@@ -76,6 +91,17 @@ pub fn write(outcome: &Outcome, opts: &ReportOptions, out: &mut dyn Write) -> st
             plural(errors, "error", "errors"),
             plural(warnings, "warning", "warnings")
         )
+    }
+}
+
+/// What a finding's fix does, and whether `--fix` applies it.
+fn fix_line(fix: &crate::diagnostic::Fix) -> String {
+    match fix.applicability {
+        Applicability::Safe => format!("fix: {} (`--fix`)", fix.title),
+        Applicability::Unsafe => format!(
+            "fix: {} (unsafe: edits a migration already applied; `--fix --unsafe-fixes`)",
+            fix.title
+        ),
     }
 }
 
@@ -115,6 +141,9 @@ fn render(outcome: &Outcome, d: &Diagnostic, renderer: &Renderer) -> String {
             .element(Origin::path(file.display_path.clone()));
         if let Some(help) = &d.help {
             group = group.element(Level::HELP.message(help.clone()));
+        }
+        if let Some(fix) = &d.fix {
+            group = group.element(Level::NOTE.message(fix_line(fix)));
         }
         return renderer.render(&[group]).to_string();
     }
@@ -179,6 +208,9 @@ fn render(outcome: &Outcome, d: &Diagnostic, renderer: &Renderer) -> String {
     }
     if let Some(help) = &d.help {
         group = group.element(Level::HELP.message(help.clone()));
+    }
+    if let Some(fix) = &d.fix {
+        group = group.element(Level::NOTE.message(fix_line(fix)));
     }
     let report: Vec<Group> = vec![group];
     renderer.render(&report).to_string()

@@ -62,7 +62,8 @@ impl Rule for BatchMode {
                      with op.batch_alter_table(\"{table}\") as batch_op:\n    \
                      batch_op.{method}(...)  # same arguments, without the table name"
                 ))
-                .fix("run it in `op.batch_alter_table`", edits);
+                .fix("run it in `op.batch_alter_table`", edits)
+                .fix_new_migrations_only();
             }
         }
     }

@@ -69,6 +69,30 @@ fn add_to_table(cx: &Context, at: Span, columns: &[Column], item: &str) -> Vec<E
     }
 }
 
+/// Whether a migration of the set inserts into `table` by position
+/// (`INSERT INTO t SELECT ...` / `VALUES` without a column list) or copies
+/// all its columns by position (`INSERT INTO x SELECT * FROM t`): one more
+/// column in `table` makes those statements fail.
+fn copied_by_position(set: &SetAnalysis, table: &str) -> bool {
+    let name = regex::escape(table);
+    let quoted = format!(r#"["`\[]?{name}["`\]]?"#);
+    let Ok(into) = regex::Regex::new(&format!(
+        r"(?is)\binsert\s+(or\s+\w+\s+)?into\s+{quoted}\s+(select|values)\b"
+    )) else {
+        return false;
+    };
+    let Ok(star) = regex::Regex::new(&format!(
+        r"(?is)\binsert\b.*\bselect\s+\*\s+from\s+{quoted}(\s|;|$)"
+    )) else {
+        return false;
+    };
+    set.migrations
+        .iter()
+        .flat_map(|m| m.upgrade_ops().chain(m.downgrade_ops()))
+        .filter_map(|op| op.sql.as_ref())
+        .any(|sql| into.is_match(&sql.statement) || star.is_match(&sql.statement))
+}
+
 impl Rule for TimestampColumns {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         for m in &set.migrations {
@@ -98,7 +122,13 @@ impl Rule for TimestampColumns {
                                     "sa.Column(\"{wanted}\", sa.DateTime(), nullable=False, server_default=sa.func.now())"
                                 )
                             };
-                            let edits = add_to_table(cx, op.span, columns, &item);
+                            // Adding a column breaks a later copy of the
+                            // table by position: no fix then.
+                            let edits = if copied_by_position(set, name) {
+                                Vec::new()
+                            } else {
+                                add_to_table(cx, op.span, columns, &item)
+                            };
                             cx.report(span, format!("table `{name}` has no `{wanted}` column"))
                                 .label(format!("`{wanted}` missing"))
                                 .help(help)
