@@ -392,3 +392,42 @@ fn no_columns_are_added_to_a_table_copied_by_position() {
     assert!(!found.is_empty());
     assert!(found.iter().all(|d| d["fix"].is_null()), "{json:#}");
 }
+
+/// Before writing, the whole chain is linted with the fixes applied: a fix
+/// that raises a new finding anywhere (here a later migration adds the
+/// same column) is dropped with a note, and the others are written.
+#[test]
+fn a_fix_that_breaks_a_later_migration_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_guilds.sql",
+                b"CREATE TABLE IF NOT EXISTS guilds (\n    id TEXT PRIMARY KEY\n);\n",
+            ),
+            (
+                "migrations/0001_guilds.rollback.sql",
+                b"DROP TABLE IF EXISTS guilds;\n",
+            ),
+            (
+                "migrations/0002_created.sql",
+                b"ALTER TABLE guilds ADD COLUMN created_at TEXT NOT NULL DEFAULT '';\n",
+            ),
+            (
+                "migrations/0002_created.rollback.sql",
+                b"ALTER TABLE guilds DROP COLUMN created_at;\n",
+            ),
+        ],
+    );
+    let (_, out, err) = run(dir.path(), &["lint", "--fix"]);
+    assert!(out.starts_with("Fixed 1 finding in 1 file."), "{out}{err}");
+    assert!(
+        err.contains("fix `add `created_at`` not applied: with it, migrations/0002_created"),
+        "{err}"
+    );
+    assert_eq!(err.matches("not a git repository").count(), 1, "{err}");
+    let fixed = std::fs::read_to_string(dir.path().join("migrations/0001_guilds.sql")).unwrap();
+    assert!(fixed.contains("updated_at TEXT NOT NULL"), "{fixed}");
+    assert!(!fixed.contains("created_at"), "{fixed}");
+}

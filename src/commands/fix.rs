@@ -105,6 +105,55 @@ pub struct FixReport {
     pub failed: Vec<(String, String)>,
     /// Fixes left out because they would edit history (`--unsafe-fixes`).
     pub unsafe_left: usize,
+    /// Fixes the whole-chain check dropped: (fix, the new finding it raised).
+    pub dropped: Vec<(String, String)>,
+}
+
+/// Lints the whole chain as it would be with these files' new texts.
+/// An error when the project cannot be read again.
+pub type ChainCheck<'a> = &'a dyn Fn(&[(std::path::PathBuf, String)]) -> Result<Outcome, String>;
+
+/// Findings of `after` that `before` does not have (by rule, file and
+/// message; positions move with the edits), worded for a note.
+fn new_findings(before: &Outcome, after: &Result<Outcome, String>) -> Vec<String> {
+    let after = match after {
+        Ok(after) => after,
+        Err(e) => return vec![format!("the chain could not be checked: {e}")],
+    };
+    let key = |o: &Outcome, d: &crate::diagnostic::Diagnostic| {
+        (
+            d.rule,
+            o.sources.get(d.span.file).display_path.clone(),
+            d.message.clone(),
+        )
+    };
+    let mut had: BTreeMap<(&str, String, String), usize> = BTreeMap::new();
+    for d in &before.diagnostics {
+        *had.entry(key(before, d)).or_default() += 1;
+    }
+    let mut new = Vec::new();
+    for d in &after.diagnostics {
+        let k = key(after, d);
+        match had.get_mut(&k) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => new.push(format!("{}: {}: {}", k.1, k.0, k.2)),
+        }
+    }
+    new
+}
+
+/// The texts of the files one fix edits, with only its edits.
+fn alone(outcome: &Outcome, fix: &crate::diagnostic::Fix) -> Vec<(FileId, String, usize)> {
+    let mut files: Vec<FileId> = fix.edits.iter().map(|e| e.span.file).collect();
+    files.sort();
+    files.dedup();
+    files
+        .into_iter()
+        .map(|id| {
+            let edits: Vec<&Edit> = fix.edits.iter().filter(|e| e.span.file == id).collect();
+            (id, apply_edits(&outcome.sources.get(id).text, &edits), 1)
+        })
+        .collect()
 }
 
 /// Applies the fixes of `outcome`'s findings; writes the files when `write`.
@@ -115,6 +164,7 @@ pub fn apply(
     settings: &crate::project::config::Settings,
     write: bool,
     unsafe_fixes: bool,
+    check: Option<ChainCheck>,
 ) -> FixReport {
     let mut report = FixReport::default();
     let fixes: Vec<&crate::diagnostic::Fix> = outcome
@@ -129,56 +179,105 @@ pub fn apply(
         .collect();
     let mut excluded = vec![false; fixes.len()];
     let mut refused: BTreeMap<FileId, String> = BTreeMap::new();
-    // Each round either settles or drops the fixes touching a refused file.
+    // Each round either settles or drops the fixes touching a refused file;
+    // then the whole chain is linted with the edits, and fixes that raise
+    // a new finding anywhere are dropped (and the rest planned again).
     let planned = loop {
-        let mut per_file: BTreeMap<FileId, (Vec<&Edit>, usize)> = BTreeMap::new();
-        for (i, fix) in fixes.iter().enumerate() {
-            if excluded[i] {
-                continue;
-            }
-            let mut files: Vec<FileId> = fix.edits.iter().map(|e| e.span.file).collect();
-            files.sort();
-            files.dedup();
-            for e in &fix.edits {
-                per_file.entry(e.span.file).or_default().0.push(e);
-            }
-            if let Some(f) = files.first() {
-                per_file.entry(*f).or_default().1 += 1;
-            }
-        }
-        let mut planned = Vec::new();
-        let mut newly_refused = false;
-        for (id, (edits, count)) in per_file {
-            let file = outcome.sources.get(id);
-            if refused.contains_key(&id) {
-                continue;
-            }
-            let why = match std::fs::read(&file.path) {
-                // Files decoded from something other than plain UTF-8 (a BOM,
-                // UTF-16) would change beyond the fix: leave them.
-                Ok(bytes) if bytes != file.text.as_bytes() => {
-                    Some("not plain UTF-8 (or changed since it was read)".to_string())
+        let planned = loop {
+            let mut per_file: BTreeMap<FileId, (Vec<&Edit>, usize)> = BTreeMap::new();
+            for (i, fix) in fixes.iter().enumerate() {
+                if excluded[i] {
+                    continue;
                 }
-                Ok(_) => None,
-                Err(e) => Some(e.to_string()),
-            };
-            let new_text = apply_edits(&file.text, &edits);
-            let why = why.or_else(|| unreadable_after(outcome, settings, id, &new_text));
-            match why {
-                Some(why) => {
-                    refused.insert(id, why);
-                    newly_refused = true;
+                let mut files: Vec<FileId> = fix.edits.iter().map(|e| e.span.file).collect();
+                files.sort();
+                files.dedup();
+                for e in &fix.edits {
+                    per_file.entry(e.span.file).or_default().0.push(e);
                 }
-                None if new_text != file.text => planned.push((id, new_text, count)),
-                None => {}
+                if let Some(f) = files.first() {
+                    per_file.entry(*f).or_default().1 += 1;
+                }
             }
-        }
-        if !newly_refused {
+            let mut planned = Vec::new();
+            let mut newly_refused = false;
+            for (id, (edits, count)) in per_file {
+                let file = outcome.sources.get(id);
+                if refused.contains_key(&id) {
+                    continue;
+                }
+                let why = match std::fs::read(&file.path) {
+                    // Files decoded from something other than plain UTF-8 (a BOM,
+                    // UTF-16) would change beyond the fix: leave them.
+                    Ok(bytes) if bytes != file.text.as_bytes() => {
+                        Some("not plain UTF-8 (or changed since it was read)".to_string())
+                    }
+                    Ok(_) => None,
+                    Err(e) => Some(e.to_string()),
+                };
+                let new_text = apply_edits(&file.text, &edits);
+                let why = why.or_else(|| unreadable_after(outcome, settings, id, &new_text));
+                match why {
+                    Some(why) => {
+                        refused.insert(id, why);
+                        newly_refused = true;
+                    }
+                    None if new_text != file.text => planned.push((id, new_text, count)),
+                    None => {}
+                }
+            }
+            if !newly_refused {
+                break planned;
+            }
+            for (i, fix) in fixes.iter().enumerate() {
+                if fix.edits.iter().any(|e| refused.contains_key(&e.span.file)) {
+                    excluded[i] = true;
+                }
+            }
+        };
+        let Some(check) = &check else { break planned };
+        // A renumbering renames its file: its edits make no sense under the
+        // old name, and its own tests hold it.
+        let renamed: BTreeSet<FileId> = fixes
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| !excluded[*i] && !f.renames.is_empty())
+            .flat_map(|(_, f)| f.files())
+            .collect();
+        let texts = |planned: &[(FileId, String, usize)]| -> Vec<(std::path::PathBuf, String)> {
+            planned
+                .iter()
+                .filter(|(id, _, _)| !renamed.contains(id))
+                .map(|(id, text, _)| (outcome.sources.get(*id).path.clone(), text.clone()))
+                .collect()
+        };
+        let new = new_findings(outcome, &check(&texts(&planned)));
+        if new.is_empty() {
             break planned;
         }
+        // Which fixes raise them: each alone, then the rest together.
+        let mut dropped_any = false;
         for (i, fix) in fixes.iter().enumerate() {
-            if fix.edits.iter().any(|e| refused.contains_key(&e.span.file)) {
+            if excluded[i] || fix.edits.is_empty() || !fix.renames.is_empty() {
+                continue;
+            }
+            let alone = alone(outcome, fix);
+            let new = new_findings(outcome, &check(&texts(&alone)));
+            if let Some(first) = new.first() {
                 excluded[i] = true;
+                dropped_any = true;
+                report.dropped.push((fix.title.clone(), first.clone()));
+            }
+        }
+        if !dropped_any {
+            for (i, fix) in fixes.iter().enumerate() {
+                if !excluded[i] && fix.renames.is_empty() {
+                    excluded[i] = true;
+                    report.dropped.push((
+                        fix.title.clone(),
+                        format!("together with the other fixes: {}", new[0]),
+                    ));
+                }
             }
         }
     };

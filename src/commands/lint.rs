@@ -229,6 +229,9 @@ fn report_unfixed(fixes: &super::fix::FixReport) {
     for (path, why) in &fixes.refused {
         eprintln!("miglint: note: {path}: {why}");
     }
+    for (fix, why) in &fixes.dropped {
+        eprintln!("miglint: note: fix `{fix}` not applied: with it, {why}");
+    }
     if fixes.unsafe_left > 0 {
         eprintln!(
             "miglint: note: {} would edit migrations already applied; see --unsafe-fixes",
@@ -287,11 +290,11 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
         Ok(discovery)
     };
     // Fixes edit only migrations that are not history yet, unless asked.
-    let classified = |outcome: &mut Outcome| {
+    let classified = |outcome: &mut Outcome, say: bool| {
         if outcome.diagnostics.iter().any(|d| d.fix.is_some()) {
             let history = History::find(outcome);
             classify(outcome, &history);
-            if matches!(history, History::Unknown) && (args.fix || args.diff) {
+            if say && matches!(history, History::Unknown) && (args.fix || args.diff) {
                 eprintln!(
                     "miglint: note: not a git repository: no migration is known to be applied already, so fixes may edit any"
                 );
@@ -299,9 +302,21 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
         }
     };
     let mut outcome = run(&settings, &rule_set, discover()?);
-    classified(&mut outcome);
+    classified(&mut outcome, true);
+    // Before writing, the whole chain is linted with the fixes applied.
+    let with_fixes = |texts: &[(PathBuf, String)]| -> Result<Outcome, String> {
+        let mut discovery = discover().map_err(|e| e.to_string())?;
+        discovery.replace_contents(texts);
+        Ok(run(&settings, &rule_set, discovery))
+    };
     if args.diff {
-        let fixes = super::fix::apply(&outcome, &settings, false, args.unsafe_fixes);
+        let fixes = super::fix::apply(
+            &outcome,
+            &settings,
+            false,
+            args.unsafe_fixes,
+            Some(&with_fixes),
+        );
         for (_, diff) in &fixes.diffs {
             write!(out, "{diff}").map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
         }
@@ -314,7 +329,13 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
     }
     let mut fixed_note = None;
     if args.fix {
-        let fixes = super::fix::apply(&outcome, &settings, true, args.unsafe_fixes);
+        let fixes = super::fix::apply(
+            &outcome,
+            &settings,
+            true,
+            args.unsafe_fixes,
+            Some(&with_fixes),
+        );
         report_unfixed(&fixes);
         if !fixes.failed.is_empty() {
             return Err(ConfigError(format!(
@@ -329,7 +350,7 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
                 plural(fixes.diffs.len(), "file", "files")
             ));
             outcome = run(&settings, &rule_set, discover()?);
-            classified(&mut outcome);
+            classified(&mut outcome, false);
         }
     }
 

@@ -89,6 +89,23 @@ impl Discovery {
         }
     }
 
+    /// Reads these files' contents as given instead of from disk (a fix
+    /// checked before it is written).
+    pub fn replace_contents(&mut self, texts: &[(PathBuf, String)]) {
+        for set in &mut self.sets {
+            for f in &mut set.files {
+                if let Some((_, text)) = texts.iter().find(|(p, _)| *p == f.path) {
+                    f.bytes = text.clone().into_bytes();
+                }
+                if let Some((path, bytes)) = &mut f.rollback
+                    && let Some((_, text)) = texts.iter().find(|(p, _)| p == path)
+                {
+                    *bytes = text.clone().into_bytes();
+                }
+            }
+        }
+    }
+
     /// `--base`: attaches each folder's files at the merge base.
     pub fn use_base(&mut self, repo: &crate::project::git::Repo, base: &crate::project::git::Base) {
         for set in &mut self.sets {
