@@ -394,40 +394,96 @@ fn no_columns_are_added_to_a_table_copied_by_position() {
 }
 
 /// Before writing, the whole chain is linted with the fixes applied: a fix
-/// that raises a new finding anywhere (here a later migration adds the
-/// same column) is dropped with a note, and the others are written.
+/// that raises a new finding anywhere is dropped with a note, and the others
+/// are written. Here a later migration rebuilds the table, and its rollback
+/// restores the original shape: with the columns added to the first
+/// migration, that rollback no longer undoes its upgrade.
 #[test]
 fn a_fix_that_breaks_a_later_migration_is_dropped() {
     let dir = tempfile::tempdir().unwrap();
+    let rebuilt = format!(
+        "DROP TABLE IF EXISTS guilds;\nCREATE TABLE IF NOT EXISTS guilds (\n    id TEXT PRIMARY KEY,\n    name TEXT,\n    created_at {TS},\n    updated_at {TS}\n);\n"
+    );
     write_tree(
         dir.path(),
         &[
             (
                 "migrations/0001_guilds.sql",
-                b"CREATE TABLE IF NOT EXISTS guilds (\n    id TEXT PRIMARY KEY\n);\n",
+                b"CREATE TABLE IF NOT EXISTS guilds (\n    id TEXT PRIMARY KEY\n);\nCREATE TABLE tags (\n    id TEXT PRIMARY KEY,\n    created_at TEXT NOT NULL DEFAULT ''\n);\n",
             ),
             (
                 "migrations/0001_guilds.rollback.sql",
-                b"DROP TABLE IF EXISTS guilds;\n",
+                b"DROP TABLE IF EXISTS tags;\nDROP TABLE IF EXISTS guilds;\n",
             ),
+            ("migrations/0002_rebuild.sql", rebuilt.as_bytes()),
             (
-                "migrations/0002_created.sql",
-                b"ALTER TABLE guilds ADD COLUMN created_at TEXT NOT NULL DEFAULT '';\n",
-            ),
-            (
-                "migrations/0002_created.rollback.sql",
-                b"ALTER TABLE guilds DROP COLUMN created_at;\n",
+                "migrations/0002_rebuild.rollback.sql",
+                b"DROP TABLE IF EXISTS guilds;\nCREATE TABLE IF NOT EXISTS guilds (\n    id TEXT PRIMARY KEY\n);\n",
             ),
         ],
     );
     let (_, out, err) = run(dir.path(), &["lint", "--fix"]);
-    assert!(out.starts_with("Fixed 1 finding in 1 file."), "{out}{err}");
+    assert!(out.starts_with("Fixed 2 findings in 1 file."), "{out}{err}");
     assert!(
-        err.contains("fix `add `created_at`` not applied: with it, migrations/0002_created"),
+        err.contains("fix `add `created_at`` not applied: with it, migrations/0002_rebuild"),
         "{err}"
     );
     assert_eq!(err.matches("not a git repository").count(), 1, "{err}");
     let fixed = std::fs::read_to_string(dir.path().join("migrations/0001_guilds.sql")).unwrap();
+    // The guard and the other table's column went in; `guilds` kept its shape.
+    assert!(fixed.contains("CREATE TABLE IF NOT EXISTS tags"), "{fixed}");
     assert!(fixed.contains("updated_at TEXT NOT NULL"), "{fixed}");
-    assert!(!fixed.contains("created_at"), "{fixed}");
+    assert!(
+        fixed.starts_with("CREATE TABLE IF NOT EXISTS guilds (\n    id TEXT PRIMARY KEY\n);"),
+        "{fixed}"
+    );
+}
+
+/// The timestamp fix is not offered when a later migration adds that
+/// column itself (here to the table a rebuild renames into place), and it
+/// writes the column with the file's own name for SQLAlchemy.
+#[test]
+fn timestamp_fixes_know_the_chain_and_the_files_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = "\"\"\"Jobs.\"\"\"\nfrom alembic import op\nimport sqlalchemy as db\n\nrevision = \"001\"\ndown_revision = None\n\n\ndef upgrade() -> None:\n    op.create_table(\"jobs_new\", db.Column(\"id\", db.Integer(), primary_key=True))\n    op.rename_table(\"jobs_new\", \"jobs\")\n\n\ndef downgrade() -> None:\n    op.drop_table(\"jobs\")\n";
+    let second = "\"\"\"Created.\"\"\"\nfrom alembic import op\nimport sqlalchemy as db\n\nrevision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade() -> None:\n    with op.batch_alter_table(\"jobs\") as batch_op:\n        batch_op.add_column(db.Column(\"created_at\", db.DateTime(), nullable=True))\n\n\ndef downgrade() -> None:\n    with op.batch_alter_table(\"jobs\") as batch_op:\n        batch_op.drop_column(\"created_at\")\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("alembic.ini", b"[alembic]\nscript_location = migrations\n"),
+            ("migrations/versions/001_jobs.py", first.as_bytes()),
+            ("migrations/versions/002_created.py", second.as_bytes()),
+        ],
+    );
+    let (_, json, _) = run(
+        dir.path(),
+        &["lint", "--format", "json", "--select", "timestamp-columns"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let fixes: Vec<(&str, &serde_json::Value)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["message"].as_str().unwrap(), &d["fix"]))
+        .collect();
+    assert!(
+        fixes
+            .iter()
+            .any(|(m, f)| m.contains("no `created_at`") && f.is_null()),
+        "{json:#}"
+    );
+    assert!(
+        fixes
+            .iter()
+            .any(|(m, f)| m.contains("no `updated_at`") && !f.is_null()),
+        "{json:#}"
+    );
+    let (_, diff, _) = run(
+        dir.path(),
+        &["lint", "--diff", "--select", "timestamp-columns"],
+    );
+    assert!(
+        diff.contains("db.Column(\"updated_at\", db.DateTime()"),
+        "{diff}"
+    );
 }

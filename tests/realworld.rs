@@ -6,7 +6,10 @@
 //! finding that Alembic contradicts appears, a true one disappears, the
 //! replayed schema agrees less with SQLite's, or any project's findings
 //! change from `tests/realworld/expected.json` (rerun with `--update` and
-//! review the diff). The Python environment comes from `scripts/test.sh`.
+//! review the diff). Then `fixcheck.py` runs `--fix --unsafe-fixes` on
+//! committed copies of the chains and real Alembic on the result: every
+//! step that applied before must still apply, with the same schema but for
+//! what the fixes add. The Python environment comes from `scripts/test.sh`.
 
 use std::path::Path;
 use std::process::Command;
@@ -52,6 +55,15 @@ fn real_projects_chains_hold_against_real_alembic() {
             ".cache/realworld/measure.md",
             "--check",
             "tests/realworld/expected.json",
+        ],
+    );
+    run(
+        "fixcheck.py",
+        &[
+            "--miglint",
+            env!("CARGO_BIN_EXE_miglint"),
+            "--alembic",
+            ".cache/realworld/alembic.json",
         ],
     );
 }

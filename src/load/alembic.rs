@@ -495,6 +495,15 @@ impl<'a> OpReader<'a, '_> {
         if self.inline(call, batch) {
             return;
         }
+        // `conn.execute(sa.text("..."))` on `conn = op.get_bind()` (or
+        // `op.get_bind().execute(...)`): SQL Alembic runs like op.execute.
+        if let Expr::Attribute(a) = &*call.func
+            && a.attr.id.as_str() == "execute"
+            && self.eval(batch).value(&a.value) == Some(Value::Bind)
+        {
+            self.execute(call, false);
+            return;
+        }
         let Some((receiver, method)) = method_call(call) else {
             self.python(call.range(), "a call miglint does not model");
             return;
@@ -870,6 +879,8 @@ fn index_columns(
     for e in elements {
         if let Some(s) = ev.string(e) {
             out.push(s);
+        } else if let Some(Value::Text(sql)) = ev.value(e) {
+            out.push(sql);
         } else if let Expr::Call(c) = e
             && callee_name(c) == Some("text")
             && let Some(sql) = arg(c, 0, "text").and_then(|t| ev.string(t))

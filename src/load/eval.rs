@@ -36,6 +36,8 @@ pub enum Value {
     /// `inspector.get_table_names()`: the tables at that point of the chain,
     /// which only the replay knows.
     TableNames,
+    /// `sa.text("...")`: SQL, usable as an index element.
+    Text(String),
     /// The names of a table's columns (`{c["name"] for c in
     /// inspector.get_columns("t")}`) or indexes (`get_indexes`).
     ColumnNames(String),
@@ -460,6 +462,14 @@ impl Evaluator<'_> {
                                 })
                                 .collect(),
                         )
+                    }
+                    Some((_, "text"))
+                        if c.arguments.args.len() == 1 && c.arguments.keywords.is_empty() =>
+                    {
+                        match self.value_at(&c.arguments.args[0], depth + 1)? {
+                            Value::Str(s) => Value::Text(s),
+                            _ => return None,
+                        }
                     }
                     Some((receiver, "get_table_names")) if c.arguments.is_empty() => {
                         match self.value_at(receiver, depth + 1)? {

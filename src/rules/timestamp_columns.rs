@@ -69,11 +69,43 @@ fn add_to_table(cx: &Context, at: Span, columns: &[Column], item: &str) -> Vec<E
     }
 }
 
+/// `table` and every name a rename gives it later (a rebuild creates
+/// `t_new` and renames it to `t`).
+fn names_of(set: &SetAnalysis, table: &str) -> Vec<String> {
+    let mut names = vec![table.to_string()];
+    loop {
+        let more: Vec<String> = set
+            .migrations
+            .iter()
+            .flat_map(|m| m.upgrade_ops())
+            .filter_map(|op| match &op.kind {
+                OpKind::RenameTable { from, to }
+                    if names.iter().any(|n| n.eq_ignore_ascii_case(from))
+                        && !names.iter().any(|n| n.eq_ignore_ascii_case(to)) =>
+                {
+                    Some(to.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        if more.is_empty() {
+            return names;
+        }
+        names.extend(more);
+    }
+}
+
 /// Whether a migration of the set inserts into `table` by position
 /// (`INSERT INTO t SELECT ...` / `VALUES` without a column list) or copies
 /// all its columns by position (`INSERT INTO x SELECT * FROM t`): one more
 /// column in `table` makes those statements fail.
 fn copied_by_position(set: &SetAnalysis, table: &str) -> bool {
+    names_of(set, table)
+        .iter()
+        .any(|name| copied_by_position_as(set, name))
+}
+
+fn copied_by_position_as(set: &SetAnalysis, table: &str) -> bool {
     let name = regex::escape(table);
     let quoted = format!(r#"["`\[]?{name}["`\]]?"#);
     let Ok(into) = regex::Regex::new(&format!(
@@ -91,6 +123,48 @@ fn copied_by_position(set: &SetAnalysis, table: &str) -> bool {
         .flat_map(|m| m.upgrade_ops().chain(m.downgrade_ops()))
         .filter_map(|op| op.sql.as_ref())
         .any(|sql| into.is_match(&sql.statement) || star.is_match(&sql.statement))
+}
+
+/// Whether any migration of the set adds, alters, renames or drops
+/// `table.column`: adding it to the CREATE TABLE would collide with that,
+/// or change what it does (a guarded add that no longer runs).
+fn column_changed_later(set: &SetAnalysis, table: &str, column: &str) -> bool {
+    let names = names_of(set, table);
+    let is_table = |t: &str| names.iter().any(|n| n.eq_ignore_ascii_case(t));
+    set.migrations
+        .iter()
+        .flat_map(|m| m.upgrade_ops().chain(m.downgrade_ops()))
+        .any(|op| match &op.kind {
+            OpKind::AddColumn {
+                table: t,
+                column: c,
+            } => is_table(t) && c.name.eq_ignore_ascii_case(column),
+            OpKind::AlterColumn {
+                table: t,
+                column: c,
+                ..
+            }
+            | OpKind::DropColumn {
+                table: t,
+                column: c,
+            } => is_table(t) && c.eq_ignore_ascii_case(column),
+            OpKind::RenameColumn { table: t, from, to } => {
+                is_table(t)
+                    && (from.eq_ignore_ascii_case(column) || to.eq_ignore_ascii_case(column))
+            }
+            _ => false,
+        })
+}
+
+/// The name the migration file imports SQLAlchemy under (`import
+/// sqlalchemy as sa`), if it imports the module itself.
+fn sqlalchemy_name(cx: &Context, at: Span) -> Option<String> {
+    static IMPORT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?m)^import\s+sqlalchemy(?:\s+as\s+(\w+))?\s*(?:#.*)?$")
+            .expect("valid regex")
+    });
+    let caps = IMPORT.captures(&cx.sources.get(at.file).text)?;
+    Some(caps.get(1).map_or("sqlalchemy", |m| m.as_str()).to_string())
 }
 
 impl Rule for TimestampColumns {
@@ -124,7 +198,18 @@ impl Rule for TimestampColumns {
                             };
                             // Adding a column breaks a later copy of the
                             // table by position: no fix then.
-                            let edits = if copied_by_position(set, name) {
+                            // Nor when a migration changes that column
+                            // itself, or the file has no `sqlalchemy` name
+                            // to write the column with.
+                            let item = match sqlalchemy_name(cx, op.span) {
+                                Some(sa) if !from_sql => item.replace("sa.", &format!("{sa}.")),
+                                None if !from_sql => String::new(),
+                                _ => item,
+                            };
+                            let edits = if item.is_empty()
+                                || copied_by_position(set, name)
+                                || column_changed_later(set, name, wanted)
+                            {
                                 Vec::new()
                             } else {
                                 add_to_table(cx, op.span, columns, &item)

@@ -54,17 +54,18 @@ TRUTH_RULES = {"schema-consistency", "sqlite-exec", "foreign-key-target", "parse
 # ---------------------------------------------------------------------------
 
 
-def lint_dir(chain_id):
-    return os.path.join(CACHE, "lint", chain_id)
+def lint_dir(chain_id, lint_root="lint"):
+    return os.path.join(CACHE, lint_root, chain_id)
 
 
-def write_config(project, chain, baseline_sql=""):
+def write_config(project, chain, baseline_sql="", projects=CACHE, lint_root="lint"):
     """miglint.toml for one chain, in .cache (never beside the project's files);
-    a chain that starts from create_all gets that schema as its baseline."""
-    pdir = os.path.join(CACHE, f"{project['package']}-{project['version']}")
+    a chain that starts from create_all gets that schema as its baseline.
+    `projects`: where the unpacked projects are (fixcheck.py lints copies)."""
+    pdir = os.path.join(projects, f"{project['package']}-{project['version']}")
     folders = [os.path.join(pdir, chain["script_dir"], "versions")]
     folders += [os.path.join(pdir, v) for v in chain.get("version_locations") or []]
-    d = lint_dir(chain["id"])
+    d = lint_dir(chain["id"], lint_root)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "miglint.toml"), "w") as f:
         f.write('dialect = "sqlite"\n')

@@ -56,9 +56,15 @@ def chains(manifest):
             yield project, chain
 
 
+def projects_root():
+    """Where the projects are: fetch.py's folder, or a copy of it (a fixed
+    copy, for fixcheck.py) named by MIGLINT_REALWORLD_ROOT."""
+    return os.environ.get("MIGLINT_REALWORLD_ROOT", CACHE)
+
+
 def project_dir(project):
     """Where fetch.py unpacked the project's chains."""
-    return os.path.join(CACHE, f"{project['package']}-{project['version']}")
+    return os.path.join(projects_root(), f"{project['package']}-{project['version']}")
 
 
 # ---------------------------------------------------------------------------
@@ -312,10 +318,11 @@ def child(chain_id, out):
             break
     else:
         sys.exit(f"no chain {chain_id!r} in manifest.json")
-    os.makedirs(os.path.join(CACHE, "db"), exist_ok=True)
+    db_dir = os.path.join(projects_root(), "db")
+    os.makedirs(db_dir, exist_ok=True)
     start = time.time()
     try:
-        result = run_chain(project, chain, os.path.join(CACHE, "db", f"{chain_id}.db"))
+        result = run_chain(project, chain, os.path.join(db_dir, f"{chain_id}.db"))
     except Exception as e:  # before the first step: the chain could not even be read
         result = {"project": project["package"], "version": project["version"], "revisions": [],
                   "head_reached": False, "base_reached": False, "steps": [],
