@@ -48,18 +48,7 @@ pub fn load_schema_sql(
     id: FileId,
     dialect: Dialect,
 ) -> (Vec<crate::migration::Operation>, Vec<LoadProblem>) {
-    let map = sql::OffsetMap::identity_at(0);
-    let mut out = sql::SqlOutput::default();
-    sql::read_sql(
-        &sql::SqlSource {
-            text: &file.text,
-            map: &map,
-            file: id,
-        },
-        dialect,
-        file,
-        &mut out,
-    );
+    let out = sql::read_sql_file(file, id, dialect);
     (out.ops, out.problems)
 }
 

@@ -124,6 +124,23 @@ fn dialect_impl(dialect: Dialect) -> Box<dyn SqlDialect> {
     }
 }
 
+/// Reads a whole SQL file (a `.sql` migration, its rollback, a schema dump).
+pub fn read_sql_file(file: &SourceFile, id: FileId, dialect: Dialect) -> SqlOutput {
+    let map = OffsetMap::identity_at(0);
+    let mut out = SqlOutput::default();
+    read_sql(
+        &SqlSource {
+            text: &file.text,
+            map: &map,
+            file: id,
+        },
+        dialect,
+        file,
+        &mut out,
+    );
+    out
+}
+
 /// Reads every statement of `src` into operations.
 pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut SqlOutput) {
     let sql_dialect = dialect_impl(dialect);

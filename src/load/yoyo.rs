@@ -8,7 +8,7 @@ use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::load::python::{PyFile, arg, assignments, callee_name, named_list};
-use crate::load::sql::{OffsetMap, SqlOutput, SqlSource, read_sql};
+use crate::load::sql::read_sql_file;
 use crate::migration::{
     Flavour, LoadProblem, Migration, Named, OpKind, OpaqueKind, Operation, Parents, Reach,
     Rollback, Step, SuppressionComment,
@@ -189,18 +189,7 @@ pub fn load_sql(
     m.parents = parents;
     m.parents_span = parents_span;
 
-    let map = OffsetMap::identity_at(0);
-    let mut out = SqlOutput::default();
-    read_sql(
-        &SqlSource {
-            text: &file.text,
-            map: &map,
-            file: id,
-        },
-        dialect,
-        file,
-        &mut out,
-    );
+    let mut out = read_sql_file(file, id, dialect);
     let first_line = Span::new(id, 0, file.line_end(0));
     let apply_does_work = out.statements > 0;
     let apply = std::mem::take(&mut out.ops);
@@ -210,17 +199,7 @@ pub fn load_sql(
     let rollback = match rollback {
         None => Rollback::Missing,
         Some((rfile, rid)) => {
-            let mut rout = SqlOutput::default();
-            read_sql(
-                &SqlSource {
-                    text: &rfile.text,
-                    map: &map,
-                    file: rid,
-                },
-                dialect,
-                rfile,
-                &mut rout,
-            );
+            let mut rout = read_sql_file(rfile, rid, dialect);
             m.problems.append(&mut rout.problems);
             m.suppressions.append(&mut rout.suppressions);
             let span = Span::new(rid, 0, rfile.line_end(0));

@@ -138,7 +138,18 @@ struct Ctx<'a> {
     changed: BTreeSet<String>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(mode: Mode, events: &'a mut Vec<Event>, uncertain: &'a mut Uncertain) -> Ctx<'a> {
+        Ctx {
+            mode,
+            events,
+            uncertain,
+            checks: HashMap::new(),
+            changed: BTreeSet::new(),
+            unsure: None,
+        }
+    }
+
     fn found(&mut self, span: Span, fact: Fact) {
         // A table no migration creates (a chain that starts after
         // `create_all`): said once, then uncertain.
@@ -330,14 +341,7 @@ fn replay_migration(
     let before = touched.as_ref().map(|t| out.schema.subset(t));
 
     let was_uncertain = out.uncertain.clone();
-    let mut cx = Ctx {
-        mode: Mode::Upgrade,
-        events: &mut out.events,
-        uncertain: &mut out.uncertain,
-        checks: HashMap::new(),
-        changed: BTreeSet::new(),
-        unsure: None,
-    };
+    let mut cx = Ctx::new(Mode::Upgrade, &mut out.events, &mut out.uncertain);
     for op in m.upgrade_ops() {
         apply(&mut out.schema, op, m.flavour, &mut cx);
     }
@@ -362,14 +366,7 @@ fn replay_migration(
         return before_sql;
     };
     let mut scratch = out.schema.subset(&touched);
-    let mut cx = Ctx {
-        mode: Mode::Downgrade,
-        events: &mut out.events,
-        uncertain: &mut out.uncertain,
-        checks: HashMap::new(),
-        changed: BTreeSet::new(),
-        unsure: None,
-    };
+    let mut cx = Ctx::new(Mode::Downgrade, &mut out.events, &mut out.uncertain);
     for op in m.downgrade_ops() {
         apply(&mut scratch, op, m.flavour, &mut cx);
     }
@@ -548,14 +545,8 @@ fn guarded(op: &Operation) -> bool {
 /// Applies one operation to `schema`, ignoring what cannot be applied.
 pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
     let mut ignored = Vec::new();
-    let mut cx = Ctx {
-        mode: Mode::Downgrade,
-        events: &mut ignored,
-        uncertain: &mut Uncertain::default(),
-        checks: HashMap::new(),
-        changed: BTreeSet::new(),
-        unsure: None,
-    };
+    let mut nothing = Uncertain::default();
+    let mut cx = Ctx::new(Mode::Downgrade, &mut ignored, &mut nothing);
     apply(schema, op, flavour, &mut cx);
 }
 
@@ -636,14 +627,7 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
             cx.uncertain.names.insert(key(name));
         }
         let mut ignored = Vec::new();
-        let mut quiet = Ctx {
-            mode: Mode::Downgrade,
-            events: &mut ignored,
-            uncertain: cx.uncertain,
-            checks: HashMap::new(),
-            changed: BTreeSet::new(),
-            unsure: None,
-        };
+        let mut quiet = Ctx::new(Mode::Downgrade, &mut ignored, cx.uncertain);
         apply_certain(schema, op, flavour, &mut quiet);
         return;
     }
