@@ -1,6 +1,8 @@
 //! `batch-mode`: Alembic column and constraint changes must run inside
 //! `op.batch_alter_table(...)` on SQLite.
 
+use std::collections::HashSet;
+
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::diagnostic::Edit;
@@ -32,36 +34,51 @@ const NEEDS_BATCH: &[&str] = &[
 #[derive(Default)]
 pub struct BatchMode;
 
-/// Whether an operation miglint could not read may touch `table`: what
-/// the batch copy would recreate is then unknown.
-fn unread_on(set: &SetAnalysis, table: &str) -> bool {
-    set.migrations
-        .iter()
-        .flat_map(|m| m.upgrade_ops().chain(m.downgrade_ops()))
-        .any(|op| match &op.kind {
-            OpKind::Unread { tables, .. } => {
-                tables.is_empty() || tables.iter().any(|t| t.eq_ignore_ascii_case(table))
-            }
-            _ => false,
-        })
+/// Tables a batch copy may not recreate faithfully, read once per folder
+/// (and only when there is something to wrap): those with an expression
+/// index (`lower(email)`, `DESC`; Alembic's batch copy drops them), and
+/// those an operation miglint could not read may touch.
+struct Unsure {
+    tables: HashSet<String>,
+    /// An unread operation whose tables are unknown: any table.
+    any: bool,
 }
 
-/// Whether any migration of the set indexes an expression of `table`
-/// (`lower(email)`, `DESC`) rather than its columns.
-fn expression_index_on(set: &SetAnalysis, table: &str) -> bool {
-    set.migrations
-        .iter()
-        .flat_map(|m| m.upgrade_ops().chain(m.downgrade_ops()))
-        .any(|op| match &op.kind {
-            OpKind::CreateIndex(ix) => {
-                ix.table.eq_ignore_ascii_case(table)
-                    && ix
+impl Unsure {
+    fn of(set: &SetAnalysis) -> Unsure {
+        let mut unsure = Unsure {
+            tables: HashSet::new(),
+            any: false,
+        };
+        for op in set
+            .migrations
+            .iter()
+            .flat_map(|m| m.upgrade_ops().chain(m.downgrade_ops()))
+        {
+            match &op.kind {
+                OpKind::CreateIndex(ix)
+                    if ix
                         .columns
                         .iter()
-                        .any(|c| !c.chars().all(|ch| ch.is_alphanumeric() || ch == '_'))
+                        .any(|c| !c.chars().all(|ch| ch.is_alphanumeric() || ch == '_')) =>
+                {
+                    unsure.tables.insert(ix.table.to_ascii_lowercase());
+                }
+                OpKind::Unread { tables, .. } if tables.is_empty() => unsure.any = true,
+                OpKind::Unread { tables, .. } => {
+                    unsure
+                        .tables
+                        .extend(tables.iter().map(|t| t.to_ascii_lowercase()));
+                }
+                _ => {}
             }
-            _ => false,
-        })
+        }
+        unsure
+    }
+
+    fn has(&self, table: &str) -> bool {
+        self.any || self.tables.contains(&table.to_ascii_lowercase())
+    }
 }
 
 impl Rule for BatchMode {
@@ -69,6 +86,7 @@ impl Rule for BatchMode {
         if cx.settings.dialect != Dialect::Sqlite {
             return;
         }
+        let mut unsure: Option<Unsure> = None;
         for m in set
             .migrations
             .iter()
@@ -83,10 +101,10 @@ impl Rule for BatchMode {
                 }
                 let table = table_of(&op.kind).unwrap_or("<table>");
                 let span = cx.first_line(op.span);
-                // Alembic's batch copy reflects the table and recreates its
-                // indexes; expression indexes do not survive that, so the
-                // fix is not offered on a table that has one.
-                let edits = if expression_index_on(set, table) || unread_on(set, table) {
+                // Alembic's batch copy reflects the table and recreates it:
+                // not offered where that may lose what miglint cannot see.
+                let unsure = unsure.get_or_insert_with(|| Unsure::of(set));
+                let edits = if unsure.has(table) {
                     Vec::new()
                 } else {
                     into_batch(cx, op.span, method).into_iter().collect()

@@ -1,6 +1,10 @@
 //! `timestamp-columns`: every new table carries NOT NULL `created_at` and
 //! `updated_at` columns (with a DEFAULT when written in SQL).
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::Deserialize;
 
 use super::{Context, Rule, RuleMeta, Severity};
@@ -69,99 +73,111 @@ fn add_to_table(cx: &Context, at: Span, columns: &[Column], item: &str) -> Vec<E
     }
 }
 
-/// `table` and every name a rename gives it later (a rebuild creates
-/// `t_new` and renames it to `t`).
-fn names_of(set: &SetAnalysis, table: &str) -> Vec<String> {
-    let mut names = vec![table.to_string()];
-    loop {
-        let more: Vec<String> = set
+/// What the chain does to tables after they are created, read once per
+/// folder (and only when a table lacks a timestamp): which tables are
+/// renamed to what, which columns are added, altered, renamed or dropped,
+/// and which tables are inserted into or copied by position.
+#[derive(Default)]
+struct Later {
+    /// (from, to), lowercase.
+    renames: Vec<(String, String)>,
+    /// (table, column), lowercase.
+    columns: HashSet<(String, String)>,
+    /// Tables inserted into (`INSERT INTO t SELECT` / `VALUES` without a
+    /// column list) or copied (`INSERT INTO x SELECT * FROM t`) by
+    /// position, lowercase: one more column makes those statements fail.
+    by_position: HashSet<String>,
+}
+
+static INTO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?is)\binsert\s+(?:or\s+\w+\s+)?into\s+["`\[]?(\w+)["`\]]?\s+(?:select|values)\b"#,
+    )
+    .expect("valid regex")
+});
+static STAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?is)\binsert\b.*\bselect\s+\*\s+from\s+["`\[]?(\w+)"#).expect("valid regex")
+});
+
+impl Later {
+    fn of(set: &SetAnalysis) -> Later {
+        let mut later = Later::default();
+        let low = |s: &str| s.to_ascii_lowercase();
+        for op in set
             .migrations
             .iter()
-            .flat_map(|m| m.upgrade_ops())
-            .filter_map(|op| match &op.kind {
-                OpKind::RenameTable { from, to }
-                    if names.iter().any(|n| n.eq_ignore_ascii_case(from))
-                        && !names.iter().any(|n| n.eq_ignore_ascii_case(to)) =>
-                {
-                    Some(to.clone())
+            .flat_map(|m| m.upgrade_ops().chain(m.downgrade_ops()))
+        {
+            match &op.kind {
+                OpKind::RenameTable { from, to } => later.renames.push((low(from), low(to))),
+                OpKind::AddColumn { table, column } => {
+                    later.columns.insert((low(table), low(&column.name)));
                 }
-                _ => None,
-            })
-            .collect();
-        if more.is_empty() {
-            return names;
+                OpKind::AlterColumn { table, column, .. }
+                | OpKind::DropColumn { table, column } => {
+                    later.columns.insert((low(table), low(column)));
+                }
+                OpKind::RenameColumn { table, from, to } => {
+                    later.columns.insert((low(table), low(from)));
+                    later.columns.insert((low(table), low(to)));
+                }
+                _ => {}
+            }
+            if let Some(sql) = &op.sql
+                && sql
+                    .statement
+                    .as_bytes()
+                    .windows(6)
+                    .any(|w| w.eq_ignore_ascii_case(b"insert"))
+            {
+                for re in [&*INTO, &*STAR] {
+                    for caps in re.captures_iter(&sql.statement) {
+                        later.by_position.insert(low(&caps[1]));
+                    }
+                }
+            }
         }
-        names.extend(more);
+        later
     }
-}
 
-/// Whether a migration of the set inserts into `table` by position
-/// (`INSERT INTO t SELECT ...` / `VALUES` without a column list) or copies
-/// all its columns by position (`INSERT INTO x SELECT * FROM t`): one more
-/// column in `table` makes those statements fail.
-fn copied_by_position(set: &SetAnalysis, table: &str) -> bool {
-    names_of(set, table)
-        .iter()
-        .any(|name| copied_by_position_as(set, name))
-}
-
-fn copied_by_position_as(set: &SetAnalysis, table: &str) -> bool {
-    let name = regex::escape(table);
-    let quoted = format!(r#"["`\[]?{name}["`\]]?"#);
-    let Ok(into) = regex::Regex::new(&format!(
-        r"(?is)\binsert\s+(or\s+\w+\s+)?into\s+{quoted}\s+(select|values)\b"
-    )) else {
-        return false;
-    };
-    let Ok(star) = regex::Regex::new(&format!(
-        r"(?is)\binsert\b.*\bselect\s+\*\s+from\s+{quoted}(\s|;|$)"
-    )) else {
-        return false;
-    };
-    set.migrations
-        .iter()
-        .flat_map(|m| m.upgrade_ops().chain(m.downgrade_ops()))
-        .filter_map(|op| op.sql.as_ref())
-        .any(|sql| into.is_match(&sql.statement) || star.is_match(&sql.statement))
-}
-
-/// Whether any migration of the set adds, alters, renames or drops
-/// `table.column`: adding it to the CREATE TABLE would collide with that,
-/// or change what it does (a guarded add that no longer runs).
-fn column_changed_later(set: &SetAnalysis, table: &str, column: &str) -> bool {
-    let names = names_of(set, table);
-    let is_table = |t: &str| names.iter().any(|n| n.eq_ignore_ascii_case(t));
-    set.migrations
-        .iter()
-        .flat_map(|m| m.upgrade_ops().chain(m.downgrade_ops()))
-        .any(|op| match &op.kind {
-            OpKind::AddColumn {
-                table: t,
-                column: c,
-            } => is_table(t) && c.name.eq_ignore_ascii_case(column),
-            OpKind::AlterColumn {
-                table: t,
-                column: c,
-                ..
+    /// `table` and every name a rename gives it later (a rebuild creates
+    /// `t_new` and renames it to `t`).
+    fn names_of(&self, table: &str) -> Vec<String> {
+        let mut names = vec![table.to_ascii_lowercase()];
+        let mut i = 0;
+        while i < names.len() {
+            for (from, to) in &self.renames {
+                if *from == names[i] && !names.contains(to) {
+                    names.push(to.clone());
+                }
             }
-            | OpKind::DropColumn {
-                table: t,
-                column: c,
-            } => is_table(t) && c.eq_ignore_ascii_case(column),
-            OpKind::RenameColumn { table: t, from, to } => {
-                is_table(t)
-                    && (from.eq_ignore_ascii_case(column) || to.eq_ignore_ascii_case(column))
-            }
-            _ => false,
-        })
+            i += 1;
+        }
+        names
+    }
+
+    fn copied_by_position(&self, table: &str) -> bool {
+        self.names_of(table)
+            .iter()
+            .any(|n| self.by_position.contains(n))
+    }
+
+    /// Whether a migration adds, alters, renames or drops `table.column`:
+    /// adding it to the CREATE TABLE would collide with that, or change what
+    /// it does (a guarded add that no longer runs).
+    fn column_changed(&self, table: &str, column: &str) -> bool {
+        let column = column.to_ascii_lowercase();
+        self.names_of(table)
+            .into_iter()
+            .any(|t| self.columns.contains(&(t, column.clone())))
+    }
 }
 
 /// The name the migration file imports SQLAlchemy under (`import
 /// sqlalchemy as sa`), if it imports the module itself.
 fn sqlalchemy_name(cx: &Context, at: Span) -> Option<String> {
-    static IMPORT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?m)^import\s+sqlalchemy(?:\s+as\s+(\w+))?\s*(?:#.*)?$")
-            .expect("valid regex")
+    static IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?m)^import\s+sqlalchemy(?:\s+as\s+(\w+))?\s*(?:#.*)?$").expect("valid regex")
     });
     let caps = IMPORT.captures(&cx.sources.get(at.file).text)?;
     Some(caps.get(1).map_or("sqlalchemy", |m| m.as_str()).to_string())
@@ -169,6 +185,7 @@ fn sqlalchemy_name(cx: &Context, at: Span) -> Option<String> {
 
 impl Rule for TimestampColumns {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
+        let mut later: Option<Later> = None;
         for m in &set.migrations {
             for op in m.upgrade_ops() {
                 let OpKind::CreateTable { name, columns, .. } = &op.kind else {
@@ -206,9 +223,10 @@ impl Rule for TimestampColumns {
                                 None if !from_sql => String::new(),
                                 _ => item,
                             };
+                            let later = later.get_or_insert_with(|| Later::of(set));
                             let edits = if item.is_empty()
-                                || copied_by_position(set, name)
-                                || column_changed_later(set, name, wanted)
+                                || later.copied_by_position(name)
+                                || later.column_changed(name, wanted)
                             {
                                 Vec::new()
                             } else {

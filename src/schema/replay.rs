@@ -85,10 +85,15 @@ pub struct Uncertain {
     /// renamed or dropped: a missing table not among them was never
     /// created by the chain at all.
     pub seen: BTreeSet<String>,
+    /// Every table and name made uncertain, in order (for the notes).
+    pub log: Vec<String>,
 }
 
 impl Uncertain {
     pub fn table(&self, name: &str) -> bool {
+        if !self.all && self.tables.is_empty() {
+            return false;
+        }
         let k = key(name);
         self.tables.contains(&k) || (self.all && !self.known.contains(&k))
     }
@@ -102,8 +107,16 @@ impl Uncertain {
             self.all = true;
             self.known.clear();
         } else {
-            self.tables.insert(key(table));
+            if self.tables.insert(key(table)) {
+                self.log.push(key(table));
+            }
             self.known.remove(&key(table));
+        }
+    }
+
+    fn mark_name(&mut self, name: &str) {
+        if self.names.insert(key(name)) {
+            self.log.push(key(name));
         }
     }
 
@@ -271,10 +284,13 @@ fn replay_inner(
                 // Statements on what is uncertain are not judged either.
                 let mut known: Vec<Span> =
                     out.events[found_before..].iter().map(|f| f.span).collect();
+                let unsure = out.uncertain.all || !out.uncertain.tables.is_empty();
                 for op in m.upgrade_ops().chain(m.downgrade_ops()) {
                     if let Some(sql) = &op.sql
                         && (!op.always()
-                            || statement_words(&sql.statement).any(|w| out.uncertain.table(&w)))
+                            || (unsure
+                                && statement_words(&sql.statement)
+                                    .any(|w| out.uncertain.table(&w))))
                     {
                         known.push(op.span);
                     }
@@ -340,7 +356,7 @@ fn replay_migration(
     let touched = has_rollback.then(|| touched_names(m, &out.schema));
     let before = touched.as_ref().map(|t| out.schema.subset(t));
 
-    let was_uncertain = out.uncertain.clone();
+    let (was_all, logged) = (out.uncertain.all, out.uncertain.log.len());
     let mut cx = Ctx::new(Mode::Upgrade, &mut out.events, &mut out.uncertain);
     for op in m.upgrade_ops() {
         apply(&mut out.schema, op, m.flavour, &mut cx);
@@ -358,7 +374,7 @@ fn replay_migration(
         out.notes.push((
             index,
             op.span,
-            uncertain_note(op, &was_uncertain, &out.uncertain),
+            uncertain_note(op, was_all, &out.uncertain, logged),
         ));
     }
 
@@ -509,22 +525,17 @@ fn column_state(flavour: Flavour, c: &Column) -> ColumnState {
 }
 
 /// What a migration left unread, and which tables it made uncertain.
-fn uncertain_note(op: &Operation, before: &Uncertain, after: &Uncertain) -> String {
+fn uncertain_note(op: &Operation, was_all: bool, after: &Uncertain, logged: usize) -> String {
     let what = match &op.kind {
         OpKind::Unread { note, .. } if !note.is_empty() => note.clone(),
         OpKind::Unread { .. } => "names computed at run time".to_string(),
         _ => "operations under a condition miglint cannot decide (an inspector check, a `try`, a loop)"
             .to_string(),
     };
-    let scope = if after.all && !before.all {
+    let scope = if after.all && !was_all {
         "no table is checked from here".to_string()
     } else {
-        let new: Vec<&str> = after
-            .tables
-            .difference(&before.tables)
-            .chain(after.names.difference(&before.names))
-            .map(String::as_str)
-            .collect();
+        let new: Vec<&str> = after.log[logged..].iter().map(String::as_str).collect();
         match new.len() {
             0 => "nothing more is left unchecked".to_string(),
             1..=5 => format!("`{}` not checked from here", new.join("`, `")),
@@ -624,7 +635,7 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
             cx.uncertain.mark(&table);
         }
         if let Some((_, name, _)) = op.kind.object_kind() {
-            cx.uncertain.names.insert(key(name));
+            cx.uncertain.mark_name(name);
         }
         let mut ignored = Vec::new();
         let mut quiet = Ctx::new(Mode::Downgrade, &mut ignored, cx.uncertain);
