@@ -3,9 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use miglint::chain::{MigrationSet, SetFlavour};
+use miglint::analysis::SetAnalysis;
+use miglint::chain::MigrationSet;
+use miglint::migration::{Flavour, SetFlavour};
 use miglint::project::config::Settings;
-use miglint::migration::Flavour;
 use miglint::rules::{Context, RuleSet};
 use miglint::source::{FileId, SourceDb, SourceFile};
 
@@ -20,7 +21,8 @@ fuzz_target!(|data: &[u8]| {
         let mut sources = SourceDb::default();
         let id = sources.add(SourceFile::from_bytes(name.as_ref(), name.into(), data));
         let m = miglint::load::load(flavour, sources.get(id), FileId(0), None, settings.dialect);
-        let set = MigrationSet::new("migrations".into(), SetFlavour::of(flavour), vec![m]);
+        let chain = MigrationSet::new("migrations".into(), SetFlavour::of(flavour), vec![m]);
+        let set = SetAnalysis::new(chain, Default::default(), Some((&sources, None)));
         let mut out = Vec::new();
         for (meta, severity, rule) in &rules.rules {
             let mut cx = Context {

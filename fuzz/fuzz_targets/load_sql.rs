@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use miglint::project::config::Dialect;
 use miglint::migration::Flavour;
+use miglint::project::config::Dialect;
 use miglint::source::{FileId, SourceFile};
 
 fuzz_target!(|data: &[u8]| {
