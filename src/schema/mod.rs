@@ -66,6 +66,21 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table with no columns yet, created at `origin`.
+    pub fn empty(name: &str, virtual_module: Option<String>, origin: Span) -> Table {
+        Table {
+            name: name.to_string(),
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            primary_key_name: None,
+            unique_constraints: Vec::new(),
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+            virtual_module,
+            origin,
+        }
+    }
+
     pub fn column(&self, name: &str) -> Option<&ColumnState> {
         self.columns
             .iter()

@@ -700,30 +700,10 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             columns,
             constraints,
         } => {
-            if let Some(existing) = schema.tables.get(&key(name)) {
-                if !guarded(op) {
-                    let origin = existing.origin;
-                    cx.conflict(
-                        span,
-                        Conflict::TableExists {
-                            table: name.clone(),
-                            first: origin,
-                        },
-                    );
-                }
+            if table_taken(schema, name, op, cx) {
                 return;
             }
-            let mut table = Table {
-                name: name.clone(),
-                columns: Vec::new(),
-                primary_key: Vec::new(),
-                primary_key_name: None,
-                unique_constraints: Vec::new(),
-                foreign_keys: Vec::new(),
-                checks: Vec::new(),
-                virtual_module: None,
-                origin: span,
-            };
+            let mut table = Table::empty(name, None, span);
             for c in columns {
                 if table.column(&c.name).is_some() {
                     cx.conflict(
@@ -752,33 +732,12 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             schema.tables.insert(key(name), table);
         }
         OpKind::CreateVirtualTable { name, module } => {
-            if let Some(existing) = schema.tables.get(&key(name)) {
-                if !guarded(op) {
-                    let first = existing.origin;
-                    cx.conflict(
-                        span,
-                        Conflict::TableExists {
-                            table: name.clone(),
-                            first,
-                        },
-                    );
-                }
+            if table_taken(schema, name, op, cx) {
                 return;
             }
-            schema.tables.insert(
-                key(name),
-                Table {
-                    name: name.clone(),
-                    columns: Vec::new(),
-                    primary_key: Vec::new(),
-                    primary_key_name: None,
-                    unique_constraints: Vec::new(),
-                    foreign_keys: Vec::new(),
-                    checks: Vec::new(),
-                    virtual_module: Some(module.clone()),
-                    origin: span,
-                },
-            );
+            schema
+                .tables
+                .insert(key(name), Table::empty(name, Some(module.clone()), span));
         }
         OpKind::DropTable { name } => {
             if schema.tables.remove(&key(name)).is_none() {
@@ -983,6 +942,25 @@ fn drop_named(
             },
         );
     }
+}
+
+/// Whether a table named `name` already exists, recording the conflict
+/// unless the statement is guarded.
+fn table_taken(schema: &Schema, name: &str, op: &Operation, cx: &mut Ctx) -> bool {
+    let Some(existing) = schema.tables.get(&key(name)) else {
+        return false;
+    };
+    if !guarded(op) {
+        let first = existing.origin;
+        cx.conflict(
+            op.span,
+            Conflict::TableExists {
+                table: name.to_string(),
+                first,
+            },
+        );
+    }
+    true
 }
 
 /// The table an operation changes, or the fact that it is missing.
