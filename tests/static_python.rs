@@ -333,3 +333,27 @@ fn inline_indexes_named_primary_keys_and_alembic_guards() {
     );
     assert!(!sql.contains("PRIMARY KEY"), "{sql}");
 }
+
+/// `f(...)` is read on whatever name the batch is bound to, not only
+/// `batch_op`.
+#[test]
+fn any_batch_alias_names_with_f() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "",
+            &format!(
+                "    op.create_table(\"users\", {TABLE})\n    with op.batch_alter_table(\"users\") as b:\n        b.create_index(b.f(\"ix_users_name\"), [\"name\"])"
+            ),
+            "    with op.batch_alter_table(\"users\") as b:\n        b.drop_index(b.f(\"ix_users_name\"))\n    op.drop_table(\"users\")",
+        )],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    assert!(notes.is_empty(), "{notes:#?}");
+    assert!(
+        sql.contains("CREATE INDEX ix_users_name ON users (name)"),
+        "{sql}"
+    );
+}

@@ -149,20 +149,11 @@ impl<'a> OpReader<'a, '_> {
         }
     }
 
-    fn eval(&self, batch: &Batch) -> Evaluator<'_> {
+    fn eval<'b>(&'b self, batch: &Batch<'b>) -> Evaluator<'b> {
         Evaluator {
             env: &self.env,
             dialect: self.dialect,
-            op_names: match batch {
-                Some((_, alias)) => {
-                    if *alias == "op" {
-                        &["op"]
-                    } else {
-                        &OP_AND_BATCH[..]
-                    }
-                }
-                None => &["op"],
-            },
+            batch_alias: batch.as_ref().map(|(_, alias)| *alias),
         }
     }
 
@@ -852,9 +843,6 @@ impl<'a> OpReader<'a, '_> {
         }))
     }
 }
-
-/// `op` and the usual batch alias, for `batch_op.f(...)`.
-const OP_AND_BATCH: [&str; 2] = ["op", "batch_op"];
 
 /// An index's columns: names, or expressions (`sa.text("lower(name)")`)
 /// kept as their SQL.

@@ -135,11 +135,17 @@ const MAX_DEPTH: usize = 32;
 pub struct Evaluator<'e> {
     pub env: &'e Env,
     pub dialect: Dialect,
-    /// Names that call `op.f(...)`-like helpers: `op` and batch aliases.
-    pub op_names: &'e [&'e str],
+    /// The alias of the enclosing `op.batch_alter_table(...) as alias`,
+    /// whose `alias.f(...)` names like `op.f(...)`.
+    pub batch_alias: Option<&'e str>,
 }
 
 impl Evaluator<'_> {
+    /// `op`, or the enclosing batch's alias.
+    fn is_op(&self, name: &str) -> bool {
+        name == "op" || self.batch_alias == Some(name)
+    }
+
     pub fn value(&self, expr: &Expr) -> Option<Value> {
         self.value_at(expr, 0)
     }
@@ -435,13 +441,12 @@ impl Evaluator<'_> {
                 match method {
                     // `op.f("ix_name")`: the name as given.
                     Some((Expr::Name(n), "f"))
-                        if self.op_names.contains(&n.id.as_str())
-                            && c.arguments.args.len() == 1 =>
+                        if self.is_op(n.id.as_str()) && c.arguments.args.len() == 1 =>
                     {
                         self.value_at(&c.arguments.args[0], depth + 1)?
                     }
                     Some((Expr::Name(n), "get_bind" | "get_context"))
-                        if self.op_names.contains(&n.id.as_str()) =>
+                        if self.is_op(n.id.as_str()) =>
                     {
                         Value::Bind
                     }
