@@ -487,3 +487,66 @@ fn timestamp_fixes_know_the_chain_and_the_files_imports() {
         "{diff}"
     );
 }
+
+/// SARIF carries each fix as its replacements, with whether `--fix`
+/// applies it, and still validates against the SARIF 2.1.0 schema.
+#[test]
+fn sarif_fixes_carry_the_edits_and_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = format!(
+        "CREATE TABLE tags (\n    id TEXT PRIMARY KEY,\n    created_at {TS},\n    updated_at {TS}\n);\n"
+    );
+    write_tree(
+        dir.path(),
+        &[
+            ("migrations/0001_tags.sql", sql.as_bytes()),
+            (
+                "migrations/0001_tags.rollback.sql",
+                b"DROP TABLE IF EXISTS tags;\n",
+            ),
+        ],
+    );
+    let (_, out, _) = run(dir.path(), &["lint", "--format", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let guard = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "if-exists-guard")
+        .unwrap();
+    let fix = &guard["fixes"][0];
+    assert_eq!(fix["properties"]["applicability"], "safe", "{fix:#}");
+    let change = &fix["artifactChanges"][0];
+    assert_eq!(
+        change["artifactLocation"]["uri"],
+        "migrations/0001_tags.sql"
+    );
+    assert_eq!(
+        change["replacements"][0]["deletedRegion"]["charOffset"],
+        "CREATE TABLE".len()
+    );
+    assert_eq!(
+        change["replacements"][0]["insertedContent"]["text"],
+        " IF NOT EXISTS"
+    );
+    let sarif = dir.path().join("out.sarif");
+    std::fs::write(&sarif, &out).unwrap();
+    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
+        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
+    });
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif/sarif-2.1.0-rtm.5.json");
+    let check = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, jsonschema\nschema = json.load(open(sys.argv[2]))\njsonschema.validators.validator_for(schema)(schema).validate(json.load(open(sys.argv[1])))",
+        ])
+        .arg(&sarif)
+        .arg(&schema)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "SARIF does not validate: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
