@@ -789,6 +789,11 @@ fn what_the_real_tools_refuse_miglint_flags_with_the_matching_rule() {
             "op.drop_index(\"ix_users_nope\", table_name=\"users\")",
             "pass",
         ),
+        (
+            "sqlite-exec",
+            "op.add_column(\"users\", sa.Column(\"seen_at\", sa.DateTime(), nullable=True, server_default=sa.func.now()))",
+            "pass",
+        ),
     ];
     let sql_cases: &[(&str, &str)] = &[
         (
@@ -807,6 +812,10 @@ fn what_the_real_tools_refuse_miglint_flags_with_the_matching_rule() {
         (
             "sqlite-exec",
             "INSERT INTO users (id, mail) VALUES (1, 'a')",
+        ),
+        (
+            "sqlite-exec",
+            "ALTER TABLE users ADD COLUMN seen_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))",
         ),
     ];
     let mut jobs = Vec::new();

@@ -40,9 +40,15 @@ impl Rule for SqliteExec {
         };
         for f in failures {
             let span = cx.first_line(f.span);
-            cx.report(span, format!("SQLite: {}", f.message))
-                .label(format!("while {} {}", f.phase, f.migration))
-                .help("miglint ran this migration in SQLite on the schema the earlier migrations build: apply, roll back, apply again; it stopped at this statement");
+            let report = cx.report(span, format!("SQLite: {}", f.message));
+            match f.phase.strip_suffix(" with rows") {
+                Some(phase) => report
+                    .label(format!("while {phase} {} on a table holding rows", f.migration))
+                    .help("SQLite accepts this statement on an empty table and refuses it once the table holds a row, as it will in any database in use: add the column without the default (or with a constant one) and fill it with an UPDATE, or (Alembic) add it in `op.batch_alter_table`, which rebuilds the table"),
+                None => report
+                    .label(format!("while {} {}", f.phase, f.migration))
+                    .help("miglint ran this migration in SQLite on the schema the earlier migrations build: apply, roll back, apply again; it stopped at this statement"),
+            };
         }
     }
 }

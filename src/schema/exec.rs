@@ -13,7 +13,7 @@
 //! with the revision's other operations, which are applied to the tables
 //! from the model.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -286,7 +286,99 @@ fn cache_key(m: &Migration, before: &BeforeSql, sources: &SourceDb, known: &[Spa
     key.finish()
 }
 
-const PHASES: [&str; 3] = ["applying", "rolling back", "re-applying"];
+const PHASES: [&str; 5] = [
+    "applying",
+    "rolling back",
+    "re-applying",
+    "applying with rows",
+    "rolling back with rows",
+];
+
+/// The pass that runs a statement again on a table holding a row.
+fn with_rows(phase: &'static str) -> &'static str {
+    match phase {
+        "applying" => PHASES[3],
+        "rolling back" => PHASES[4],
+        other => other,
+    }
+}
+
+/// Tables whose rows a migration finds when it starts: those that exist
+/// before it. Tables it creates itself start empty.
+type Populated = BTreeSet<String>;
+
+/// Whether any of `ops` is run again on a table holding a row.
+fn probes_rows<'a>(m: &Migration, mut ops: impl Iterator<Item = &'a Operation>) -> bool {
+    ops.any(|op| replay::refused_only_with_rows(op, m.flavour).is_some())
+}
+
+/// The tables in this thread's database.
+fn existing_tables(conn: &Connection) -> Populated {
+    let Ok(mut stmt) = conn.prepare("SELECT lower(name) FROM sqlite_schema WHERE type = 'table'")
+    else {
+        return Populated::new();
+    };
+    stmt.query_map([], |row| row.get::<_, String>(0))
+        .map(|rows| rows.flatten().collect())
+        .unwrap_or_default()
+}
+
+/// What SQLite says when `sql` runs while `table` holds a row; the database
+/// is left as it was. `None` when SQLite accepts it, or when no row fits
+/// the table (a CHECK constraint miglint cannot satisfy): then nothing is
+/// known.
+fn refused_with_rows(conn: &Connection, table: &str, sql: &str) -> Option<String> {
+    run(conn, "SAVEPOINT miglint_rows").ok()?;
+    let refused = if insert_row(conn, table) {
+        run(conn, sql).err()
+    } else {
+        None
+    };
+    let _ = run(conn, "ROLLBACK TO miglint_rows; RELEASE miglint_rows");
+    refused
+}
+
+/// Inserts one row into `table`: a value of each column's type in every
+/// column, or else the defaults. Whether a row went in.
+fn insert_row(conn: &Connection, table: &str) -> bool {
+    let quoted = render::ident(table);
+    let Ok(mut stmt) = conn.prepare(&format!("PRAGMA table_info({quoted})")) else {
+        return false;
+    };
+    let columns: Vec<(String, String)> = stmt
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(1)?, row.get::<_, String>(2)?))
+        })
+        .map(|rows| rows.flatten().collect())
+        .unwrap_or_default();
+    if columns.is_empty() {
+        return false;
+    }
+    let names: Vec<String> = columns.iter().map(|(n, _)| render::ident(n)).collect();
+    let values: Vec<&str> = columns.iter().map(|(_, ty)| value_of_type(ty)).collect();
+    let full = format!(
+        "INSERT INTO {quoted} ({}) VALUES ({})",
+        names.join(", "),
+        values.join(", ")
+    );
+    run(conn, &full).is_ok() || run(conn, &format!("INSERT INTO {quoted} DEFAULT VALUES")).is_ok()
+}
+
+/// A value stored as SQLite stores the declared type (its affinity).
+fn value_of_type(declared: &str) -> &'static str {
+    let ty = declared.to_ascii_uppercase();
+    if ty.contains("INT") {
+        "1"
+    } else if ty.contains("CHAR") || ty.contains("CLOB") || ty.contains("TEXT") {
+        "'1'"
+    } else if ty.contains("BLOB") {
+        "x'01'"
+    } else if ty.contains("REAL") || ty.contains("FLOA") || ty.contains("DOUB") {
+        "1.0"
+    } else {
+        "1"
+    }
+}
 
 /// A run's result as the cache keeps it: nothing, or where it stopped
 /// (which of the migration's files, offsets), in which pass and why.
@@ -351,12 +443,16 @@ fn explained(op: &Operation, known: &[Span]) -> bool {
         }
 }
 
+/// Runs `ops` in order. With `populated`, a statement SQLite may refuse
+/// only on a table holding rows is first tried on its table with a row in
+/// it, when the table existed before the migration.
 fn exec_ops(
     conn: &Connection,
     m: &Migration,
     ops: &[Operation],
     phase: &'static str,
     known: &[Span],
+    populated: Option<&Populated>,
 ) -> Result<(), Stop> {
     let mut last = None;
     for op in ops {
@@ -371,6 +467,9 @@ fn exec_ops(
         }
         if transaction_control(&sql.statement) {
             continue;
+        }
+        if let Some(populated) = populated {
+            probe_rows(conn, m, op, &sql.statement, phase, known, populated)?;
         }
         if let Err(message) = run(conn, &sql.statement)
             && !not_ours(&message)
@@ -388,14 +487,50 @@ fn exec_ops(
     Ok(())
 }
 
+/// Runs `sql` (operation `op`) on its table holding a row, when SQLite may
+/// refuse it only then and the table had rows to hold.
+fn probe_rows(
+    conn: &Connection,
+    m: &Migration,
+    op: &Operation,
+    sql: &str,
+    phase: &'static str,
+    known: &[Span],
+    populated: &Populated,
+) -> Result<(), Stop> {
+    let Some(table) = replay::refused_only_with_rows(op, m.flavour) else {
+        return Ok(());
+    };
+    if !op.always() || explained(op, known) || !populated.contains(&table.to_ascii_lowercase()) {
+        return Ok(());
+    }
+    match refused_with_rows(conn, table, sql) {
+        Some(message) if !not_ours(&message) => Err(Some(ExecFailure {
+            span: op.span,
+            message,
+            phase: with_rows(phase),
+            migration: m.stem.clone(),
+        })),
+        _ => Ok(()),
+    }
+}
+
 fn run_yoyo(conn: &Connection, m: &Migration, known: &[Span]) -> Result<(), Stop> {
-    let apply = |phase| -> Result<(), Stop> {
+    let all_ops = m.steps.iter().flat_map(|s| {
+        let rollback = match &s.rollback {
+            Rollback::Ops { ops, .. } => ops.as_slice(),
+            _ => &[],
+        };
+        s.apply.iter().chain(rollback)
+    });
+    let populated = probes_rows(m, all_ops).then(|| existing_tables(conn));
+    let apply = |phase, populated| -> Result<(), Stop> {
         for step in &m.steps {
-            exec_ops(conn, m, &step.apply, phase, known)?;
+            exec_ops(conn, m, &step.apply, phase, known, populated)?;
         }
         Ok(())
     };
-    apply("applying")?;
+    apply("applying", populated.as_ref())?;
     // Without a rollback for every step, rolling back and re-applying can
     // only collide with what was left; rollback-required reports that.
     let reversible = m
@@ -407,10 +542,10 @@ fn run_yoyo(conn: &Connection, m: &Migration, known: &[Span]) -> Result<(), Stop
     }
     for step in m.steps.iter().rev() {
         if let Rollback::Ops { ops, .. } = &step.rollback {
-            exec_ops(conn, m, ops, "rolling back", known)?;
+            exec_ops(conn, m, ops, "rolling back", known, populated.as_ref())?;
         }
     }
-    apply("re-applying")
+    apply("re-applying", None)
 }
 
 /// Alembic: `op.execute` SQL runs in order; the revision's other operations
@@ -429,8 +564,33 @@ fn run_alembic(
         .collect();
     let upgrade: Vec<&Operation> = m.upgrade_ops().collect();
     let downgrade: Vec<&Operation> = m.downgrade_ops().collect();
+    let populated = probes_rows(m, upgrade.iter().chain(&downgrade).copied())
+        .then(|| schema.tables.keys().cloned().collect::<Populated>());
+    let populated = populated.as_ref();
     for (ops, phase) in [(upgrade, "applying"), (downgrade, "rolling back")] {
         for op in ops {
+            if op.sql.is_none()
+                && let Some(populated) = populated
+                && let OpKind::AddColumn { table, column } = &op.kind
+                && replay::refused_only_with_rows(op, m.flavour).is_some()
+            {
+                // Alembic emits ALTER TABLE ... ADD COLUMN: run it as SQL.
+                sync(conn, &schema, &mut synced, &table.to_ascii_lowercase());
+                replay::apply_quietly(&mut schema, op, m.flavour);
+                let added = schema
+                    .tables
+                    .get(&table.to_ascii_lowercase())
+                    .and_then(|t| t.column(&column.name));
+                if let Some(added) = added {
+                    let sql = format!(
+                        "ALTER TABLE {} ADD COLUMN {}",
+                        render::ident(table),
+                        render::column_sql(added, false)
+                    );
+                    probe_rows(conn, m, op, &sql, phase, known, populated)?;
+                }
+                continue;
+            }
             if let Some(sql) = &op.sql {
                 let words: Vec<String> = crate::schema::statement_words(&sql.statement).collect();
                 for w in &words {
@@ -438,7 +598,7 @@ fn run_alembic(
                         sync(conn, &schema, &mut synced, w);
                     }
                 }
-                exec_ops(conn, m, std::slice::from_ref(op), phase, known)?;
+                exec_ops(conn, m, std::slice::from_ref(op), phase, known, populated)?;
                 // The statement may have changed these tables in SQLite.
                 for w in &words {
                     synced.remove(w);

@@ -61,6 +61,11 @@ pub struct Table {
     /// `Some(module)` for `CREATE VIRTUAL TABLE ... USING module`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub virtual_module: Option<String>,
+    /// A virtual table's CREATE statement as written, when miglint read it
+    /// from SQL: `sqlite-exec` creates the table (and SQLite its shadow
+    /// tables) from it.
+    #[serde(skip)]
+    pub virtual_sql: Option<String>,
     #[serde(skip)]
     pub origin: Span,
 }
@@ -77,6 +82,7 @@ impl Table {
             foreign_keys: Vec::new(),
             checks: Vec::new(),
             virtual_module,
+            virtual_sql: None,
             origin,
         }
     }

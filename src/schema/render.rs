@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::schema::{Index, Schema, Table};
+use crate::schema::{ColumnState, Index, Schema, Table};
 
 /// Words that must be quoted to be used as names.
 const RESERVED: &[&str] = &[
@@ -76,7 +76,7 @@ fn idents(names: &[String]) -> String {
 }
 
 /// A DEFAULT clause value: literals as they are, expressions in parentheses.
-fn default_sql(value: &str) -> String {
+pub fn default_sql(value: &str) -> String {
     let v = value.trim();
     let upper = v.to_ascii_uppercase();
     let literal = v.starts_with('\'')
@@ -122,32 +122,19 @@ pub fn create_statements(schema: &Schema) -> Vec<String> {
 
 pub fn table_sql(t: &Table) -> String {
     if let Some(module) = &t.virtual_module {
-        return format!(
-            "-- virtual table {} USING {module}: its arguments are not modelled\n",
-            ident(&t.name)
-        );
+        return match &t.virtual_sql {
+            Some(sql) => format!("{};\n", sql.trim().trim_end_matches(';').trim_end()),
+            None => format!(
+                "-- virtual table {} USING {module}: its arguments are not modelled\n",
+                ident(&t.name)
+            ),
+        };
     }
     let mut lines = Vec::new();
     let table_pk = t.primary_key_columns();
     let inline_pk = table_pk.len() == 1 && t.primary_key.is_empty();
     for c in &t.columns {
-        let mut line = ident(&c.name);
-        if let Some(ty) = &c.sql_type {
-            let _ = write!(line, " {ty}");
-        }
-        if !c.nullable {
-            line.push_str(" NOT NULL");
-        }
-        if let Some(d) = &c.default {
-            let _ = write!(line, " DEFAULT {}", default_sql(d));
-        }
-        if c.primary_key && inline_pk {
-            line.push_str(" PRIMARY KEY");
-        }
-        if c.unique {
-            line.push_str(" UNIQUE");
-        }
-        lines.push(line);
+        lines.push(column_sql(c, c.primary_key && inline_pk));
     }
     if !inline_pk && !table_pk.is_empty() {
         let cols: Vec<String> = table_pk.iter().map(|c| c.to_string()).collect();
@@ -182,6 +169,27 @@ pub fn table_sql(t: &Table) -> String {
         ident(&t.name),
         lines.join(",\n    ")
     )
+}
+
+/// A column's definition, as in CREATE TABLE or ALTER TABLE ... ADD COLUMN.
+pub fn column_sql(c: &ColumnState, primary_key: bool) -> String {
+    let mut line = ident(&c.name);
+    if let Some(ty) = &c.sql_type {
+        let _ = write!(line, " {ty}");
+    }
+    if !c.nullable {
+        line.push_str(" NOT NULL");
+    }
+    if let Some(d) = &c.default {
+        let _ = write!(line, " DEFAULT {}", default_sql(d));
+    }
+    if primary_key {
+        line.push_str(" PRIMARY KEY");
+    }
+    if c.unique {
+        line.push_str(" UNIQUE");
+    }
+    line
 }
 
 pub fn index_sql(ix: &Index) -> String {

@@ -332,7 +332,11 @@ fn replay_migration(
         .steps
         .iter()
         .any(|s| matches!(s.rollback, Rollback::Ops { .. }));
-    let has_sql = want_sql && m.upgrade_ops().any(|op| op.sql.is_some());
+    let has_sql = want_sql
+        && (m.upgrade_ops().any(|op| op.sql.is_some())
+            || m.upgrade_ops()
+                .chain(m.downgrade_ops())
+                .any(|op| refused_only_with_rows(op, m.flavour).is_some()));
     let mut before_sql = None;
     if has_sql {
         let mut names = touched_names(m, &out.schema);
@@ -554,6 +558,37 @@ fn guarded(op: &Operation) -> bool {
 }
 
 /// Applies one operation to `schema`, ignoring what cannot be applied.
+/// The table an operation adds a column to, when SQLite may refuse it only
+/// on a table that holds rows: a default that is not a constant
+/// (`CURRENT_TIMESTAMP`, an expression in parentheses). `sqlite-exec` runs
+/// it again on the table holding a row, and SQLite decides.
+///
+/// An Alembic `add_column` in a batch rebuilds the table on SQLite when its
+/// default is an expression, and a default miglint cannot read as SQL is
+/// not tried.
+pub fn refused_only_with_rows(op: &Operation, flavour: Flavour) -> Option<&str> {
+    let OpKind::AddColumn { table, column } = &op.kind else {
+        return None;
+    };
+    let declared = column.default.as_deref()?.trim();
+    let sql = if op.sql.is_some() {
+        declared.to_string()
+    } else if flavour == Flavour::Alembic && !op.in_batch {
+        let readable = declared.ends_with("func.now()")
+            || declared.ends_with("func.current_timestamp()")
+            || declared.starts_with("sa.text(")
+            || declared.starts_with("text(");
+        if !readable {
+            return None;
+        }
+        sql_default(flavour, Some(declared))?
+    } else {
+        return None;
+    };
+    let sql = crate::schema::render::default_sql(&sql).to_ascii_uppercase();
+    (sql.starts_with('(') || sql.starts_with("CURRENT_")).then_some(table.as_str())
+}
+
 pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
     let mut ignored = Vec::new();
     let mut nothing = Uncertain::default();
@@ -735,9 +770,9 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             if table_taken(schema, name, op, cx) {
                 return;
             }
-            schema
-                .tables
-                .insert(key(name), Table::empty(name, Some(module.clone()), span));
+            let mut table = Table::empty(name, Some(module.clone()), span);
+            table.virtual_sql = op.sql.as_ref().map(|sql| sql.statement.clone());
+            schema.tables.insert(key(name), table);
         }
         OpKind::DropTable { name } => {
             if schema.tables.remove(&key(name)).is_none() {
@@ -780,6 +815,8 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                 return;
             };
             table.name = to.clone();
+            // Its CREATE statement names the old table.
+            table.virtual_sql = None;
             schema.tables.insert(key(to), table);
             for k in schema.index_keys_of(from) {
                 if let Some(mut ix) = schema.remove_index(&k) {
