@@ -17,8 +17,17 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Real Alembic or yoyo applies the project in `dir` up to head and back.
+fn assert_applies(dir: &Path, what: &str) {
+    if let Err(e) = common::real_tool_applies(dir) {
+        panic!("{what}: the real tool refuses the chain: {e}");
+    }
+}
+
 /// `--diff` (snapshotted), then `--fix`: afterwards `rule` is gone, the
-/// files hold exactly what the diff showed, and `--diff` has nothing left.
+/// files hold exactly what the diff showed, `--diff` has nothing left, and
+/// the real tool applies the fixed chain up to head and back (the batch
+/// fix makes a chain it refused apply).
 fn fixes(name: &str, files: &[(&str, &str)], rule: &str) {
     let dir = tempfile::tempdir().unwrap();
     let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_bytes())).collect();
@@ -69,6 +78,7 @@ fn fixes(name: &str, files: &[(&str, &str)], rule: &str) {
         changed, shown,
         "{name}: the fix changed exactly what --diff showed"
     );
+    assert_applies(dir.path(), &format!("{name}, fixed"));
 }
 
 const TS: &str = "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))";
@@ -194,6 +204,7 @@ fn index_fix_case(name: &str, base: &[(&str, &str)], change: &[(&str, &str)]) {
     write_tree(d, &bytes);
     let (code, _, _) = run(d, &["lint", "--select", "filtered-column-index"]);
     assert_eq!(code, 1, "{name}: the rule fires first");
+    assert_applies(d, &format!("{name}, before the fix"));
     // Without --base nothing says the migration is new: no fix.
     let (_, without, _) = run(d, &["lint", "--diff", "--select", "filtered-column-index"]);
     assert_eq!(without, "", "{name}");
@@ -213,6 +224,7 @@ fn index_fix_case(name: &str, base: &[(&str, &str)], change: &[(&str, &str)]) {
     run(d, &["lint", "--base", "main", "--fix"]);
     let (code, out, _) = run(d, &["lint", "--base", "main"]);
     assert_eq!(code, 0, "{name}: after the fix everything passes:\n{out}");
+    assert_applies(d, &format!("{name}, fixed"));
 }
 
 #[test]
@@ -303,6 +315,7 @@ fn fixes_to_history_need_unsafe_fixes() {
     common::git(dir.path(), &["init", "-q", "-b", "main"]);
     common::git(dir.path(), &["add", "."]);
     common::git(dir.path(), &["commit", "-q", "-m", "first"]);
+    assert_applies(dir.path(), "history");
 
     let (code, out, err) = run(dir.path(), &["lint", "--fix"]);
     assert_eq!(code, 1, "{out}{err}");
@@ -360,6 +373,7 @@ fn fixes_to_history_need_unsafe_fixes() {
     );
     let (code, out, _) = run(dir.path(), &["lint"]);
     assert_eq!(code, 0, "{out}");
+    assert_applies(dir.path(), "history fixed with --unsafe-fixes");
 }
 
 /// Adding a column to a table that a later migration copies by position
@@ -391,6 +405,9 @@ fn no_columns_are_added_to_a_table_copied_by_position() {
     let found = json["diagnostics"].as_array().unwrap();
     assert!(!found.is_empty());
     assert!(found.iter().all(|d| d["fix"].is_null()), "{json:#}");
+    assert_applies(dir.path(), "the rebuild");
+    run(dir.path(), &["lint", "--fix"]);
+    assert_applies(dir.path(), "the rebuild, fixed");
 }
 
 /// Before writing, the whole chain is linted with the fixes applied: a fix
@@ -422,6 +439,7 @@ fn a_fix_that_breaks_a_later_migration_is_dropped() {
             ),
         ],
     );
+    assert_applies(dir.path(), "the rebuild");
     let (_, out, err) = run(dir.path(), &["lint", "--fix"]);
     assert!(out.starts_with("Fixed 2 findings in 1 file."), "{out}{err}");
     assert!(
@@ -437,6 +455,7 @@ fn a_fix_that_breaks_a_later_migration_is_dropped() {
         fixed.starts_with("CREATE TABLE IF NOT EXISTS guilds (\n    id TEXT PRIMARY KEY\n);"),
         "{fixed}"
     );
+    assert_applies(dir.path(), "the rebuild, fixed");
 }
 
 /// The timestamp fix is not offered when a later migration adds that
@@ -486,6 +505,9 @@ fn timestamp_fixes_know_the_chain_and_the_files_imports() {
         diff.contains("db.Column(\"updated_at\", db.DateTime()"),
         "{diff}"
     );
+    assert_applies(dir.path(), "jobs");
+    run(dir.path(), &["lint", "--fix"]);
+    assert_applies(dir.path(), "jobs, fixed");
 }
 
 /// SARIF carries each fix as its replacements, with whether `--fix`

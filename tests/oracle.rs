@@ -7,9 +7,12 @@
 //! from `scripts/test.sh` (`MIGLINT_ORACLE_PYTHON`). `MIGLINT_ORACLE_CHAINS`
 //! sets how many chains run (default 200, half per flavour).
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::Path;
 
+use common::ENV_PY;
 use miglint::project::config::Settings;
 use miglint::schema::Schema;
 
@@ -84,6 +87,8 @@ struct Gen {
     flavour: Flavour,
     tables: Vec<Tbl>,
     n: usize,
+    /// Some migrations rebuild a table by copy (`INSERT ... SELECT *`).
+    rebuilds: bool,
 }
 
 impl Gen {
@@ -149,7 +154,7 @@ impl Gen {
         let choice = if self.tables.is_empty() {
             0
         } else {
-            self.rng.below(11)
+            self.rng.below(if self.rebuilds { 12 } else { 11 })
         };
         match choice {
             // Drop a plain, unindexed column (the downgrade adds it back).
@@ -422,6 +427,7 @@ impl Gen {
                     }
                 }
             }
+            11 => self.rebuild_by_copy(),
             // Alembic: flip a column's nullability; yoyo: rename a table.
             _ => {
                 let t = self.rng.below(self.tables.len());
@@ -468,6 +474,68 @@ impl Gen {
         }
     }
 
+    /// Rebuilds a table by copy, as projects do for what ALTER TABLE cannot:
+    /// a new table with the same columns, a positional `INSERT ... SELECT *`,
+    /// the old one dropped and the new one renamed. The downgrade does the
+    /// same. Only tables without indexes or foreign keys either way.
+    fn rebuild_by_copy(&mut self) -> Mig {
+        let n = self.n;
+        let referenced = |name: &str, tables: &[Tbl]| {
+            tables.iter().any(|o| {
+                o.cols.iter().any(|c| {
+                    c.name
+                        .strip_suffix("_ref")
+                        .is_some_and(|p| name.starts_with(p))
+                })
+            })
+        };
+        let eligible: Vec<usize> = (0..self.tables.len())
+            .filter(|&t| {
+                let tb = &self.tables[t];
+                tb.indexes.is_empty()
+                    && !tb.cols.iter().any(|c| c.name.ends_with("_ref"))
+                    && !referenced(&tb.name, &self.tables)
+            })
+            .collect();
+        if eligible.is_empty() {
+            return self.migration_fallback();
+        }
+        let t = eligible[self.rng.below(eligible.len())];
+        let table = self.tables[t].name.clone();
+        let copy = format!("{table}_copy{n}");
+        // The copy declares each column as the generator does: NOT NULL
+        // ones with their default.
+        for c in &mut self.tables[t].cols[1..] {
+            c.has_default = c.not_null;
+        }
+        let alembic = self.flavour == Flavour::Alembic;
+        let mut defs = vec![if alembic {
+            "sa.Column(\"id\", sa.Integer(), primary_key=True)".to_string()
+        } else {
+            "id INTEGER PRIMARY KEY".to_string()
+        }];
+        defs.extend(self.tables[t].cols[1..].iter().map(|c| self.col_def(c)));
+        let steps = if alembic {
+            vec![
+                format!("op.create_table(\"{copy}\", {})", defs.join(", ")),
+                format!("op.execute(\"INSERT INTO {copy} SELECT * FROM {table}\")"),
+                format!("op.drop_table(\"{table}\")"),
+                format!("op.rename_table(\"{copy}\", \"{table}\")"),
+            ]
+        } else {
+            vec![
+                format!("CREATE TABLE IF NOT EXISTS {copy} ({})", defs.join(", ")),
+                format!("INSERT INTO {copy} SELECT * FROM {table}"),
+                format!("DROP TABLE IF EXISTS {table}"),
+                format!("ALTER TABLE {copy} RENAME TO {table}"),
+            ]
+        };
+        Mig {
+            up: steps.clone(),
+            down: steps,
+        }
+    }
+
     /// When the chosen change does not fit the current tables: a new table.
     fn migration_fallback(&mut self) -> Mig {
         let n = self.n;
@@ -494,15 +562,15 @@ impl Gen {
     }
 }
 
-const ENV_PY: &str = "from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n\nconfig = context.config\nconnectable = engine_from_config(config.get_section(config.config_ini_section, {}), prefix=\"sqlalchemy.\", poolclass=pool.NullPool)\nwith connectable.connect() as connection:\n    context.configure(connection=connection, render_as_batch=True)\n    with context.begin_transaction():\n        context.run_migrations()\n";
-
-/// Writes one chain; returns its revision ids in order.
-fn write_chain(dir: &Path, seed: u64, flavour: Flavour) -> Vec<String> {
+/// Writes one chain; returns its revision ids in order. With `rebuilds`,
+/// some of its migrations rebuild a table by copy.
+fn write_chain(dir: &Path, seed: u64, flavour: Flavour, rebuilds: bool) -> Vec<String> {
     let mut g = Gen {
         rng: Rng::new(seed),
         flavour,
         tables: Vec::new(),
         n: 0,
+        rebuilds,
     };
     let length = 3 + g.rng.below(6);
     let mut ids = Vec::new();
@@ -645,7 +713,7 @@ fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
             Flavour::Yoyo
         };
         let dir = root.path().join(format!("chain{seed}"));
-        let ids = write_chain(&dir, seed, flavour);
+        let ids = write_chain(&dir, seed, flavour, false);
         jobs.push((dir, flavour, ids));
     }
     let job_json: Vec<_> = jobs
@@ -909,4 +977,181 @@ fn what_the_real_tools_refuse_miglint_flags_with_the_matching_rule() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What `after` (a schema the driver dumped) changed from `before`, other
+/// than columns and indexes it added: the fixes add nothing else.
+fn beyond_added(before: &serde_json::Value, after: &serde_json::Value) -> Option<String> {
+    if before["tables"] != after["tables"] {
+        return Some(format!(
+            "tables {} -> {}",
+            before["tables"], after["tables"]
+        ));
+    }
+    let list = |v: &serde_json::Value, k: &str| v[k].as_array().cloned().unwrap_or_default();
+    let after_columns = list(after, "columns");
+    for c in list(before, "columns") {
+        let same = |a: &serde_json::Value| a[0] == c[0] && a[1] == c[1];
+        match after_columns.iter().find(|a| same(a)) {
+            None => return Some(format!("column {}.{} is gone", c[0], c[1])),
+            Some(a) if *a != c => return Some(format!("column {c} -> {a}")),
+            Some(_) => {}
+        }
+    }
+    let after_indexes = list(after, "indexes");
+    for ix in list(before, "indexes") {
+        if !after_indexes.contains(&ix) {
+            return Some(format!("index {ix} is gone or changed"));
+        }
+    }
+    (normalize_driver(before)["fks"] != normalize_driver(after)["fks"])
+        .then(|| "foreign keys differ".to_string())
+}
+
+/// The number after `prefix` in `text` (`Fixed 3 findings`), or 0.
+fn count_before(text: &str, prefix: &str) -> usize {
+    text.lines()
+        .find_map(|l| {
+            let rest = &l[l.find(prefix)? + prefix.len()..];
+            rest.split(' ').next()?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// `--fix` on generated chains whose migrations are all committed (a share
+/// of them rebuild tables by copy): plain `--fix` changes no file and says
+/// how many unsafe fixes exist; with `--unsafe-fixes`, every chain the real
+/// tool applied before still applies, up to head and back, with the same
+/// schema at every step but for the columns and indexes the fixes add.
+/// `MIGLINT_ORACLE_FIX_CHAINS` sets how many chains run (default 40).
+#[test]
+fn fixed_generated_chains_still_apply_with_the_real_tools() {
+    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
+        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
+    });
+    let chains: u64 = std::env::var("MIGLINT_ORACLE_FIX_CHAINS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let root = tempfile::tempdir().unwrap();
+    let mut jobs = Vec::new();
+    for seed in 0..chains {
+        let (flavour, name) = if seed % 2 == 0 {
+            (Flavour::Alembic, "alembic")
+        } else {
+            (Flavour::Yoyo, "yoyo")
+        };
+        let dir = root.path().join(format!("fix{seed}"));
+        let ids = write_chain(&dir, 10_000 + seed, flavour, seed % 4 < 2);
+        std::fs::write(dir.join(".gitignore"), "oracle.db\n.miglint_cache/\n").unwrap();
+        common::git(&dir, &["init", "-q"]);
+        common::git(&dir, &["add", "-A"]);
+        common::git(&dir, &["commit", "-q", "-m", "released"]);
+        jobs.push((dir, name, ids));
+    }
+    let before = run_driver(&python, root.path(), &jobs);
+
+    let (mut applied, mut offered) = (0, 0);
+    let mut dropped = Vec::new();
+    let mut failures = Vec::new();
+    for (dir, _, _) in &jobs {
+        let _ = std::fs::remove_file(dir.join("oracle.db"));
+        let lint = |args: &[&str]| {
+            let out = common::miglint()
+                .current_dir(dir)
+                .args(["lint", "--no-cache", "--quiet"])
+                .args(args)
+                .output()
+                .unwrap();
+            (
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        // Safe by default: all of it is history.
+        let (_, notes) = lint(&["--fix"]);
+        let status = std::process::Command::new("git")
+            .current_dir(dir)
+            .args(["status", "--porcelain"])
+            .output()
+            .unwrap();
+        if !status.stdout.is_empty() {
+            failures.push(format!(
+                "{}: --fix edited history:\n{}",
+                dir.display(),
+                String::from_utf8_lossy(&status.stdout)
+            ));
+        }
+        let unsafe_left = notes
+            .lines()
+            .filter(|l| l.contains("would edit migrations already applied"))
+            .map(|l| count_before(l, "note: "))
+            .sum::<usize>();
+        offered += unsafe_left;
+        let (out, notes) = lint(&["--fix", "--unsafe-fixes"]);
+        let fixed = count_before(&out, "Fixed ");
+        if fixed != unsafe_left {
+            let why: Vec<&str> = notes
+                .lines()
+                .filter(|l| l.contains("not applied"))
+                .collect();
+            if why.is_empty() {
+                failures.push(format!(
+                    "{}: {unsafe_left} unsafe fixes offered, {fixed} applied, no note says why",
+                    dir.display()
+                ));
+            }
+        }
+        applied += fixed;
+        dropped.extend(
+            notes
+                .lines()
+                .filter(|l| l.contains("not applied: with it"))
+                .map(|l| format!("{}: {l}", dir.display())),
+        );
+    }
+    let after = run_driver(&python, root.path(), &jobs);
+
+    for (((dir, _, _), b), a) in jobs.iter().zip(&before).zip(&after) {
+        let steps = |r: &serde_json::Value| r["steps"].as_array().cloned().unwrap_or_default();
+        let (b_steps, a_steps) = (steps(b), steps(a));
+        if a_steps.len() < b_steps.len() {
+            failures.push(format!(
+                "{}: {} steps applied before the fixes, {} after: {}",
+                dir.display(),
+                b_steps.len(),
+                a_steps.len(),
+                a["error"]
+            ));
+            continue;
+        }
+        for (sb, sa) in b_steps.iter().zip(&a_steps) {
+            if let Some(problem) = beyond_added(&sb["schema"], &sa["schema"]) {
+                failures.push(format!(
+                    "{} ({} to {}): {problem}",
+                    dir.display(),
+                    sb["way"],
+                    sb["at"]
+                ));
+                break;
+            }
+        }
+    }
+    assert!(applied > 0, "no fix was applied: this proves nothing");
+    if !failures.is_empty() {
+        let kept = root.keep();
+        panic!(
+            "{} failures (chains kept in {}):\n{}",
+            failures.len(),
+            kept.display(),
+            failures.join("\n")
+        );
+    }
+    eprintln!(
+        "fix oracle: {chains} chains, {offered} unsafe fixes offered, {applied} applied, {} dropped by the chain check",
+        dropped.len()
+    );
+    for d in &dropped {
+        eprintln!("  {d}");
+    }
 }

@@ -90,3 +90,63 @@ pub fn batch_revision(n: u32, title: &str, table: &str, up: &[&str], down: &[&st
         block(down)
     )
 }
+
+/// The `env.py` real Alembic runs a test project with, when it has none:
+/// the database URL from the configuration, batch mode on SQLite.
+pub const ENV_PY: &str = "from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n\nconfig = context.config\nconnectable = engine_from_config(config.get_section(config.config_ini_section, {}), prefix=\"sqlalchemy.\", poolclass=pool.NullPool)\nwith connectable.connect() as connection:\n    context.configure(connection=connection, render_as_batch=True)\n    with context.begin_transaction():\n        context.run_migrations()\n";
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".git" || name == ".miglint_cache" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Real Alembic (when `dir` has an `alembic.ini`) or real yoyo applies the
+/// project in `dir` to SQLite one migration at a time up to head, then
+/// back down to base (`tests/oracle/driver.py`, on a copy, given a minimal
+/// `env.py` when it has none). `Err` carries what the tool refused.
+pub fn real_tool_applies(dir: &Path) -> Result<(), String> {
+    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
+        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
+    });
+    let work = tempfile::tempdir().unwrap();
+    let copy = work.path().join("project");
+    copy_tree(dir, &copy);
+    let alembic = copy.join("alembic.ini").exists();
+    if alembic && !copy.join("migrations/env.py").exists() {
+        std::fs::write(copy.join("migrations/env.py"), ENV_PY).unwrap();
+    }
+    let job = serde_json::json!([{
+        "flavour": if alembic { "alembic" } else { "yoyo" },
+        "dir": copy,
+    }]);
+    let jobs = work.path().join("jobs.json");
+    std::fs::write(&jobs, job.to_string()).unwrap();
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/driver.py");
+    let out = std::process::Command::new(python)
+        .arg(driver)
+        .arg(&jobs)
+        .output()
+        .expect("run the oracle driver");
+    assert!(
+        out.status.success(),
+        "driver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    match results[0]["error"].as_str() {
+        Some(e) => Err(e.to_string()),
+        None => Ok(()),
+    }
+}

@@ -5,6 +5,9 @@ prints, as JSON, what SQLite holds after each step.
 
 jobs.json: [{"flavour": "alembic" | "yoyo", "dir": "...", "revisions": ["001", ...]}]
 
+Without "revisions", the tool's own order is taken: Alembic's revision
+graph from base to head, yoyo's migrations as it sorts them.
+
 For each job: upgrade one revision at a time (schema after each), then
 downgrade one revision at a time back to base (schema after each). A step
 the tool refuses is reported as {"error": "..."} and ends that job.
@@ -55,7 +58,12 @@ def run_alembic(job):
     db = f"{job['dir']}/oracle.db"
     cfg.set_main_option("sqlalchemy.url", f"sqlite:///{db}")
     steps = []
-    revisions = job["revisions"]
+    revisions = job.get("revisions")
+    if revisions is None:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(cfg)
+        revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
     for rev in revisions:
         command.upgrade(cfg, rev)
         steps.append({"at": rev, "way": "up", "schema": dump(db)})
@@ -75,7 +83,9 @@ def run_yoyo(job):
     migrations = read_migrations(f"{job['dir']}/migrations")
     by_id = {m.id: m for m in migrations}
     steps = []
-    revisions = job["revisions"]
+    revisions = job.get("revisions")
+    if revisions is None:
+        revisions = [m.id for m in backend.to_apply(migrations)]
     with backend.lock():
         for rev in revisions:
             backend.apply_migrations(MigrationList([by_id[rev]]))
@@ -89,6 +99,9 @@ def run_yoyo(job):
 
 def main():
     jobs = json.load(open(sys.argv[1]))
+    # yoyo prints what a migration's SELECT returns: keep stdout for the
+    # results.
+    out, sys.stdout = sys.stdout, sys.stderr
     results = []
     for job in jobs:
         try:
@@ -96,7 +109,7 @@ def main():
             results.append({"steps": runner(job)})
         except Exception as e:  # reported to the test, which fails on it
             results.append({"error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()})
-    json.dump(results, sys.stdout)
+    json.dump(results, out)
 
 
 if __name__ == "__main__":
