@@ -432,6 +432,7 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
     if flavour != Flavour::Alembic {
         return Some(declared.to_string());
     }
+    let declared = sqlite_variant(declared);
     let (head, args) = match declared.find('(') {
         Some(i) => (
             &declared[..i],
@@ -452,13 +453,12 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
     Some(match name {
         "String" | "Unicode" | "VARCHAR" => sized("VARCHAR"),
         "Text" | "UnicodeText" | "TEXT" => "TEXT".into(),
-        "Integer" | "INTEGER" | "Enum" => {
-            if name == "Enum" {
-                "VARCHAR".into()
-            } else {
-                "INTEGER".into()
-            }
-        }
+        "Integer" | "INTEGER" => "INTEGER".into(),
+        // SQLAlchemy sizes the VARCHAR to the longest value it is given.
+        "Enum" => match enum_length(args) {
+            Some(n) => format!("VARCHAR({n})"),
+            None => "VARCHAR".into(),
+        },
         "SmallInteger" => "SMALLINT".into(),
         "BigInteger" => "BIGINT".into(),
         "Boolean" => "BOOLEAN".into(),
@@ -483,6 +483,87 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
         "Uuid" | "UUID" => "CHAR(32)".into(),
         other => other.to_ascii_uppercase(),
     })
+}
+
+/// Splits `args` (the text between a call's parentheses) at its top-level
+/// commas, outside brackets and string literals.
+fn top_level_args(args: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut quote, mut start) = (Vec::new(), 0i32, None, 0);
+    let mut chars = args.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(args[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let last = args[start..].trim();
+    if !last.is_empty() {
+        out.push(last);
+    }
+    out
+}
+
+/// The string a Python literal holds, when `text` is one plain literal.
+fn string_literal(text: &str) -> Option<&str> {
+    let q = text.chars().next()?;
+    (matches!(q, '"' | '\'') && text.len() >= 2 && text.ends_with(q))
+        .then(|| &text[1..text.len() - 1])
+        .filter(|inner| !inner.contains(['\\', q]))
+}
+
+/// The type SQLite gets from `base.with_variant(other, "sqlite")`: `other`
+/// for SQLite, else `base` (variants for other dialects dropped).
+fn sqlite_variant(declared: &str) -> &str {
+    const CALL: &str = ".with_variant(";
+    let Some(at) = declared.find(CALL) else {
+        return declared;
+    };
+    let base = &declared[..at];
+    let mut rest = &declared[at..];
+    while let Some(tail) = rest.strip_prefix(CALL) {
+        // The call's arguments run to the parenthesis that closes it.
+        let mut depth = 1;
+        let Some(close) = tail.char_indices().find_map(|(i, c)| {
+            depth += match c {
+                '(' => 1,
+                ')' => -1,
+                _ => 0,
+            };
+            (depth == 0).then_some(i)
+        }) else {
+            return declared;
+        };
+        let args = top_level_args(&tail[..close]);
+        let dialect = args
+            .get(1)
+            .map(|a| a.trim_start_matches("dialect_name=").trim());
+        if dialect.and_then(|d| string_literal(d)) == Some("sqlite") {
+            return args[0];
+        }
+        rest = tail[close + 1..].trim_start();
+    }
+    base
+}
+
+/// The longest of an `Enum`'s string values, when they are all written out.
+fn enum_length(args: &str) -> Option<usize> {
+    let values: Vec<&str> = top_level_args(args)
+        .into_iter()
+        .filter(|a| !a.contains('='))
+        .map(string_literal)
+        .collect::<Option<_>>()?;
+    values.iter().map(|v| v.chars().count()).max()
 }
 
 /// The DEFAULT SQLite stores for a `server_default=` written in Python.
@@ -1351,6 +1432,26 @@ mod tests {
         assert_eq!(t("sa.Numeric(10, 2)"), "NUMERIC(10, 2)");
         assert_eq!(t("Integer"), "INTEGER");
         assert_eq!(t("sa.LargeBinary()"), "BLOB");
+        assert_eq!(
+            t("sa.BigInteger().with_variant(sa.Integer(), \"sqlite\")"),
+            "INTEGER"
+        );
+        assert_eq!(
+            t(
+                "sa.Text().with_variant(MEDIUMTEXT, \"mysql\").with_variant(NVARCHAR(None), \"mssql\")"
+            ),
+            "TEXT"
+        );
+        assert_eq!(
+            t("sa.String(10).with_variant(sa.String(40), dialect_name='sqlite')"),
+            "VARCHAR(40)"
+        );
+        assert_eq!(
+            t("sa.Enum(\"RUNNING\", \"COMPLETE\", name=\"trialstate\")"),
+            "VARCHAR(8)"
+        );
+        // Values SQLAlchemy reads from a class: their length is not known.
+        assert_eq!(t("sa.Enum(TrialState)"), "VARCHAR");
         assert_eq!(sql_type(Flavour::YoyoSql, Some("TEXT")).unwrap(), "TEXT");
     }
 
