@@ -220,7 +220,9 @@ impl<'a> PyFile<'a> {
                 for part in value.split(',') {
                     let lead = part.len() - part.trim_start().len();
                     let name = part.trim();
-                    if !name.is_empty() && name != "None" {
+                    // `None`, or `(none)` as some templates write it.
+                    let none = name.trim_matches(|c| c == '(' || c == ')');
+                    if !name.is_empty() && !none.eq_ignore_ascii_case("none") {
                         list.push(named(pos + lead, name));
                     }
                     pos += part.len() + 1;
@@ -447,5 +449,20 @@ mod tests {
             assert_eq!(&src[id.span.range()], "002");
             assert_eq!(d.revises.unwrap()[0].name, "001");
         });
+    }
+
+    #[test]
+    fn a_first_revision_revises_none_however_written() {
+        for header in [
+            "Revises: None",
+            "Revises: (none)",
+            "Revises: (None)",
+            "Revises:",
+        ] {
+            let src = format!("\"\"\"Create users.\n\nRevision ID: 001\n{header}\n\"\"\"\n");
+            with_file(&src, |py| {
+                assert_eq!(py.docstring().revises, Some(Vec::new()), "{header}");
+            });
+        }
     }
 }
