@@ -50,8 +50,9 @@ fn build(config: Option<&RuleConfig>, _: &Settings) -> Result<Box<dyn Rule>, Con
 /// Whether some index (or key) starts with `column`.
 fn leads_an_index(schema: &Schema, table: &Table, column: &str) -> bool {
     let same = |c: &str| c.eq_ignore_ascii_case(column);
+    // SQLite indexes a primary key, composite ones in their order.
     let pk = table.primary_key_columns();
-    (pk.len() == 1 && same(pk[0]))
+    pk.first().is_some_and(|c| same(c))
         || table.column(column).is_some_and(|c| c.unique)
         || table
             .unique_constraints
