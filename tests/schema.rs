@@ -68,6 +68,43 @@ fn schema_at_a_revision_and_unknown_revisions() {
         .stderr(predicates::str::contains("no migration `999`"));
 }
 
+/// `--each`: the schema after every revision, each equal to `--at` it.
+#[test]
+fn schema_after_each_revision() {
+    let json = stdout_of(miglint().args([
+        "schema",
+        "examples/alembic-sqlite",
+        "--each",
+        "--format",
+        "json",
+    ]));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let revisions = doc["sets"][0]["revisions"].as_array().unwrap();
+    let at: Vec<&str> = revisions
+        .iter()
+        .map(|r| r["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(at, ["001", "002", "003"]);
+    for r in revisions {
+        let one = stdout_of(miglint().args([
+            "schema",
+            "examples/alembic-sqlite",
+            "--format",
+            "json",
+            "--at",
+            r["at"].as_str().unwrap(),
+        ]));
+        let one: serde_json::Value = serde_json::from_str(&one).unwrap();
+        assert_eq!(one["sets"][0]["schema"], r["schema"], "at {}", r["at"]);
+    }
+    let sql = stdout_of(miglint().args(["schema", "examples/alembic-sqlite", "--each"]));
+    assert_eq!(sql.matches("-- after ").count(), 3, "{sql}");
+    miglint()
+        .args(["schema", "examples/alembic-sqlite", "--each", "--at", "001"])
+        .assert()
+        .code(2);
+}
+
 fn rev(n: u32, up: &str, down: &str) -> String {
     let parent = if n == 1 {
         "None".to_string()

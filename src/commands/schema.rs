@@ -2,7 +2,7 @@
 //! at head or at a given revision, without running anything.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
@@ -15,8 +15,11 @@ pub struct SchemaArgs {
     /// A project or migrations folder (default: the current folder).
     pub path: Option<PathBuf>,
     /// Stop after this revision (Alembic revision id or yoyo migration id).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "each")]
     pub at: Option<String>,
+    /// The schema after every migration, in chain order, instead of at head.
+    #[arg(long)]
+    pub each: bool,
     #[arg(long, value_enum, default_value_t = SchemaFormat::Sql)]
     pub format: SchemaFormat,
     /// Read this configuration file instead of searching for one.
@@ -41,6 +44,9 @@ pub fn command(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError
             "no Alembic or yoyo migrations found in {}",
             path.display()
         )));
+    }
+    if args.each {
+        return each(&loaded, args.format, &cwd, out);
     }
     let mut shown = Vec::new();
     for set in &loaded.sets {
@@ -93,27 +99,77 @@ pub fn command(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError
                 .iter()
                 .map(|(set, replay)| {
                     let schema = &replay.as_ref().unwrap_or(&set.replay).schema;
-                    serde_json::json!({
-                        "path": crate::paths::display_path(&set.dir, cwd),
-                        "flavour": match set.flavour {
-                            crate::migration::SetFlavour::Alembic => "alembic",
-                            crate::migration::SetFlavour::Yoyo => "yoyo",
-                        },
-                        "at": args.at,
-                        "schema": crate::schema::render::schema_json(schema),
-                    })
+                    let mut doc = set_json(set, cwd);
+                    doc["at"] = serde_json::json!(args.at);
+                    doc["schema"] = serde_json::json!(crate::schema::render::schema_json(schema));
+                    doc
                 })
                 .collect();
-            let doc = serde_json::json!({ "version": 1, "sets": sets });
-            serde_json::to_writer_pretty(&mut *out, &doc)
-                .map_err(|e| ConfigError(e.to_string()))?;
-            writeln!(out).map_err(io)?;
+            write_json(out, sets)?;
         }
     }
     if inconsistent > 0 {
         eprintln!(
             "miglint: note: {inconsistent} operation(s) could not be applied; `miglint lint` shows them"
         );
+    }
+    Ok(EXIT_CLEAN)
+}
+
+/// A migration set's place and flavour, as the JSON output names it.
+fn set_json(set: &crate::analysis::SetAnalysis, cwd: Option<&Path>) -> serde_json::Value {
+    serde_json::json!({
+        "path": crate::paths::display_path(&set.dir, cwd),
+        "flavour": match set.flavour {
+            crate::migration::SetFlavour::Alembic => "alembic",
+            crate::migration::SetFlavour::Yoyo => "yoyo",
+        },
+    })
+}
+
+fn write_json(out: &mut dyn Write, sets: Vec<serde_json::Value>) -> Result<(), ConfigError> {
+    let doc = serde_json::json!({ "version": 1, "sets": sets });
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| ConfigError(e.to_string()))?;
+    writeln!(out).map_err(io)
+}
+
+/// `miglint schema --each`: the schema after every migration of each set.
+fn each(
+    loaded: &crate::analysis::Loaded,
+    format: SchemaFormat,
+    cwd: &Path,
+    out: &mut dyn Write,
+) -> Result<i32, ConfigError> {
+    let mut sets = Vec::new();
+    for set in &loaded.sets {
+        let mut steps: Vec<(String, crate::schema::Schema)> = Vec::new();
+        crate::schema::replay::replay_each(set, &set.start, &mut |m, schema| {
+            steps.push((m.id_str().to_string(), schema.clone()));
+        });
+        match format {
+            SchemaFormat::Sql => {
+                for (id, schema) in &steps {
+                    writeln!(out, "-- after {id}").map_err(io)?;
+                    write!(out, "{}", crate::schema::render::schema_sql(schema)).map_err(io)?;
+                }
+            }
+            SchemaFormat::Json => {
+                let mut doc = set_json(set, Some(cwd));
+                doc["revisions"] = steps
+                    .iter()
+                    .map(|(id, schema)| {
+                        serde_json::json!({
+                            "at": id,
+                            "schema": crate::schema::render::schema_json(schema),
+                        })
+                    })
+                    .collect();
+                sets.push(doc);
+            }
+        }
+    }
+    if format == SchemaFormat::Json {
+        write_json(out, sets)?;
     }
     Ok(EXIT_CLEAN)
 }

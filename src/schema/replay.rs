@@ -253,13 +253,23 @@ pub fn replay(set: &MigrationSet) -> Replay {
 /// Replays from `start` (the baseline) up to and including the migration
 /// with id `until` (all when `None`).
 pub fn replay_until(set: &MigrationSet, start: &Schema, until: Option<&str>) -> Replay {
-    replay_inner(set, start, until, None)
+    replay_inner(set, start, until, None, None)
 }
 
 /// Replays every migration from `start`, handing each one with SQL to
 /// `sql` as soon as it has been replayed.
 pub fn replay_handing_sql(set: &MigrationSet, start: &Schema, sql: SqlSink) -> Replay {
-    replay_inner(set, start, None, Some(sql))
+    replay_inner(set, start, None, Some(sql), None)
+}
+
+/// Replays every migration from `start`, showing `each` the schema after
+/// each one, in chain order.
+pub fn replay_each(
+    set: &MigrationSet,
+    start: &Schema,
+    each: &mut dyn FnMut(&Migration, &Schema),
+) -> Replay {
+    replay_inner(set, start, None, None, Some(each))
 }
 
 fn replay_inner(
@@ -267,6 +277,7 @@ fn replay_inner(
     start: &Schema,
     until: Option<&str>,
     mut sql: Option<SqlSink>,
+    mut each: Option<&mut dyn FnMut(&Migration, &Schema)>,
 ) -> Replay {
     let mut out = Replay {
         schema: start.clone(),
@@ -297,6 +308,9 @@ fn replay_inner(
                 }
                 sink(i, before, known);
             }
+        }
+        if let Some(each) = each.as_mut() {
+            each(m, &out.schema);
         }
         if until.is_some_and(|u| u == m.id_str() || u == m.stem) {
             break;

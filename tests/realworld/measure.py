@@ -24,12 +24,16 @@ the unpacked project), runs `miglint lint --format json` and `miglint schema
 * the false ones grouped by cause (pattern rules below, first match wins),
   with counts and two examples each (file:line and the source line);
 * miglint's schema at the last revision Alembic reached against SQLite's:
-  tables, columns, indexes and foreign keys equal / different / one side only.
+  tables, columns, indexes and foreign keys equal / different / one side only;
+* and at every revision Alembic applied (`miglint schema --each`): how many
+  agree with SQLite's in every one of those facts, and the first that does
+  not, with what differs.
 
 With --check, the run is held against tests/realworld/expected.json (exit 1
 on any difference): findings by rule must be exactly the recorded ones (so a
 change in noise shows in review), false findings may not grow, true ones may
-not shrink, and the schema may not agree less with SQLite's. --update
+not shrink, and the schema may not agree less with SQLite's (at head, and
+in the number of revisions that agree). --update
 rewrites that file from this run.
 """
 
@@ -560,6 +564,41 @@ def compare_schema(mig, real):
     return out
 
 
+def differences(cmp):
+    """What a compare_schema result finds different, in a few words; empty
+    when the two schemas agree."""
+    out = []
+    for what in ("tables", "columns", "indexes", "fks"):
+        c = cmp[what]
+        for side in ("only_sqlite", "only_miglint"):
+            if c.get(side):
+                out.append(f"{what} {side.replace('_', ' ')}: {', '.join(map(str, c[side][:3]))}")
+        if c.get("different"):
+            out.append(f"{what} different: {c['examples'][:2]}")
+    return out
+
+
+def every_revision(binary, chain_id, truth):
+    """miglint's schema against SQLite's after each revision Alembic applied."""
+    r = subprocess.run([binary, "schema", "--config", "miglint.toml", "--format", "json", "--each"],
+                       cwd=lint_dir(chain_id), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"miglint schema --each failed on {chain_id}: {r.stderr}")
+    sets = json.loads(r.stdout)["sets"]
+    ours = {step["at"]: step["schema"] for step in (sets[0]["revisions"] if sets else [])}
+    compared, equal, first = 0, 0, None
+    for rev in truth.order:
+        if rev not in truth.up:
+            continue
+        compared += 1
+        found = differences(compare_schema(ours.get(rev, {"tables": [], "indexes": []}), truth.up[rev]))
+        if found:
+            first = first or {"at": rev, "differences": found[:4]}
+        else:
+            equal += 1
+    return {"compared": compared, "equal": equal, "first_difference": first}
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -607,6 +646,7 @@ def measure_chain(binary, project, chain, result):
         "false_findings": [dict(e, cause=c) for c, v in causes.items() for e in v],
         "schema_compared_at": at,
         "schema": compare_schema(mig_schema, real_head or truth.empty),
+        "revisions": every_revision(binary, chain["id"], truth),
     }
 
 
@@ -631,6 +671,12 @@ def markdown(report):
                    f"{s['indexes']['equal']}, different {s['indexes']['different']}, only SQLite {len(s['indexes']['only_sqlite'])}, "
                    f"only miglint {len(s['indexes']['only_miglint'])}; fks equal {s['fks']['equal']}, only SQLite "
                    f"{len(s['fks']['only_sqlite'])}, only miglint {len(s['fks']['only_miglint'])}\n")
+        rv = r["revisions"]
+        line = f"schema after each revision: {rv['equal']} of {rv['compared']} agree with SQLite's"
+        if rv["first_difference"]:
+            fd = rv["first_difference"]
+            line += f"; first difference after {fd['at']}: " + "; ".join(fd["differences"])
+        out.append(line + "\n")
     out.append("## false findings by cause, all chains\n")
     out += [f"- {c}: {n}" for c, n in totals.most_common()]
     return "\n".join(out) + "\n"
@@ -701,6 +747,7 @@ def expectation(r):
             "indexes": s["indexes"]["equal"],
             "fks": s["fks"]["equal"],
         },
+        "revisions_equal": r["revisions"]["equal"],
     }
 
 
@@ -722,6 +769,9 @@ def compare(recorded, now):
         for what, n in a["schema_equal"].items():
             if b["schema_equal"][what] < n:
                 problems.append(f"{cid}: {b['schema_equal'][what]} {what} equal to SQLite's, was {n}")
+        if b["revisions_equal"] < a.get("revisions_equal", 0):
+            problems.append(f"{cid}: the schema agrees with SQLite's after {b['revisions_equal']} revisions, "
+                            f"was {a['revisions_equal']}")
         if a["findings_by_rule"] != b["findings_by_rule"]:
             rules = sorted(set(a["findings_by_rule"]) | set(b["findings_by_rule"]))
             changed = [f"{r}: {a['findings_by_rule'].get(r, 0)} -> {b['findings_by_rule'].get(r, 0)}"
