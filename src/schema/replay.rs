@@ -262,13 +262,12 @@ pub fn replay_handing_sql(set: &MigrationSet, start: &Schema, sql: SqlSink) -> R
     replay_inner(set, start, None, Some(sql), None)
 }
 
+/// Shown each migration and the schema just after it.
+pub type EachSink<'a> = &'a mut dyn FnMut(&Migration, &Schema);
+
 /// Replays every migration from `start`, showing `each` the schema after
 /// each one, in chain order.
-pub fn replay_each(
-    set: &MigrationSet,
-    start: &Schema,
-    each: &mut dyn FnMut(&Migration, &Schema),
-) -> Replay {
+pub fn replay_each(set: &MigrationSet, start: &Schema, each: EachSink) -> Replay {
     replay_inner(set, start, None, None, Some(each))
 }
 
@@ -277,7 +276,7 @@ fn replay_inner(
     start: &Schema,
     until: Option<&str>,
     mut sql: Option<SqlSink>,
-    mut each: Option<&mut dyn FnMut(&Migration, &Schema)>,
+    mut each: Option<EachSink>,
 ) -> Replay {
     let mut out = Replay {
         schema: start.clone(),
