@@ -464,7 +464,8 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
         None => base.to_string(),
     };
     Some(match name {
-        "String" | "Unicode" | "VARCHAR" => sized("VARCHAR"),
+        // SQLModel's string type compiles to VARCHAR.
+        "String" | "Unicode" | "VARCHAR" | "AutoString" => sized("VARCHAR"),
         "Text" | "UnicodeText" | "TEXT" => "TEXT".into(),
         "Integer" | "INTEGER" => "INTEGER".into(),
         // SQLAlchemy sizes the VARCHAR to the longest value it is given.
@@ -1445,6 +1446,11 @@ mod tests {
         assert_eq!(t("sa.Numeric(10, 2)"), "NUMERIC(10, 2)");
         assert_eq!(t("Integer"), "INTEGER");
         assert_eq!(t("sa.LargeBinary()"), "BLOB");
+        assert_eq!(t("sqlmodel.sql.sqltypes.AutoString()"), "VARCHAR");
+        assert_eq!(
+            t("sqlmodel.sql.sqltypes.AutoString(length=4096)"),
+            "VARCHAR(4096)"
+        );
         assert_eq!(
             t("sa.BigInteger().with_variant(sa.Integer(), \"sqlite\")"),
             "INTEGER"
