@@ -357,3 +357,87 @@ fn any_batch_alias_names_with_f() {
         "{sql}"
     );
 }
+
+/// Operations are never dropped without a word: every iteration of a loop
+/// over literals is read even when an inner loop runs over rows, a helper
+/// called in an assignment runs its operations, and an operation inside a
+/// larger expression is read as one that may not run, with a note.
+#[test]
+fn operations_in_loops_assignments_and_expressions_are_all_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let up1 = format!(
+        "    conn = op.get_bind()\n    for kind in (\"tool\", \"function\"):\n        history = op.create_table(f\"{{kind}}_history\", {TABLE})\n        for row in conn.execute(sa.text(f\"SELECT id FROM {{kind}}\")):\n            print(row)\n    made = make_tags()"
+    );
+    let up2 = format!(
+        "    config = sa.table(\"config\") if HAS_CONFIG() else op.create_table(\"config\", {TABLE})"
+    );
+    chain(
+        dir.path(),
+        &[
+            (
+                &format!("\n\ndef make_tags():\n    return op.create_table(\"tags\", {TABLE})\n"),
+                &up1,
+                "    op.drop_table(\"tags\")\n    op.drop_table(\"function_history\")\n    op.drop_table(\"tool_history\")",
+            ),
+            (
+                "from app import HAS_CONFIG\n",
+                &up2,
+                "    op.drop_table(\"config\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    for table in ["tool_history", "function_history", "tags", "config"] {
+        assert!(
+            sql.contains(&format!("CREATE TABLE {table} ")),
+            "{table}:\n{sql}"
+        );
+    }
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.ends_with("`config` not checked from here")),
+        "{notes:?}"
+    );
+}
+
+/// `with helper("t") as batch_op:` where the file's helper returns
+/// `op.batch_alter_table(...)` is a batch on `t`, as Alembic runs it.
+#[test]
+fn a_helper_returning_a_batch_is_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"jobs\", {TABLE})"),
+                "    op.drop_table(\"jobs\")",
+            ),
+            (
+                "\n\ndef _with_batch(table_name):\n    \"\"\"A batch with our settings.\"\"\"\n    return op.batch_alter_table(table_name, recreate=\"auto\")\n",
+                "    with _with_batch(\"jobs\") as batch_op:\n        batch_op.add_column(sa.Column(\"status\", sa.String()))\n        batch_op.create_index(\"ix_jobs_status\", [\"status\"])",
+                "    with _with_batch(\"jobs\") as batch_op:\n        batch_op.drop_index(\"ix_jobs_status\")\n        batch_op.drop_column(\"status\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(sql.contains("status VARCHAR"), "{sql}");
+    assert!(
+        sql.contains("CREATE INDEX ix_jobs_status ON jobs (status)"),
+        "{sql}"
+    );
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    let out = miglint()
+        .args(["lint", "--no-cache", "--select", "batch-mode"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
+use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
@@ -215,12 +216,16 @@ impl<'a> OpReader<'a, '_> {
             Stmt::With(w) => {
                 let mut inner = batch.clone();
                 for item in &w.items {
-                    if let Expr::Call(call) = &item.context_expr
-                        && let Some(("op", "batch_alter_table")) = method_call(call)
-                        && let Some(Expr::Name(alias)) = item.optional_vars.as_deref()
-                    {
+                    let (Expr::Call(call), Some(Expr::Name(alias))) =
+                        (&item.context_expr, item.optional_vars.as_deref())
+                    else {
+                        continue;
+                    };
+                    if let Some(("op", "batch_alter_table")) = method_call(call) {
                         let table =
                             arg(call, 0, "table_name").and_then(|t| self.eval(batch).string(t));
+                        inner = Some((table, alias.id.as_str()));
+                    } else if let Some(table) = self.batch_helper(call, batch) {
                         inner = Some((table, alias.id.as_str()));
                     }
                 }
@@ -259,9 +264,15 @@ impl<'a> OpReader<'a, '_> {
                     Some(items) => {
                         for item in items {
                             bind_target(&mut self.env, &s.target, Some(item));
-                            if self.body(&s.body, batch.clone()) != Exit::No {
-                                exit = Exit::Maybe;
-                                break;
+                            match self.body(&s.body, batch.clone()) {
+                                Exit::No => {}
+                                // The later items run only if this one did
+                                // not return: they are read as maybe.
+                                Exit::Maybe => exit = Exit::Maybe,
+                                Exit::Yes => {
+                                    exit = Exit::Maybe;
+                                    break;
+                                }
                             }
                         }
                         if exit == Exit::No {
@@ -270,11 +281,7 @@ impl<'a> OpReader<'a, '_> {
                     }
                     None => {
                         bind_target(&mut self.env, &s.target, None);
-                        self.with_uncertain(|r| {
-                            r.body(&s.body, batch.clone());
-                            r.body(&s.orelse, batch.clone());
-                        });
-                        exit = Exit::Maybe;
+                        exit = self.uncertain_loop(&s.body, &s.orelse, batch);
                     }
                 }
                 self.reach = if exit == Exit::No { was } else { Reach::Maybe };
@@ -285,11 +292,11 @@ impl<'a> OpReader<'a, '_> {
                 }
             }
             Stmt::While(s) => {
-                self.with_uncertain(|r| {
-                    r.body(&s.body, batch.clone());
-                    r.body(&s.orelse, batch.clone());
-                });
-                Exit::Maybe
+                let exit = self.uncertain_loop(&s.body, &s.orelse, batch);
+                if exit != Exit::No {
+                    self.reach = Reach::Maybe;
+                }
+                exit
             }
             Stmt::Try(s) => {
                 // An operation in a `try` may fail and be swallowed.
@@ -308,7 +315,12 @@ impl<'a> OpReader<'a, '_> {
                 self.functions.insert(f.name.id.as_str(), f);
                 Exit::No
             }
-            Stmt::Return(_) => Exit::Yes,
+            Stmt::Return(r) => {
+                if let Some(value) = &r.value {
+                    self.value_ops(value, batch);
+                }
+                Exit::Yes
+            }
             Stmt::Pass(_) | Stmt::Import(_) | Stmt::ImportFrom(_) => Exit::No,
             other => {
                 self.python(other.range(), "Python code");
@@ -398,17 +410,59 @@ impl<'a> OpReader<'a, '_> {
             Stmt::AugAssign(a) => (vec![&*a.target], None),
             _ => return,
         };
-        if let Some(Expr::Call(call)) = value
-            && method_call(call).is_some_and(|(receiver, _)| {
-                receiver == "op" || batch.as_ref().is_some_and(|(_, alias)| *alias == receiver)
-            })
-        {
-            self.call(call, batch);
+        if let Some(value) = value {
+            self.value_ops(value, batch);
         }
         let evaluated = value.and_then(|v| self.eval(batch).value(v));
         for t in targets {
             bind_target(&mut self.env, t, evaluated.clone());
         }
+    }
+
+    /// The operations a value runs (assigned or returned): an operation
+    /// call, a helper of this file, or operations inside a larger
+    /// expression (`a if c else op.create_table(...)`, an argument), which
+    /// may or may not run.
+    fn value_ops(&mut self, value: &'a Expr, batch: &Batch<'a>) {
+        let is_op = |call: &ExprCall| {
+            method_call(call).is_some_and(|(receiver, method)| {
+                (receiver == "op" || batch.as_ref().is_some_and(|(_, alias)| *alias == receiver))
+                    && !NOT_OPERATIONS.contains(&method)
+            })
+        };
+        match value {
+            Expr::Call(call) if is_op(call) => self.call(call, batch),
+            Expr::Call(call) if self.inline(call, batch) => {}
+            other => {
+                let mut found = OpCalls {
+                    is_op: &is_op,
+                    calls: Vec::new(),
+                };
+                found.visit_expr(other);
+                let calls = found.calls;
+                if !calls.is_empty() {
+                    self.with_uncertain(|r| {
+                        for call in calls {
+                            r.call(call, batch);
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// The body of a loop whose items miglint cannot read: it may run any
+    /// number of times. Whether it may return.
+    fn uncertain_loop(&mut self, body: &'a [Stmt], orelse: &'a [Stmt], batch: &Batch<'a>) -> Exit {
+        self.with_uncertain(|r| {
+            let body = r.body(body, batch.clone());
+            let orelse = r.body(orelse, batch.clone());
+            if body == Exit::No && orelse == Exit::No {
+                Exit::No
+            } else {
+                Exit::Maybe
+            }
+        })
     }
 
     fn python(&mut self, range: ruff_text_size::TextRange, note: &str) {
@@ -446,6 +500,61 @@ impl<'a> OpReader<'a, '_> {
         if self.calling.len() >= MAX_CALL_DEPTH || self.calling.contains(&f.name.id.as_str()) {
             return false;
         }
+        let bound = self.bind_params(f, call, batch);
+        self.calling.push(f.name.id.as_str());
+        self.env.push();
+        for (name, value) in bound {
+            self.env.bind(name, value);
+        }
+        let was = self.reach.clone();
+        let exit = self.body(&f.body, None);
+        self.reach = was;
+        let _ = exit;
+        self.env.pop();
+        self.calling.pop();
+        true
+    }
+
+    /// `helper(...)` where the helper of this file only returns
+    /// `op.batch_alter_table(...)`: the table that batch names, read with
+    /// the helper's parameters bound (`None` inside when it cannot be read).
+    fn batch_helper(&mut self, call: &'a ExprCall, batch: &Batch<'a>) -> Option<Option<String>> {
+        let Expr::Name(name) = &*call.func else {
+            return None;
+        };
+        let f = self.functions.get(name.id.as_str()).copied()?;
+        let body: Vec<&Stmt> = f
+            .body
+            .iter()
+            .filter(|s| !matches!(s, Stmt::Expr(e) if e.value.is_string_literal_expr()))
+            .collect();
+        let [Stmt::Return(ret)] = body.as_slice() else {
+            return None;
+        };
+        let Some(Expr::Call(inner)) = ret.value.as_deref() else {
+            return None;
+        };
+        if method_call(inner) != Some(("op", "batch_alter_table")) {
+            return None;
+        }
+        let bound = self.bind_params(f, call, batch);
+        self.env.push();
+        for (name, value) in bound {
+            self.env.bind(name, value);
+        }
+        let table = arg(inner, 0, "table_name").and_then(|t| self.eval(batch).string(t));
+        self.env.pop();
+        Some(table)
+    }
+
+    /// A helper's parameters, bound to what `call` passes (or their
+    /// defaults), as far as they can be read.
+    fn bind_params(
+        &self,
+        f: &'a StmtFunctionDef,
+        call: &'a ExprCall,
+        batch: &Batch<'a>,
+    ) -> Vec<(&'a str, Option<Value>)> {
         let params = &f.parameters;
         let mut bound: Vec<(&str, Option<Value>)> = Vec::new();
         let positional: Vec<_> = params.posonlyargs.iter().chain(&params.args).collect();
@@ -468,18 +577,7 @@ impl<'a> OpReader<'a, '_> {
                 given.and_then(|e| self.eval(batch).value(e)),
             ));
         }
-        self.calling.push(f.name.id.as_str());
-        self.env.push();
-        for (name, value) in bound {
-            self.env.bind(name, value);
-        }
-        let was = self.reach.clone();
-        let exit = self.body(&f.body, None);
-        self.reach = was;
-        let _ = exit;
-        self.env.pop();
-        self.calling.pop();
-        true
+        bound
     }
 
     fn call(&mut self, call: &'a ExprCall, batch: &Batch<'a>) {
@@ -941,4 +1039,34 @@ fn constraint(call: &ExprCall, ev: &Evaluator) -> Option<TableConstraint> {
         }
         _ => return None,
     })
+}
+
+/// Methods of `op` that read or name things rather than change the schema.
+const NOT_OPERATIONS: &[&str] = &[
+    "get_bind",
+    "get_context",
+    "f",
+    "inline_literal",
+    "batch_alter_table",
+    "implementation_for",
+    "register_operation",
+    "invoke",
+];
+
+/// The Alembic operation calls inside an expression.
+struct OpCalls<'a, 'f> {
+    is_op: &'f dyn Fn(&ExprCall) -> bool,
+    calls: Vec<&'a ExprCall>,
+}
+
+impl<'a> Visitor<'a> for OpCalls<'a, '_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr
+            && (self.is_op)(call)
+        {
+            self.calls.push(call);
+            return;
+        }
+        walk_expr(self, expr);
+    }
 }

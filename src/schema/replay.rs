@@ -634,7 +634,12 @@ fn uncertain_note(op: &Operation, was_all: bool, after: &Uncertain, logged: usiz
     let scope = if after.all && !was_all {
         "no table is checked from here".to_string()
     } else {
-        let new: Vec<&str> = after.log[logged..].iter().map(String::as_str).collect();
+        let mut new: Vec<&str> = Vec::new();
+        for name in &after.log[logged..] {
+            if !new.contains(&name.as_str()) {
+                new.push(name);
+            }
+        }
         match new.len() {
             0 => "nothing more is left unchecked".to_string(),
             1..=5 => format!("`{}` not checked from here", new.join("`, `")),
