@@ -441,3 +441,35 @@ fn a_helper_returning_a_batch_is_a_batch() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A helper of the file that returns what the inspector says stands for
+/// it where it is called: `has_table("t")` returning `"t" in
+/// get_table_names()` is an inspector check the replay decides.
+#[test]
+fn helpers_returning_inspector_checks_are_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let helpers = "\n\ndef get_inspector():\n    return sa.inspect(op.get_bind())\n\n\ndef get_table_names():\n    \"\"\"The tables now.\"\"\"\n    return get_inspector().get_table_names()\n\n\ndef has_table(table_name):\n    return table_name in get_table_names()\n\n\ndef existing():\n    conn = op.get_bind()\n    return set(sa.inspect(conn).get_table_names())\n";
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"users\", {TABLE})"),
+                "    op.drop_table(\"users\")",
+            ),
+            (
+                helpers,
+                &format!(
+                    "    if not has_table(\"users\"):\n        op.create_table(\"users\", {TABLE})\n    if \"teams\" not in existing():\n        op.create_table(\"teams\", {TABLE})\n    tables = existing()\n    if \"tags\" not in tables:\n        op.create_table(\"tags\", {TABLE})"
+                ),
+                "    op.drop_table(\"tags\")\n    op.drop_table(\"teams\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    for table in ["users", "teams", "tags"] {
+        assert!(sql.contains(&format!("CREATE TABLE {table} ")), "{table}:\n{sql}");
+    }
+}

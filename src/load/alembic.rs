@@ -155,6 +155,8 @@ impl<'a> OpReader<'a, '_> {
             env: &self.env,
             dialect: self.dialect,
             batch_alias: batch.as_ref().map(|(_, alias)| *alias),
+            functions: Some(&self.functions),
+            calls: 0,
         }
     }
 

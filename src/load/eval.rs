@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use ruff_python_ast::{
-    BoolOp, CmpOp, Expr, FStringPart, InterpolatedStringElement, Operator, UnaryOp,
+    BoolOp, CmpOp, Expr, ExprCall, FStringPart, InterpolatedStringElement, Operator, Stmt,
+    StmtFunctionDef, UnaryOp,
 };
 
 use crate::migration::Exists;
@@ -131,6 +132,12 @@ impl Value {
 /// How deep expressions are followed (names bound to names, nested f-strings).
 const MAX_DEPTH: usize = 32;
 
+/// Helper functions by name, whose return values may be computed.
+pub type Functions<'f> = HashMap<&'f str, &'f StmtFunctionDef>;
+
+/// How many helper calls deep a return value is followed.
+const MAX_CALLS: usize = 8;
+
 /// Evaluates expressions against an environment and the set's dialect.
 pub struct Evaluator<'e> {
     pub env: &'e Env,
@@ -138,9 +145,76 @@ pub struct Evaluator<'e> {
     /// The alias of the enclosing `op.batch_alter_table(...) as alias`,
     /// whose `alias.f(...)` names like `op.f(...)`.
     pub batch_alias: Option<&'e str>,
+    /// Helpers whose return value a call stands for (`get_table_names()`
+    /// returning `inspector.get_table_names()`).
+    pub functions: Option<&'e Functions<'e>>,
+    /// Helper calls being followed.
+    pub calls: usize,
 }
 
-impl Evaluator<'_> {
+impl<'e> Evaluator<'e> {
+    /// `f(...)` for a helper whose body only names values and returns one:
+    /// its scope (parameters and names bound) and the expression it
+    /// returns. Anything else in the body (a branch, a loop, a call for its
+    /// effect) makes the value unknown.
+    fn returned(&self, call: &ExprCall) -> Option<(Env, &'e Expr)> {
+        let Expr::Name(name) = &*call.func else {
+            return None;
+        };
+        let f = *self.functions?.get(name.id.as_str())?;
+        if self.calls >= MAX_CALLS {
+            return None;
+        }
+        let mut env = self.env.clone();
+        env.push();
+        let params = &f.parameters;
+        let positional = params.posonlyargs.iter().chain(&params.args);
+        for (i, p) in positional.enumerate() {
+            let given = call.arguments.args.get(i).or_else(|| {
+                call.arguments
+                    .keywords
+                    .iter()
+                    .find(|k| k.arg.as_ref().is_some_and(|a| a.id == p.parameter.name.id))
+                    .map(|k| &k.value)
+            });
+            let value = given.or(p.default.as_deref()).and_then(|e| self.value(e));
+            env.bind(p.parameter.name.id.as_str(), value);
+        }
+        if call.arguments.args.len() > params.posonlyargs.len() + params.args.len() {
+            return None;
+        }
+        for stmt in &f.body {
+            let inner = self.within(&env);
+            match stmt {
+                Stmt::Expr(e) if e.value.is_string_literal_expr() => {}
+                Stmt::Assign(a) => {
+                    let value = inner.value(&a.value);
+                    for t in &a.targets {
+                        bind_target(&mut env, t, value.clone());
+                    }
+                }
+                Stmt::AnnAssign(a) => {
+                    let value = a.value.as_deref().and_then(|v| inner.value(v));
+                    bind_target(&mut env, &a.target, value);
+                }
+                Stmt::Return(r) => return Some((env, r.value.as_deref()?)),
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// The same evaluator inside a helper's scope.
+    fn within<'s>(&'s self, env: &'s Env) -> Evaluator<'s> {
+        Evaluator {
+            env,
+            dialect: self.dialect,
+            batch_alias: None,
+            functions: self.functions,
+            calls: self.calls + 1,
+        }
+    }
+
     /// `op`, or the enclosing batch's alias.
     fn is_op(&self, name: &str) -> bool {
         name == "op" || self.batch_alias == Some(name)
@@ -204,6 +278,11 @@ impl Evaluator<'_> {
                     what,
                     exists: c.ops[0] == CmpOp::In,
                 }
+            }
+            // A helper that returns a check: `has_table("t")` returning
+            // `"t" in get_table_names()`.
+            Expr::Call(call) if let Some((env, returned)) = self.returned(call) => {
+                self.within(&env).condition(returned)
             }
             // `inspector.has_table("t")`, `bind.dialect.has_table(bind, "t")`
             Expr::Call(call) => {
@@ -401,6 +480,9 @@ impl Evaluator<'_> {
                     (Some(Value::DialectObj), "dialect") => Value::DialectObj,
                     _ => return None,
                 }
+            }
+            Expr::Call(c) if let Some((env, returned)) = self.returned(c) => {
+                self.within(&env).value_at(returned, depth + 1)?
             }
             Expr::Call(c)
                 if matches!(&*c.func, Expr::Name(_) | Expr::Attribute(_)) && {
