@@ -470,6 +470,44 @@ fn helpers_returning_inspector_checks_are_decided() {
     assert!(facts.is_empty(), "{facts:?}");
     assert!(notes.is_empty(), "{notes:?}");
     for table in ["users", "teams", "tags"] {
-        assert!(sql.contains(&format!("CREATE TABLE {table} ")), "{table}:\n{sql}");
+        assert!(
+            sql.contains(&format!("CREATE TABLE {table} ")),
+            "{table}:\n{sql}"
+        );
     }
+}
+
+/// Helpers imported from the project's own modules count for what they
+/// return; their operations are not read from there.
+#[test]
+fn helpers_imported_from_the_project_are_read_for_what_they_return() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"users\", {TABLE})"),
+                "    op.drop_table(\"users\")",
+            ),
+            (
+                "from migrations.util import has_table, existing_tables as tables_now\n",
+                &format!(
+                    "    if not has_table(\"users\"):\n        op.create_table(\"users\", {TABLE})\n    if \"teams\" not in tables_now():\n        op.create_table(\"teams\", {TABLE})"
+                ),
+                "    op.drop_table(\"teams\")",
+            ),
+        ],
+    );
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/util.py",
+            b"from alembic import op\nfrom sqlalchemy import inspect\n\n\ndef get_inspector():\n    return inspect(op.get_bind())\n\n\ndef existing_tables():\n    return set(get_inspector().get_table_names())\n\n\ndef has_table(name):\n    return name in existing_tables()\n",
+        )],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sql.contains("CREATE TABLE teams "), "{sql}");
 }

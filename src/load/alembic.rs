@@ -8,7 +8,8 @@ use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
-use crate::load::eval::{Cond, Env, Evaluator, Value, bind_target};
+use crate::load::eval::{Cond, Env, Evaluator, Functions, Value, bind_target};
+use crate::load::imports::Imported;
 
 use crate::load::python::{
     PyFile, arg, assignments, bool_value, callee_name, is_trivial_body, keyword, method_call,
@@ -66,7 +67,9 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
         }
     }
     if let Some(up) = upgrade {
+        let imported = Imported::read(&file.path, py.suite());
         let mut reader = OpReader::new(&py, dialect);
+        reader.imported = imported.functions();
         reader.module(py.suite());
         reader.function(&up.body);
         let apply = std::mem::take(&mut reader.ops);
@@ -107,6 +110,9 @@ struct OpReader<'a, 'f> {
     /// Functions of the file a migration may call: `def` at module level
     /// and inside the function being read.
     functions: HashMap<&'a str, &'a StmtFunctionDef>,
+    /// Helpers imported from the project's other files: only what they
+    /// return is read.
+    imported: Functions<'a>,
     /// When the code being read runs: `Maybe` inside an undecided `if`, a
     /// loop over what miglint cannot list, a `try` block; `If` under an
     /// inspector check.
@@ -144,6 +150,7 @@ impl<'a> OpReader<'a, '_> {
             suppressions: Vec::new(),
             env: Env::new(),
             functions: HashMap::new(),
+            imported: HashMap::new(),
             reach: Reach::Always,
             checks: 0,
             calling: Vec::new(),
@@ -156,6 +163,7 @@ impl<'a> OpReader<'a, '_> {
             dialect: self.dialect,
             batch_alias: batch.as_ref().map(|(_, alias)| *alias),
             functions: Some(&self.functions),
+            imported: Some(&self.imported),
             calls: 0,
         }
     }

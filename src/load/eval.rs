@@ -148,6 +148,9 @@ pub struct Evaluator<'e> {
     /// Helpers whose return value a call stands for (`get_table_names()`
     /// returning `inspector.get_table_names()`).
     pub functions: Option<&'e Functions<'e>>,
+    /// Helpers imported from the project's other files, read only for
+    /// what they return.
+    pub imported: Option<&'e Functions<'e>>,
     /// Helper calls being followed.
     pub calls: usize,
 }
@@ -161,7 +164,11 @@ impl<'e> Evaluator<'e> {
         let Expr::Name(name) = &*call.func else {
             return None;
         };
-        let f = *self.functions?.get(name.id.as_str())?;
+        let name = name.id.as_str();
+        let f = *self
+            .functions
+            .and_then(|fs| fs.get(name))
+            .or_else(|| self.imported.and_then(|fs| fs.get(name)))?;
         if self.calls >= MAX_CALLS {
             return None;
         }
@@ -211,6 +218,7 @@ impl<'e> Evaluator<'e> {
             dialect: self.dialect,
             batch_alias: None,
             functions: self.functions,
+            imported: self.imported,
             calls: self.calls + 1,
         }
     }

@@ -1,8 +1,11 @@
 //! Front ends: each reads one file into the shared [`crate::migration`].
-//! Loading is pure and per file, so it runs in parallel and is easy to fuzz.
+//! Loading is per file, so it runs in parallel and is easy to fuzz; an
+//! Alembic revision also reads the project modules it imports helpers from
+//! ([`imports`]), never writing anything.
 
 pub mod alembic;
 pub mod eval;
+pub mod imports;
 pub mod python;
 pub mod sql;
 pub mod suppression;

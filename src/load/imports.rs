@@ -1,0 +1,182 @@
+//! Helpers a migration imports from the project's own files
+//! (`from app.migrations.util import get_existing_tables`): their modules
+//! are read so that what such a helper returns (the inspector's table
+//! names, a `name in get_table_names()` check) can stand for its call.
+//! Their operations are never read from there: those belong to another
+//! file.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use ruff_python_ast::visitor::{Visitor, walk_expr};
+use ruff_python_ast::{Expr, ModModule, PySourceType, Stmt, StmtFunctionDef};
+use ruff_python_parser::{Parsed, parse_unchecked_source};
+
+use crate::load::eval::Functions;
+
+/// Modules larger than this are not read for helpers.
+const MAX_MODULE_BYTES: u64 = 256 * 1024;
+
+/// How many folders up from a migration an imported package is looked for.
+const MAX_LEVELS: usize = 8;
+
+/// The project modules a migration file imports helpers from, parsed.
+pub struct Imported {
+    modules: Vec<(Vec<(String, String)>, Parsed<ModModule>)>,
+}
+
+impl Imported {
+    /// Reads the modules that `suite` (the migration at `path`) imports
+    /// names from, when one of those names is called in it and the module
+    /// is a file of the project.
+    pub fn read(path: &Path, suite: &[Stmt]) -> Imported {
+        let mut modules = Vec::new();
+        let mut called = None;
+        for stmt in suite {
+            let Stmt::ImportFrom(import) = stmt else {
+                continue;
+            };
+            let called = called.get_or_insert_with(|| called_names(suite));
+            let names: Vec<(String, String)> = import
+                .names
+                .iter()
+                .filter(|alias| alias.name.as_str() != "*")
+                .map(|alias| {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                    (local.to_string(), alias.name.to_string())
+                })
+                .filter(|(local, _)| called.contains(local.as_str()))
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let module = import.module.as_ref().map(|m| m.as_str());
+            let Some(file) = module_file(path, module, import.level) else {
+                continue;
+            };
+            let too_big = std::fs::metadata(&file).map_or(true, |m| m.len() > MAX_MODULE_BYTES);
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            if too_big {
+                continue;
+            }
+            modules.push((names, parse_unchecked_source(&text, PySourceType::Python)));
+        }
+        Imported { modules }
+    }
+
+    /// The functions these modules define, by the names the migration
+    /// imports them under and by their own (the helpers call each other).
+    /// A name two modules define is left out: which one is meant is not
+    /// known.
+    pub fn functions(&self) -> Functions<'_> {
+        let mut out: Functions<'_> = HashMap::new();
+        let mut ambiguous: HashSet<&str> = HashSet::new();
+        for (names, parsed) in &self.modules {
+            let defs: HashMap<&str, &StmtFunctionDef> = parsed
+                .syntax()
+                .body
+                .iter()
+                .filter_map(|s| match s {
+                    Stmt::FunctionDef(f) => Some((f.name.id.as_str(), f)),
+                    _ => None,
+                })
+                .collect();
+            let aliases = names.iter().filter_map(|(local, original)| {
+                defs.get(original.as_str()).map(|f| (local.as_str(), *f))
+            });
+            for (name, f) in defs.iter().map(|(n, f)| (*n, *f)).chain(aliases) {
+                match out.get(name) {
+                    Some(known) if !std::ptr::eq(*known, f) => {
+                        ambiguous.insert(name);
+                    }
+                    _ => {
+                        out.insert(name, f);
+                    }
+                }
+            }
+        }
+        for name in ambiguous {
+            out.remove(name);
+        }
+        out
+    }
+}
+
+/// The bare names called anywhere in `suite` (`helper(...)`).
+fn called_names(suite: &[Stmt]) -> HashSet<&str> {
+    struct Calls<'a>(HashSet<&'a str>);
+    impl<'a> Visitor<'a> for Calls<'a> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(call) = expr
+                && let Expr::Name(name) = &*call.func
+            {
+                self.0.insert(name.id.as_str());
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut calls = Calls(HashSet::new());
+    for stmt in suite {
+        calls.visit_stmt(stmt);
+    }
+    calls.0
+}
+
+/// The file `from <module> import ...` (with `level` leading dots) reads,
+/// seen from the migration at `path`: relative to its folder for a relative
+/// import, else under the nearest folder above it that holds the module.
+fn module_file(path: &Path, module: Option<&str>, level: u32) -> Option<PathBuf> {
+    let relative: PathBuf = module
+        .unwrap_or("")
+        .split('.')
+        .filter(|part| !part.is_empty())
+        .collect();
+    let found = |base: &Path| -> Option<PathBuf> {
+        let as_file = base.join(&relative).with_extension("py");
+        let as_package = base.join(&relative).join("__init__.py");
+        [as_file, as_package].into_iter().find(|p| p.is_file())
+    };
+    let dir = path.parent()?;
+    if level > 0 {
+        let base = dir.ancestors().nth(level as usize - 1)?;
+        return if relative.as_os_str().is_empty() {
+            None
+        } else {
+            found(base)
+        };
+    }
+    if relative.as_os_str().is_empty() {
+        return None;
+    }
+    dir.ancestors().take(MAX_LEVELS).find_map(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_resolve_absolute_and_relative() {
+        let root = tempfile::tempdir().unwrap();
+        let versions = root.path().join("app/migrations/versions");
+        std::fs::create_dir_all(&versions).unwrap();
+        std::fs::write(root.path().join("app/__init__.py"), "").unwrap();
+        std::fs::write(root.path().join("app/migrations/util.py"), "").unwrap();
+        let migration = versions.join("001_init.py");
+        assert_eq!(
+            module_file(&migration, Some("app.migrations.util"), 0),
+            Some(root.path().join("app/migrations/util.py"))
+        );
+        assert_eq!(
+            module_file(&migration, Some("util"), 2),
+            Some(root.path().join("app/migrations/util.py"))
+        );
+        assert_eq!(
+            module_file(&migration, Some("app"), 0),
+            Some(root.path().join("app/__init__.py"))
+        );
+        assert_eq!(module_file(&migration, Some("sqlalchemy"), 0), None);
+    }
+}
