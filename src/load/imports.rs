@@ -20,9 +20,16 @@ const MAX_MODULE_BYTES: u64 = 256 * 1024;
 /// How many folders up from a migration an imported package is looked for.
 const MAX_LEVELS: usize = 8;
 
-/// The project modules a migration file imports helpers from, parsed.
+/// A module a migration imports helpers from: the names it imports (as
+/// named there, as named in the module) and the module, parsed.
+struct Module {
+    names: Vec<(String, String)>,
+    parsed: Parsed<ModModule>,
+}
+
+/// The project modules a migration file imports helpers from.
 pub struct Imported {
-    modules: Vec<(Vec<(String, String)>, Parsed<ModModule>)>,
+    modules: Vec<Module>,
 }
 
 impl Imported {
@@ -61,7 +68,10 @@ impl Imported {
             if too_big {
                 continue;
             }
-            modules.push((names, parse_unchecked_source(&text, PySourceType::Python)));
+            modules.push(Module {
+                names,
+                parsed: parse_unchecked_source(&text, PySourceType::Python),
+            });
         }
         Imported { modules }
     }
@@ -73,7 +83,7 @@ impl Imported {
     pub fn functions(&self) -> Functions<'_> {
         let mut out: Functions<'_> = HashMap::new();
         let mut ambiguous: HashSet<&str> = HashSet::new();
-        for (names, parsed) in &self.modules {
+        for Module { names, parsed } in &self.modules {
             let defs: HashMap<&str, &StmtFunctionDef> = parsed
                 .syntax()
                 .body
