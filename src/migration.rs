@@ -222,20 +222,25 @@ pub struct Operation {
 pub enum Reach {
     /// Whenever the migration runs.
     Always,
-    /// Only when `what` exists (`exists`) or does not: an inspector check
-    /// in the migration (`if "t" in inspector.get_table_names():`,
-    /// `has_table`, a column or index list). The replay decides it on the
-    /// schema at that point. `check` numbers the `if` in its migration:
-    /// its branches share it, so the schema is looked at once, as the `if`
-    /// statement does.
-    If {
-        what: Exists,
-        exists: bool,
-        check: u32,
-    },
+    /// Only when every guard holds: inspector checks in the migration
+    /// (`if "t" in inspector.get_table_names():`, `has_table`, a column or
+    /// index list, `if not has_table("t"): return` before it), outermost
+    /// first. The replay decides each on the schema at that point.
+    If(Vec<Guard>),
     /// Maybe: under a condition or in a loop miglint cannot decide, or in a
     /// `try` block. What it touches is uncertain from there on.
     Maybe,
+}
+
+/// One inspector check an operation runs under: `what` exists (`exists`)
+/// or does not. `check` numbers the `if` in its migration: its branches
+/// (and what follows an `if ...: return`) share it, so the schema is looked
+/// at once, as the `if` statement does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guard {
+    pub what: Exists,
+    pub exists: bool,
+    pub check: u32,
 }
 
 /// What an inspector check asks about.

@@ -511,3 +511,40 @@ fn helpers_imported_from_the_project_are_read_for_what_they_return() {
     assert!(notes.is_empty(), "{notes:?}");
     assert!(sql.contains("CREATE TABLE teams "), "{sql}");
 }
+
+/// `if not has_table("t"): return` leaves what follows to run only when
+/// `t` exists, and checks nest: each is decided on the replayed schema.
+#[test]
+fn early_returns_and_nested_checks_are_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let up2 = format!(
+        "    inspector = sa.inspect(op.get_bind())\n    if \"runs\" not in inspector.get_table_names():\n        return\n    op.create_table(\"snapshots\", {TABLE})"
+    );
+    let up3 = format!(
+        "    inspector = sa.inspect(op.get_bind())\n    tables = inspector.get_table_names()\n    if \"users\" in tables:\n        if \"teams\" not in tables:\n            op.create_table(\"teams\", {TABLE})\n    if not inspector.has_table(\"users\"):\n        return\n    op.add_column(\"users\", sa.Column(\"team\", sa.String()))"
+    );
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"users\", {TABLE})"),
+                "    op.drop_table(\"users\")",
+            ),
+            // `runs` does not exist: nothing after the return runs.
+            ("", &up2, "    pass"),
+            // `users` exists and `teams` does not: both run.
+            (
+                "",
+                &up3,
+                "    with op.batch_alter_table(\"users\") as batch_op:\n        batch_op.drop_column(\"team\")\n    op.drop_table(\"teams\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(!sql.contains("CREATE TABLE snapshots"), "{sql}");
+    assert!(sql.contains("CREATE TABLE teams "), "{sql}");
+    assert!(sql.contains("team VARCHAR"), "{sql}");
+}

@@ -16,7 +16,7 @@ use crate::load::python::{
     named_list, str_value,
 };
 use crate::migration::{
-    Column, ColumnChanges, ConstraintKind, Exists, Flavour, ForeignKeyRef, IndexDef, Migration,
+    Column, ColumnChanges, ConstraintKind, Flavour, ForeignKeyRef, Guard, IndexDef, Migration,
     Named, OpKind, OpaqueKind, Operation, Parents, Reach, Rollback, Step, TableConstraint,
 };
 use crate::project::config::Dialect;
@@ -200,7 +200,25 @@ impl<'a> OpReader<'a, '_> {
 
     fn body(&mut self, body: &'a [Stmt], batch: Batch<'a>) -> Exit {
         let mut exit = Exit::No;
-        for stmt in body {
+        for (i, stmt) in body.iter().enumerate() {
+            if let Some((guard_body, g)) = self.return_guard(stmt, &batch) {
+                // `if not has_table("t"): return`: its body runs under the
+                // check, what follows under the opposite.
+                let was = self.reach.clone();
+                self.reach = guarded(&was, g.clone());
+                self.body(guard_body, batch.clone());
+                self.reach = guarded(
+                    &was,
+                    Guard {
+                        exists: !g.exists,
+                        ..g
+                    },
+                );
+                self.body(&body[i + 1..], batch);
+                // The block may have been left early.
+                self.reach = Reach::Maybe;
+                return Exit::Maybe;
+            }
             let here = self.stmt(stmt, &batch);
             match here {
                 Exit::Yes => {
@@ -348,7 +366,7 @@ impl<'a> OpReader<'a, '_> {
         let was = self.reach.clone();
         let mut exits = Vec::new();
         let mut undecided = false;
-        let mut guard: Option<(Exists, bool)> = None;
+        let mut guard: Option<Guard> = None;
         for (test, body) in clauses {
             let cond = match test {
                 None => Cond::Known(true),
@@ -356,14 +374,16 @@ impl<'a> OpReader<'a, '_> {
             };
             let reach = if undecided {
                 Reach::Maybe
-            } else if let Some((what, exists)) = &guard {
-                match (test, &was) {
+            } else if let Some(g) = &guard {
+                match test {
                     // `else` of a guard: the other case.
-                    (None, Reach::Always) => Reach::If {
-                        what: what.clone(),
-                        exists: !exists,
-                        check: self.checks,
-                    },
+                    None => guarded(
+                        &was,
+                        Guard {
+                            exists: !g.exists,
+                            ..g.clone()
+                        },
+                    ),
                     _ => {
                         undecided = true;
                         Reach::Maybe
@@ -378,17 +398,14 @@ impl<'a> OpReader<'a, '_> {
                         return exit;
                     }
                     Cond::Exists { ref what, exists } => {
-                        guard = Some((what.clone(), exists));
                         self.checks += 1;
-                        if was == Reach::Always {
-                            Reach::If {
-                                what: what.clone(),
-                                exists,
-                                check: self.checks,
-                            }
-                        } else {
-                            Reach::Maybe
-                        }
+                        let g = Guard {
+                            what: what.clone(),
+                            exists,
+                            check: self.checks,
+                        };
+                        guard = Some(g.clone());
+                        guarded(&was, g)
                     }
                     Cond::Unknown => {
                         undecided = true;
@@ -409,6 +426,33 @@ impl<'a> OpReader<'a, '_> {
         } else {
             Exit::No
         }
+    }
+
+    /// `if <inspector check>: ... return` with no `elif` or `else`, read
+    /// where the replay can still decide it: its body and its check,
+    /// numbered.
+    fn return_guard(&mut self, stmt: &'a Stmt, batch: &Batch<'a>) -> Option<(&'a [Stmt], Guard)> {
+        if self.reach == Reach::Maybe {
+            return None;
+        }
+        let Stmt::If(s) = stmt else {
+            return None;
+        };
+        if !s.elif_else_clauses.is_empty() || !matches!(s.body.last(), Some(Stmt::Return(_))) {
+            return None;
+        }
+        let Cond::Exists { what, exists } = self.eval(batch).condition(&s.test) else {
+            return None;
+        };
+        self.checks += 1;
+        Some((
+            &s.body[..],
+            Guard {
+                what,
+                exists,
+                check: self.checks,
+            },
+        ))
     }
 
     /// An assignment: a call in it is read like any other; the names it
@@ -1049,6 +1093,16 @@ fn constraint(call: &ExprCall, ev: &Evaluator) -> Option<TableConstraint> {
         }
         _ => return None,
     })
+}
+
+/// `reach` narrowed by one more inspector check: code that always runs, or
+/// runs under other checks, gains it; code that may not run stays so.
+fn guarded(reach: &Reach, guard: Guard) -> Reach {
+    match reach {
+        Reach::Always => Reach::If(vec![guard]),
+        Reach::If(guards) => Reach::If(guards.iter().cloned().chain([guard]).collect()),
+        Reach::Maybe => Reach::Maybe,
+    }
 }
 
 /// Methods of `op` that read or name things rather than change the schema.

@@ -745,16 +745,18 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
         Reach::Always => true,
         // An inspector check the replay can decide: the operation runs,
         // or does not run at all.
-        Reach::If {
-            what,
-            exists,
-            check,
-        } => match decide(schema, what, *check, cx) {
-            // Decided: the operation runs, or does not run at all.
-            Some(there) if there != *exists => return,
-            Some(_) => true,
-            None => false,
-        },
+        Reach::If(guards) => {
+            let mut sure = true;
+            for g in guards {
+                match decide(schema, &g.what, g.check, cx) {
+                    // Decided false: the operation does not run at all.
+                    Some(there) if there != g.exists => return,
+                    Some(_) => {}
+                    None => sure = false,
+                }
+            }
+            sure
+        }
         _ => false,
     };
     if !runs_for_sure {
