@@ -185,3 +185,26 @@ fn a_model_named_alone_is_checked_against_the_project() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("`User.nickname`"), "{text}");
 }
+
+#[test]
+fn a_model_of_the_version_table_is_not_the_applications() {
+    // Regression: a project whose only model maps `alembic_version` had
+    // every table reported as mapped by no model.
+    let dir = tempfile::tempdir().unwrap();
+    let version = "from sqlalchemy import Column, String\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass AlembicVersion(Base):\n    __tablename__ = \"alembic_version\"\n    version_num = Column(String(32), primary_key=True)\n";
+    project(dir.path(), "models.py", version);
+    let (code, text) = lint(dir.path(), &["--select", "model-drift"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("model-drift"), "{text}");
+    // Beside the application's models, it is left out too.
+    project(
+        dir.path(),
+        "models.py",
+        &format!(
+            "{MATCHING}\n\nclass AlembicVersion(Base):\n    __tablename__ = \"alembic_version\"\n    version_num: Mapped[str] = mapped_column(String(32), primary_key=True)\n"
+        ),
+    );
+    let (code, text) = lint(dir.path(), &["--select", "model-drift"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("model-drift"), "{text}");
+}

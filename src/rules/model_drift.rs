@@ -49,7 +49,9 @@ impl ModelDrift {
 impl Rule for ModelDrift {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         let models = &set.models;
-        if models.is_empty() {
+        // A model of Alembic's or yoyo's own table (`alembic_version`) says
+        // nothing about the application's.
+        if models.tables.iter().all(|m| bookkeeping(&m.table)) {
             return;
         }
         let schema = &set.replay.schema;
@@ -58,7 +60,7 @@ impl Rule for ModelDrift {
         // fixes are written in SQL.
         let raw_sql = set.flavour != SetFlavour::Alembic;
         for model in &models.tables {
-            if self.ignored(&model.table) {
+            if self.ignored(&model.table) || bookkeeping(&model.table) {
                 continue;
             }
             let Some(table) = schema.table(&model.table) else {

@@ -74,6 +74,12 @@ def write_config(project, chain, baseline_sql="", projects=CACHE, lint_root="lin
     with open(os.path.join(d, "miglint.toml"), "w") as f:
         f.write('dialect = "sqlite"\n')
         f.write("migrations = [" + ", ".join(json.dumps(x) for x in folders) + "]\n")
+        # The application is the unpacked project, never what lies around
+        # this folder. Only the migration folders (and a few helper files)
+        # are unpacked, not the project's models: model-drift is given
+        # this folder, which holds none.
+        f.write(f"queries = [{json.dumps(pdir)}]\n")
+        f.write(f"models = [{json.dumps(d)}]\n")
         if baseline_sql:
             f.write('baseline = "baseline.sql"\n')
     if baseline_sql:
