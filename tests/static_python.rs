@@ -548,3 +548,42 @@ fn early_returns_and_nested_checks_are_decided() {
     assert!(sql.contains("CREATE TABLE teams "), "{sql}");
     assert!(sql.contains("team VARCHAR"), "{sql}");
 }
+
+/// Tables described in a list (`(name, [sa.Column(...), ...], [...])`),
+/// created in a loop with `op.create_table(name, *columns, *constraints)`
+/// and dropped in reverse: each is read as written.
+#[test]
+fn table_specs_in_lists_are_read_through_starred_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let prelude = "\nTABLES = [\n    (\"users\", [sa.Column(\"id\", sa.Integer(), nullable=False), sa.Column(\"name\", sa.String())], [sa.PrimaryKeyConstraint(\"id\")]),\n    (\"teams\", [sa.Column(\"id\", sa.Integer(), nullable=False)], [sa.PrimaryKeyConstraint(\"id\")]),\n]\n";
+    chain(
+        dir.path(),
+        &[(
+            prelude,
+            "    for name, columns, constraints in TABLES:\n        op.create_table(name, *columns, *constraints)",
+            "    for name, _, _ in reversed(TABLES):\n        op.drop_table(name)",
+        )],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(
+        sql.contains("CREATE TABLE users (\n    id INTEGER NOT NULL,\n    name VARCHAR,\n    PRIMARY KEY (id)\n);"),
+        "{sql}"
+    );
+    assert!(sql.contains("CREATE TABLE teams "), "{sql}");
+    // A column held in a name miglint cannot read makes the table unread,
+    // never created without it.
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "from app import EXTRA\n",
+            "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), EXTRA)",
+            "    op.drop_table(\"users\")",
+        )],
+    );
+    let (sql, _, notes) = replay(dir.path());
+    assert!(!sql.contains("CREATE TABLE users"), "{sql}");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+}

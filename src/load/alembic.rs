@@ -121,6 +121,8 @@ struct OpReader<'a, 'f> {
     checks: u32,
     /// Helper functions being inlined, innermost last (no recursion).
     calling: Vec<&'a str>,
+    /// The file's calls by where they are, once a value needs one.
+    calls: std::cell::OnceCell<HashMap<ruff_text_size::TextRange, &'a ExprCall>>,
 }
 
 /// The table (when it can be read) and alias of an enclosing
@@ -154,6 +156,7 @@ impl<'a> OpReader<'a, '_> {
             reach: Reach::Always,
             checks: 0,
             calling: Vec::new(),
+            calls: std::cell::OnceCell::new(),
         }
     }
 
@@ -713,35 +716,59 @@ impl<'a> OpReader<'a, '_> {
                 let name = read(arg(call, 0, "table_name"));
                 let mut columns = Vec::new();
                 let mut constraints = Vec::new();
+                let mut items: Vec<&'a ExprCall> = Vec::new();
                 for a in call.arguments.args.iter().skip(1) {
-                    if let Expr::Call(c) = a {
-                        match self.column(c, &ev) {
-                            Some(Some(col)) => columns.push(col),
-                            Some(None) => unread.set(true),
-                            None if callee_name(c) == Some("Index") => {
-                                let columns: Vec<Expr> =
-                                    c.arguments.args.iter().skip(1).cloned().collect();
-                                let list = Expr::List(ruff_python_ast::ExprList {
-                                    node_index: Default::default(),
-                                    range: c.range(),
-                                    elts: columns,
-                                    ctx: ruff_python_ast::ExprContext::Load,
-                                });
-                                inline_indexes.push(IndexDef {
-                                    name: read_opt(arg(c, 0, "name")),
-                                    table: name.clone(),
-                                    columns: index_columns(self.py, Some(&list), &ev, &unread),
-                                    unique: keyword(c, "unique")
-                                        .and_then(|u| ev.truth(u))
-                                        .unwrap_or(false),
-                                    where_clause: keyword(c, "sqlite_where")
-                                        .map(|w| self.py.text(w.range()).to_string()),
-                                });
-                            }
-                            None => {
-                                if let Some(con) = constraint(c, &ev) {
-                                    constraints.push(con);
-                                }
+                    // `sa.Column(...)`, or a name or `*list` holding such
+                    // items (`for name, columns in TABLES:`).
+                    let values = match a {
+                        Expr::Call(c) => {
+                            items.push(c);
+                            continue;
+                        }
+                        Expr::Starred(s) => ev.value(&s.value).and_then(|v| v.items()),
+                        other => ev.value(other).map(|v| vec![v]),
+                    };
+                    let Some(values) = values else {
+                        unread.set(true);
+                        continue;
+                    };
+                    for v in values {
+                        match v {
+                            Value::Item(range) => match self.call_at(range) {
+                                Some(c) => items.push(c),
+                                None => unread.set(true),
+                            },
+                            _ => unread.set(true),
+                        }
+                    }
+                }
+                for c in items {
+                    match self.column(c, &ev) {
+                        Some(Some(col)) => columns.push(col),
+                        Some(None) => unread.set(true),
+                        None if callee_name(c) == Some("Index") => {
+                            let columns: Vec<Expr> =
+                                c.arguments.args.iter().skip(1).cloned().collect();
+                            let list = Expr::List(ruff_python_ast::ExprList {
+                                node_index: Default::default(),
+                                range: c.range(),
+                                elts: columns,
+                                ctx: ruff_python_ast::ExprContext::Load,
+                            });
+                            inline_indexes.push(IndexDef {
+                                name: read_opt(arg(c, 0, "name")),
+                                table: name.clone(),
+                                columns: index_columns(self.py, Some(&list), &ev, &unread),
+                                unique: keyword(c, "unique")
+                                    .and_then(|u| ev.truth(u))
+                                    .unwrap_or(false),
+                                where_clause: keyword(c, "sqlite_where")
+                                    .map(|w| self.py.text(w.range()).to_string()),
+                            });
+                        }
+                        None => {
+                            if let Some(con) = constraint(c, &ev) {
+                                constraints.push(con);
                             }
                         }
                     }
@@ -941,6 +968,31 @@ impl<'a> OpReader<'a, '_> {
     /// `sa.Column("name", sa.Type(), sa.ForeignKey("t.id"), nullable=..., ...)`:
     /// `None` when the call is not a column, `Some(None)` when its name or
     /// foreign key cannot be read.
+    /// The call written at `range` in this file (a schema item a value
+    /// holds).
+    fn call_at(&self, range: ruff_text_size::TextRange) -> Option<&'a ExprCall> {
+        struct Calls<'a>(HashMap<ruff_text_size::TextRange, &'a ExprCall>);
+        impl<'a> Visitor<'a> for Calls<'a> {
+            fn visit_expr(&mut self, expr: &'a Expr) {
+                if let Expr::Call(call) = expr {
+                    self.0.insert(call.range(), call);
+                }
+                walk_expr(self, expr);
+            }
+        }
+        let suite: &'a [Stmt] = self.py.suite();
+        self.calls
+            .get_or_init(|| {
+                let mut calls = Calls(HashMap::new());
+                for stmt in suite {
+                    calls.visit_stmt(stmt);
+                }
+                calls.0
+            })
+            .get(&range)
+            .copied()
+    }
+
     fn column(&self, call: &ExprCall, ev: &Evaluator) -> Option<Option<Column>> {
         if callee_name(call) != Some("Column") {
             return None;

@@ -12,6 +12,9 @@ use ruff_python_ast::{
     StmtFunctionDef, UnaryOp,
 };
 
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::load::python::callee_name;
 use crate::migration::Exists;
 use crate::project::config::Dialect;
 
@@ -43,7 +46,22 @@ pub enum Value {
     /// inspector.get_columns("t")}`) or indexes (`get_indexes`).
     ColumnNames(String),
     IndexNames(String),
+    /// A schema item kept as written (`sa.Column(...)`,
+    /// `sa.PrimaryKeyConstraint(...)` in a list of table specs), found
+    /// again by where it is in the file.
+    Item(TextRange),
 }
+
+/// The SQLAlchemy schema items a list may hold for `op.create_table(name,
+/// *columns)`.
+const SCHEMA_ITEMS: &[&str] = &[
+    "Column",
+    "PrimaryKeyConstraint",
+    "ForeignKeyConstraint",
+    "UniqueConstraint",
+    "CheckConstraint",
+    "Index",
+];
 
 /// A condition, as far as the code decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -393,6 +411,12 @@ impl<'e> Evaluator<'e> {
         if depth > MAX_DEPTH {
             return None;
         }
+        if let Expr::Call(c) = expr
+            && let Some(name) = callee_name(c)
+            && SCHEMA_ITEMS.contains(&name)
+        {
+            return Some(Value::Item(c.range()));
+        }
         let v = match expr {
             Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
             Expr::NumberLiteral(n) => Value::Int(n.value.as_int()?.as_i64()?),
@@ -501,7 +525,7 @@ impl<'e> Evaluator<'e> {
                     };
                     matches!(
                         name,
-                        "inspect" | "set" | "list" | "frozenset" | "tuple" | "sorted"
+                        "inspect" | "set" | "list" | "frozenset" | "tuple" | "sorted" | "reversed"
                     ) && c.arguments.args.len() == 1
                         && c.arguments.keywords.is_empty()
                 } =>
@@ -518,7 +542,20 @@ impl<'e> Evaluator<'e> {
                     (Expr::Name(n), v @ (Value::Seq(_) | Value::Dict(_)))
                         if n.id.as_str() != "inspect" =>
                     {
-                        Value::Seq(v.items()?)
+                        let mut items = v.items()?;
+                        match n.id.as_str() {
+                            "reversed" => items.reverse(),
+                            "sorted" => {
+                                let mut strings: Vec<String> = items
+                                    .iter()
+                                    .map(|i| i.as_str().map(str::to_string))
+                                    .collect::<Option<_>>()?;
+                                strings.sort();
+                                items = strings.into_iter().map(Value::Str).collect();
+                            }
+                            _ => {}
+                        }
+                        Value::Seq(items)
                     }
                     _ => return None,
                 }
