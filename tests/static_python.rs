@@ -587,3 +587,30 @@ fn table_specs_in_lists_are_read_through_starred_arguments() {
     assert!(!sql.contains("CREATE TABLE users"), "{sql}");
     assert_eq!(notes.len(), 1, "{notes:?}");
 }
+
+/// A column type the project defines (`class JSONField(TypeDecorator):
+/// impl = Text`), in the file or imported from the project, is what it
+/// stores.
+#[test]
+fn type_decorators_are_what_they_store() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "from migrations.types import UtcDateTime\n\n\nclass JSONField(sa.types.TypeDecorator):\n    \"\"\"JSON as text.\"\"\"\n\n    impl = sa.Text\n    cache_ok = True\n",
+            "    op.create_table(\"events\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"meta\", JSONField()), sa.Column(\"at\", UtcDateTime(timezone=True)))",
+            "    op.drop_table(\"events\")",
+        )],
+    );
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/types.py",
+            b"from sqlalchemy import TIMESTAMP\nfrom sqlalchemy.types import TypeDecorator\n\n\nclass UtcDateTime(TypeDecorator):\n    impl = TIMESTAMP(timezone=True)\n",
+        )],
+    );
+    let (sql, facts, _) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(sql.contains("meta TEXT"), "{sql}");
+    assert!(sql.contains("at TIMESTAMP"), "{sql}");
+}

@@ -9,7 +9,7 @@ use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
 use crate::load::eval::{Cond, Env, Evaluator, Functions, Value, bind_target};
-use crate::load::imports::Imported;
+use crate::load::imports::{Imported, type_decorator_impl};
 
 use crate::load::python::{
     PyFile, arg, assignments, bool_value, callee_name, is_trivial_body, keyword, method_call,
@@ -70,6 +70,7 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
         let imported = Imported::read(&file.path, py.suite());
         let mut reader = OpReader::new(&py, dialect);
         reader.imported = imported.functions();
+        reader.types = imported.types();
         reader.module(py.suite());
         reader.function(&up.body);
         let apply = std::mem::take(&mut reader.ops);
@@ -113,6 +114,9 @@ struct OpReader<'a, 'f> {
     /// Helpers imported from the project's other files: only what they
     /// return is read.
     imported: Functions<'a>,
+    /// Column types defined in this file or imported from the project's
+    /// (`TypeDecorator` subclasses), by name: what each stores, as written.
+    types: HashMap<&'a str, &'a str>,
     /// When the code being read runs: `Maybe` inside an undecided `if`, a
     /// loop over what miglint cannot list, a `try` block; `If` under an
     /// inspector check.
@@ -153,6 +157,7 @@ impl<'a> OpReader<'a, '_> {
             env: Env::new(),
             functions: HashMap::new(),
             imported: HashMap::new(),
+            types: HashMap::new(),
             reach: Reach::Always,
             checks: 0,
             calling: Vec::new(),
@@ -177,6 +182,11 @@ impl<'a> OpReader<'a, '_> {
             match stmt {
                 Stmt::FunctionDef(f) => {
                     self.functions.insert(f.name.id.as_str(), f);
+                }
+                Stmt::ClassDef(c) => {
+                    if let Some(stored) = type_decorator_impl(c) {
+                        self.types.insert(c.name.id.as_str(), self.py.text(stored));
+                    }
                 }
                 Stmt::Assign(_) | Stmt::AnnAssign(_) | Stmt::AugAssign(_) => {
                     self.assign(stmt, &None);
@@ -813,7 +823,7 @@ impl<'a> OpReader<'a, '_> {
             "alter_column" => {
                 let mut changes = ColumnChanges {
                     new_name: read_opt(keyword(call, "new_column_name")),
-                    type_name: keyword(call, "type_").map(|t| self.py.text(t.range()).to_string()),
+                    type_name: keyword(call, "type_").map(|t| self.type_text(t)),
                     nullable: keyword(call, "nullable").and_then(bool_value),
                     default: None,
                 };
@@ -993,6 +1003,23 @@ impl<'a> OpReader<'a, '_> {
             .copied()
     }
 
+    /// A column type as written, or what a `TypeDecorator` of the project
+    /// stores (`JSONField()` with `impl = Text` is `Text`).
+    fn type_text(&self, e: &Expr) -> String {
+        let name = match e {
+            Expr::Name(n) => Some(n.id.as_str()),
+            Expr::Call(c) => match &*c.func {
+                Expr::Name(n) => Some(n.id.as_str()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match name.and_then(|n| self.types.get(n)) {
+            Some(stored) => stored.to_string(),
+            None => self.py.text(e.range()).to_string(),
+        }
+    }
+
     fn column(&self, call: &ExprCall, ev: &Evaluator) -> Option<Option<Column>> {
         if callee_name(call) != Some("Column") {
             return None;
@@ -1019,14 +1046,12 @@ impl<'a> OpReader<'a, '_> {
                         columns: vec![col.to_string()],
                     });
                 }
-                other if type_name.is_none() => {
-                    type_name = Some(self.py.text(other.range()).to_string())
-                }
+                other if type_name.is_none() => type_name = Some(self.type_text(other)),
                 _ => {}
             }
         }
         if let Some(t) = keyword(call, "type_") {
-            type_name = Some(self.py.text(t.range()).to_string());
+            type_name = Some(self.type_text(t));
         }
         let primary_key = keyword(call, "primary_key")
             .and_then(|p| ev.truth(p))

@@ -1,18 +1,21 @@
 //! Helpers a migration imports from the project's own files
 //! (`from app.migrations.util import get_existing_tables`): their modules
 //! are read so that what such a helper returns (the inspector's table
-//! names, a `name in get_table_names()` check) can stand for its call.
-//! Their operations are never read from there: those belong to another
-//! file.
+//! names, a `name in get_table_names()` check) can stand for its call, and
+//! a column type defined there (`class JSONField(TypeDecorator): impl =
+//! Text`) for what it stores. Their operations are never read from there:
+//! those belong to another file.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use ruff_python_ast::visitor::{Visitor, walk_expr};
-use ruff_python_ast::{Expr, ModModule, PySourceType, Stmt, StmtFunctionDef};
+use ruff_python_ast::{Expr, ModModule, PySourceType, Stmt, StmtClassDef, StmtFunctionDef};
 use ruff_python_parser::{Parsed, parse_unchecked_source};
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::load::eval::Functions;
+use crate::load::python::callee_name;
 
 /// Modules larger than this are not read for helpers.
 const MAX_MODULE_BYTES: u64 = 256 * 1024;
@@ -24,6 +27,7 @@ const MAX_LEVELS: usize = 8;
 /// named there, as named in the module) and the module, parsed.
 struct Module {
     names: Vec<(String, String)>,
+    text: String,
     parsed: Parsed<ModModule>,
 }
 
@@ -68,9 +72,11 @@ impl Imported {
             if too_big {
                 continue;
             }
+            let parsed = parse_unchecked_source(&text, PySourceType::Python);
             modules.push(Module {
                 names,
-                parsed: parse_unchecked_source(&text, PySourceType::Python),
+                text,
+                parsed,
             });
         }
         Imported { modules }
@@ -83,7 +89,7 @@ impl Imported {
     pub fn functions(&self) -> Functions<'_> {
         let mut out: Functions<'_> = HashMap::new();
         let mut ambiguous: HashSet<&str> = HashSet::new();
-        for Module { names, parsed } in &self.modules {
+        for Module { names, parsed, .. } in &self.modules {
             let defs: HashMap<&str, &StmtFunctionDef> = parsed
                 .syntax()
                 .body
@@ -114,15 +120,81 @@ impl Imported {
     }
 }
 
-/// The bare names called anywhere in `suite` (`helper(...)`).
+impl Imported {
+    /// The column types these modules define (`TypeDecorator` subclasses),
+    /// by name: what each stores, as written there (`impl = Text`).
+    pub fn types(&self) -> HashMap<&str, &str> {
+        let mut out = HashMap::new();
+        for Module {
+            names,
+            text,
+            parsed,
+        } in &self.modules
+        {
+            for stmt in &parsed.syntax().body {
+                let Stmt::ClassDef(class) = stmt else {
+                    continue;
+                };
+                let Some(range) = type_decorator_impl(class) else {
+                    continue;
+                };
+                let Some(stored) = text.get(range.start().to_usize()..range.end().to_usize())
+                else {
+                    continue;
+                };
+                let own = class.name.id.as_str();
+                out.insert(own, stored);
+                for (local, original) in names {
+                    if original == own {
+                        out.insert(local.as_str(), stored);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Where a `TypeDecorator` subclass says what it stores: its `impl = ...`.
+pub fn type_decorator_impl(class: &StmtClassDef) -> Option<TextRange> {
+    let decorates = class.bases().iter().any(|b| {
+        let name = match b {
+            Expr::Name(n) => n.id.as_str(),
+            Expr::Attribute(a) => a.attr.id.as_str(),
+            _ => "",
+        };
+        name == "TypeDecorator"
+    });
+    if !decorates {
+        return None;
+    }
+    class.body.iter().find_map(|s| match s {
+        Stmt::Assign(a)
+            if matches!(a.targets.as_slice(), [Expr::Name(n)] if n.id.as_str() == "impl") =>
+        {
+            Some(a.value.range())
+        }
+        _ => None,
+    })
+}
+
+/// The bare names called anywhere in `suite` (`helper(...)`), and those
+/// given to a `Column(...)` (a type: `Column("meta", JSONField)`).
 fn called_names(suite: &[Stmt]) -> HashSet<&str> {
     struct Calls<'a>(HashSet<&'a str>);
     impl<'a> Visitor<'a> for Calls<'a> {
         fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Call(call) = expr
-                && let Expr::Name(name) = &*call.func
-            {
-                self.0.insert(name.id.as_str());
+            if let Expr::Call(call) = expr {
+                if let Expr::Name(name) = &*call.func {
+                    self.0.insert(name.id.as_str());
+                }
+                if callee_name(call) == Some("Column") {
+                    for a in &call.arguments.args {
+                        if let Expr::Name(name) = a {
+                            self.0.insert(name.id.as_str());
+                        }
+                    }
+                }
             }
             walk_expr(self, expr);
         }
