@@ -823,7 +823,7 @@ impl<'a> OpReader<'a, '_> {
             "alter_column" => {
                 let mut changes = ColumnChanges {
                     new_name: read_opt(keyword(call, "new_column_name")),
-                    type_name: keyword(call, "type_").map(|t| self.type_text(t)),
+                    type_name: keyword(call, "type_").map(|t| self.type_text(t, &ev)),
                     nullable: keyword(call, "nullable").and_then(bool_value),
                     default: None,
                 };
@@ -1005,18 +1005,29 @@ impl<'a> OpReader<'a, '_> {
 
     /// A column type as written, or what a `TypeDecorator` of the project
     /// stores (`JSONField()` with `impl = Text` is `Text`).
-    fn type_text(&self, e: &Expr) -> String {
+    fn type_text(&self, e: &Expr, ev: &Evaluator) -> String {
+        // A name holding a type written elsewhere in the file (`for name,
+        // ty in [("note", sa.Text())]:`).
+        if let Expr::Name(_) = e
+            && let Some(Value::Item(range)) = ev.value(e)
+            && let Some(c) = self.call_at(range)
+        {
+            return self.declared_type(c.func.as_name_expr().map(|n| n.id.as_str()), c.range());
+        }
         let name = match e {
             Expr::Name(n) => Some(n.id.as_str()),
-            Expr::Call(c) => match &*c.func {
-                Expr::Name(n) => Some(n.id.as_str()),
-                _ => None,
-            },
+            Expr::Call(c) => c.func.as_name_expr().map(|n| n.id.as_str()),
             _ => None,
         };
+        self.declared_type(name, e.range())
+    }
+
+    /// The type written at `range`, or what the project's type `name`
+    /// stores.
+    fn declared_type(&self, name: Option<&str>, range: ruff_text_size::TextRange) -> String {
         match name.and_then(|n| self.types.get(n)) {
             Some(stored) => stored.to_string(),
-            None => self.py.text(e.range()).to_string(),
+            None => self.py.text(range).to_string(),
         }
     }
 
@@ -1046,12 +1057,12 @@ impl<'a> OpReader<'a, '_> {
                         columns: vec![col.to_string()],
                     });
                 }
-                other if type_name.is_none() => type_name = Some(self.type_text(other)),
+                other if type_name.is_none() => type_name = Some(self.type_text(other, ev)),
                 _ => {}
             }
         }
         if let Some(t) = keyword(call, "type_") {
-            type_name = Some(self.type_text(t));
+            type_name = Some(self.type_text(t, ev));
         }
         let primary_key = keyword(call, "primary_key")
             .and_then(|p| ev.truth(p))

@@ -14,7 +14,6 @@ use ruff_python_ast::{
 
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::load::python::callee_name;
 use crate::migration::Exists;
 use crate::project::config::Dialect;
 
@@ -46,22 +45,12 @@ pub enum Value {
     /// inspector.get_columns("t")}`) or indexes (`get_indexes`).
     ColumnNames(String),
     IndexNames(String),
-    /// A schema item kept as written (`sa.Column(...)`,
-    /// `sa.PrimaryKeyConstraint(...)` in a list of table specs), found
-    /// again by where it is in the file.
+    /// A call miglint does not evaluate, kept as written and found again by
+    /// where it is in the file: a `sa.Column(...)` in a list of table specs,
+    /// a type (`sa.Text()`) in a list of columns to add. Its value is
+    /// unknown: it is never equal to anything, nor true or false.
     Item(TextRange),
 }
-
-/// The SQLAlchemy schema items a list may hold for `op.create_table(name,
-/// *columns)`.
-const SCHEMA_ITEMS: &[&str] = &[
-    "Column",
-    "PrimaryKeyConstraint",
-    "ForeignKeyConstraint",
-    "UniqueConstraint",
-    "CheckConstraint",
-    "Index",
-];
 
 /// A condition, as far as the code decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -396,7 +385,14 @@ impl<'e> Evaluator<'e> {
                                 Value::Str(needle) => hay.contains(needle.as_str()),
                                 _ => return None,
                             },
-                            other => other.items()?.contains(&left),
+                            other => {
+                                let items = other.items()?;
+                                // An item miglint does not know may be it.
+                                if items.iter().any(|i| !known(i)) {
+                                    return None;
+                                }
+                                items.contains(&left)
+                            }
                         };
                         Some((c.ops[0] == CmpOp::In) == found)
                     }
@@ -411,12 +407,14 @@ impl<'e> Evaluator<'e> {
         if depth > MAX_DEPTH {
             return None;
         }
-        if let Expr::Call(c) = expr
-            && let Some(name) = callee_name(c)
-            && SCHEMA_ITEMS.contains(&name)
-        {
-            return Some(Value::Item(c.range()));
+        let value = self.computed(expr, depth);
+        match expr {
+            Expr::Call(c) if value.is_none() => Some(Value::Item(c.range())),
+            _ => value,
         }
+    }
+
+    fn computed(&self, expr: &Expr, depth: usize) -> Option<Value> {
         let v = match expr {
             Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
             Expr::NumberLiteral(n) => Value::Int(n.value.as_int()?.as_i64()?),
