@@ -644,3 +644,21 @@ fn columns_from_a_list_of_names_and_types() {
     // A call miglint does not evaluate may be "x": the drop is not decided.
     assert_eq!(notes.len(), 1, "{notes:?}");
 }
+
+/// An index on a table that is not there is refused by SQLite: the replay
+/// does not keep it, even for an operation that may not run.
+#[test]
+fn no_index_is_kept_on_a_missing_table() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "from app import has_column\n",
+            "    if has_column(\"events\", \"kind\"):\n        op.create_index(\"ix_events_kind\", \"events\", [\"kind\"])",
+            "    pass",
+        )],
+    );
+    let (sql, _, notes) = replay(dir.path());
+    assert!(!sql.contains("ix_events_kind"), "{sql}");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+}

@@ -1412,6 +1412,12 @@ fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx
                     table: ix.table.clone(),
                 },
             );
+            // SQLite refuses it: no index is made. On a table miglint is
+            // not sure of, its name is not either.
+            if cx.uncertain.table(&ix.table) {
+                cx.uncertain.mark_name(&name);
+            }
+            return;
         }
         Some(t) => {
             for c in &ix.columns {
