@@ -208,3 +208,51 @@ fn a_model_of_the_version_table_is_not_the_applications() {
     assert_eq!(code, 0, "{text}");
     assert!(!text.contains("model-drift"), "{text}");
 }
+
+#[test]
+fn column_aliases_and_declarative_base_variables_are_read() {
+    // Regression (optuna's models): `BaseModel: Any = declarative_base()`
+    // was taken for an unknown base, and `_Column = mapped_column` for a
+    // call that makes no column, so every migrated column was reported as
+    // missing from the models.
+    let dir = tempfile::tempdir().unwrap();
+    let models = r#"
+from typing import Any
+from sqlalchemy import String
+from sqlalchemy.orm import declarative_base
+
+try:
+    from sqlalchemy.orm import mapped_column
+
+    _Column = mapped_column
+except ImportError:
+    from sqlalchemy import Column as _Column
+
+BaseModel: Any = declarative_base()
+
+
+class User(BaseModel):
+    __tablename__ = "users"
+    id = _Column(String, primary_key=True)
+    email = _Column(String(255), unique=True, server_default="", nullable=False)
+    created_at = _Column(DateTime, nullable=False)
+    updated_at = _Column(DateTime, nullable=False)
+"#;
+    project(dir.path(), "models.py", models);
+    let (code, text) = lint(dir.path(), &["--select", "model-drift"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("model-drift"), "{text}");
+    // A call miglint does not read may make a column: no column is said to
+    // be missing from that model, and a note says why.
+    let helper = models.replace(
+        "    created_at = _Column(DateTime, nullable=False)\n",
+        "    created_at = timestamp_column()\n",
+    );
+    project(dir.path(), "models.py", &helper);
+    let (code, text) = lint(dir.path(), &["--select", "model-drift"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("`User.created_at` is set by a call miglint does not read"),
+        "{text}"
+    );
+}

@@ -9,7 +9,9 @@
 //! review the diff). Then `fixcheck.py` runs `--fix --unsafe-fixes` on
 //! committed copies of the chains and real Alembic on the result: every
 //! step that applied before must still apply, with the same schema but for
-//! what the fixes add. The Python environment comes from `scripts/test.sh`.
+//! what the fixes add. Where the manifest names a project's models, Alembic's
+//! `compare_metadata` at head is the oracle for `model-drift`. The Python
+//! environment comes from `scripts/test.sh`.
 
 use std::path::Path;
 use std::process::Command;

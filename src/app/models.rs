@@ -230,6 +230,8 @@ pub fn read(files: &[PyFile]) -> ModelSet {
     let mut classes: HashMap<String, ClassInfo> = HashMap::new();
     let mut order = Vec::new();
     let mut annotation_map: HashMap<String, (TypeFamily, String)> = HashMap::new();
+    let mut declared_bases: HashSet<String> = HashSet::new();
+    let mut aliases: HashSet<String> = HashSet::new();
     for (pi, py) in files.iter().enumerate() {
         for stmt in py.suite() {
             match stmt {
@@ -279,6 +281,17 @@ pub fn read(files: &[PyFile]) -> ModelSet {
                 }
                 _ => {}
             }
+            column_aliases(stmt, &mut aliases);
+            // `Base = declarative_base()` or `BaseModel: Any =
+            // declarative_base()`: a base that adds no columns.
+            if let Some((name, Expr::Call(call))) = assignment(stmt)
+                && matches!(
+                    callee_name(call),
+                    Some("declarative_base" | "generate_base")
+                )
+            {
+                declared_bases.insert(name.to_string());
+            }
         }
     }
 
@@ -286,6 +299,8 @@ pub fn read(files: &[PyFile]) -> ModelSet {
         files,
         classes: &classes,
         annotation_map: &annotation_map,
+        declared_bases: &declared_bases,
+        aliases: &aliases,
     };
     let mut by_class: HashMap<String, usize> = HashMap::new();
     for name in &order {
@@ -342,6 +357,79 @@ pub fn read(files: &[PyFile]) -> ModelSet {
         }
     }
     out
+}
+
+/// Class attributes made by calls that never make a column.
+const NOT_COLUMNS: &[&str] = &[
+    "relationship",
+    "relation",
+    "backref",
+    "column_property",
+    "synonym",
+    "association_proxy",
+    "composite",
+    "query_expression",
+    "dynamic_loader",
+    "deferred_relationship",
+    "property",
+    "classmethod",
+    "staticmethod",
+    "Index",
+    "UniqueConstraint",
+    "CheckConstraint",
+    "PrimaryKeyConstraint",
+    "ForeignKeyConstraint",
+];
+
+/// Other names a module gives `Column` or `mapped_column`:
+/// `_Column = mapped_column`, `from sqlalchemy import Column as C`, also
+/// inside a `try` (a fallback for older SQLAlchemy).
+fn column_aliases(stmt: &Stmt, out: &mut HashSet<String>) {
+    let is_column = |name: &str| matches!(name, "Column" | "mapped_column");
+    match stmt {
+        Stmt::Assign(a) => {
+            let value = match &*a.value {
+                Expr::Name(n) => Some(n.id.as_str()),
+                Expr::Attribute(at) => Some(at.attr.id.as_str()),
+                _ => None,
+            };
+            if let ([Expr::Name(target)], Some(v)) = (a.targets.as_slice(), value)
+                && is_column(v)
+            {
+                out.insert(target.id.to_string());
+            }
+        }
+        Stmt::ImportFrom(i) => {
+            for alias in &i.names {
+                if let Some(asname) = &alias.asname
+                    && is_column(alias.name.as_str())
+                {
+                    out.insert(asname.to_string());
+                }
+            }
+        }
+        Stmt::Try(t) => {
+            for s in t.body.iter().chain(&t.orelse).chain(&t.finalbody) {
+                column_aliases(s, out);
+            }
+            for h in &t.handlers {
+                let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                for s in &h.body {
+                    column_aliases(s, out);
+                }
+            }
+        }
+        Stmt::If(i) => {
+            for s in i
+                .body
+                .iter()
+                .chain(i.elif_else_clauses.iter().flat_map(|c| &c.body))
+            {
+                column_aliases(s, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `name = value` or `name: T = value` in a class body.
@@ -496,6 +584,10 @@ struct ClassReader<'a, 'f> {
     files: &'a [PyFile<'f>],
     classes: &'a HashMap<String, ClassInfo<'a>>,
     annotation_map: &'a HashMap<String, (TypeFamily, String)>,
+    /// Names the model files bind to `declarative_base()`.
+    declared_bases: &'a HashSet<String>,
+    /// Other names the model files give `Column` / `mapped_column`.
+    aliases: &'a HashSet<String>,
 }
 
 impl ClassReader<'_, '_> {
@@ -515,7 +607,7 @@ impl ClassReader<'_, '_> {
         for base in info.bases.iter().rev() {
             if self.classes.contains_key(base) {
                 self.collect(base, t, seen, unresolved);
-            } else if !is_declarative_base(base) {
+            } else if !is_declarative_base(base) && !self.declared_bases.contains(base) {
                 t.complete = false;
                 unresolved.push(Unresolved {
                     span: self.files[info.py].span(info.def.name.range),
@@ -571,12 +663,28 @@ impl ClassReader<'_, '_> {
             let mapped = annotation.and_then(mapped_annotation);
             let call = match value {
                 Some(Expr::Call(c))
-                    if matches!(callee_name(c), Some("Column" | "mapped_column")) =>
+                    if matches!(callee_name(c), Some("Column" | "mapped_column"))
+                        || callee_name(c).is_some_and(|n| self.aliases.contains(n)) =>
                 {
                     Some(c)
                 }
                 // `name: Mapped[str]` alone is a column too.
                 None if mapped.is_some() => None,
+                // A call miglint does not know may make a column: the
+                // model's columns are not all known then.
+                Some(Expr::Call(c))
+                    if !callee_name(c).is_some_and(|n| NOT_COLUMNS.contains(&n))
+                        && !attr_name.starts_with("__") =>
+                {
+                    t.complete = false;
+                    unresolved.push(Unresolved {
+                        span: py.file.first_line(py.span(item.range())),
+                        what: format!(
+                            "`{class}.{attr_name}` is set by a call miglint does not read; the model's columns are not all known"
+                        ),
+                    });
+                    continue;
+                }
                 _ => continue,
             };
             let (mut column, unknown) = match call {

@@ -75,11 +75,12 @@ def write_config(project, chain, baseline_sql="", projects=CACHE, lint_root="lin
         f.write('dialect = "sqlite"\n')
         f.write("migrations = [" + ", ".join(json.dumps(x) for x in folders) + "]\n")
         # The application is the unpacked project, never what lies around
-        # this folder. Only the migration folders (and a few helper files)
-        # are unpacked, not the project's models: model-drift is given
-        # this folder, which holds none.
+        # this folder. Only the migration folders and a few files are
+        # unpacked: the models where the manifest names them (else
+        # model-drift is given this folder, which holds none).
         f.write(f"queries = [{json.dumps(pdir)}]\n")
-        f.write(f"models = [{json.dumps(d)}]\n")
+        models = [os.path.join(pdir, m) for m in (chain.get("models") or {}).get("files", [])] or [d]
+        f.write("models = [" + ", ".join(json.dumps(m) for m in models) + "]\n")
         if baseline_sql:
             f.write('baseline = "baseline.sql"\n')
     if baseline_sql:
@@ -570,6 +571,51 @@ def compare_schema(mig, real):
     return out
 
 
+# model-drift findings, as the difference Alembic's autogenerate would name.
+DRIFT_PATTERNS = [
+    (re.compile(r"maps table `([^`]+)`, which no migration creates"), "add_table"),
+    (re.compile(r"table `([^`]+)` is created by the migrations but no model maps it"), "remove_table"),
+    (re.compile(r"maps column `([^`.]+)\.([^`]+)`, which the migrations never add"), "add_column"),
+    (re.compile(r"column `([^`.]+)\.([^`]+)` is in the migrations but not in model"), "remove_column"),
+    (re.compile(r"in the model but (?:NOT NULL|nullable) in the migrations"), "modify_nullable"),
+    (re.compile(r"\) in the model but `[^`]*` \([^)]*\) in the migrations"), "modify_type"),
+    (re.compile(r"no migration creates an index on|declares the index"), "add_index"),
+    (re.compile(r"is a foreign key to .* in the model, but not in the migrations"), "add_fk"),
+]
+
+
+def judge_drift(diags, model_diffs):
+    """model-drift held against compare_metadata: a table or column
+    difference matches by name, the others by kind and count. `agree`,
+    `only_miglint` (a difference Alembic does not see: false) and
+    `only_alembic` (missed)."""
+    ours = []
+    for d in diags:
+        if d["rule"] != "model-drift":
+            continue
+        for pattern, kind in DRIFT_PATTERNS:
+            m = pattern.search(d["message"])
+            if m:
+                ours.append((kind, m.groups()))
+                break
+        else:
+            ours.append(("other", (d["message"][:80],)))
+    theirs = [tuple(x) for x in model_diffs]
+    agree, only_miglint = [], []
+    left = list(theirs)
+    for kind, names in ours:
+        match = next((t for t in left if t[0] == kind and (
+            not names or (kind.endswith("table") and t[1] == names[0])
+            or (kind.endswith("column") and (t[1], t[2]) == names)
+            or not (kind.endswith("table") or kind.endswith("column")))), None)
+        if match:
+            left.remove(match)
+            agree.append([kind, *names])
+        else:
+            only_miglint.append([kind, *names])
+    return {"agree": agree, "only_miglint": only_miglint, "only_alembic": [list(t) for t in left]}
+
+
 def differences(cmp):
     """What a compare_schema result finds different, in a few words; empty
     when the two schemas agree."""
@@ -653,6 +699,7 @@ def measure_chain(binary, project, chain, result):
         "schema_compared_at": at,
         "schema": compare_schema(mig_schema, real_head or truth.empty),
         "revisions": every_revision(binary, chain["id"], truth),
+        "model_drift": judge_drift(diags, result["model_diffs"]) if result.get("model_diffs") is not None else None,
     }
 
 
@@ -677,6 +724,11 @@ def markdown(report):
                    f"{s['indexes']['equal']}, different {s['indexes']['different']}, only SQLite {len(s['indexes']['only_sqlite'])}, "
                    f"only miglint {len(s['indexes']['only_miglint'])}; fks equal {s['fks']['equal']}, only SQLite "
                    f"{len(s['fks']['only_sqlite'])}, only miglint {len(s['fks']['only_miglint'])}\n")
+        md = r.get("model_drift")
+        if md:
+            out.append(f"model-drift against Alembic's compare_metadata: {len(md['agree'])} agree, "
+                       f"{len(md['only_miglint'])} only miglint {md['only_miglint'][:4]}, "
+                       f"{len(md['only_alembic'])} only Alembic {md['only_alembic'][:4]}\n")
         rv = r["revisions"]
         line = f"schema after each revision: {rv['equal']} of {rv['compared']} agree with SQLite's"
         if rv["first_difference"]:
@@ -754,6 +806,9 @@ def expectation(r):
             "fks": s["fks"]["equal"],
         },
         "revisions_equal": r["revisions"]["equal"],
+        **({"model_drift": {"agree": len(r["model_drift"]["agree"]),
+                            "only_miglint": len(r["model_drift"]["only_miglint"])}}
+           if r.get("model_drift") else {}),
     }
 
 
@@ -775,6 +830,14 @@ def compare(recorded, now):
         for what, n in a["schema_equal"].items():
             if b["schema_equal"][what] < n:
                 problems.append(f"{cid}: {b['schema_equal'][what]} {what} equal to SQLite's, was {n}")
+        if "model_drift" in a or "model_drift" in b:
+            before, after = a.get("model_drift", {}), b.get("model_drift", {})
+            if after.get("only_miglint", 0) > before.get("only_miglint", 0):
+                problems.append(f"{cid}: {after.get('only_miglint')} model-drift findings Alembic's "
+                                f"compare_metadata does not see, was {before.get('only_miglint', 0)}")
+            if after.get("agree", 0) < before.get("agree", 0):
+                problems.append(f"{cid}: {after.get('agree', 0)} model-drift findings agree with "
+                                f"compare_metadata, was {before.get('agree')}")
         if b["revisions_equal"] < a.get("revisions_equal", 0):
             problems.append(f"{cid}: the schema agrees with SQLite's after {b['revisions_equal']} revisions, "
                             f"was {a['revisions_equal']}")

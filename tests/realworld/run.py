@@ -275,6 +275,7 @@ def run_chain(project, chain, db_path):
 
     steps, applied = [], []
     head_reached = base_reached = False
+    model_diffs = None
     for way, revs in (("up", order), ("down", None)):
         if way == "down":
             if not head_reached:
@@ -294,6 +295,8 @@ def run_chain(project, chain, db_path):
                 applied.append(rev)
         if way == "up":
             head_reached = not failed
+            if head_reached and chain.get("models"):
+                model_diffs = compare_models(engine, chain["models"]["metadata"])
         else:
             base_reached = not failed
     engine.dispose()
@@ -308,7 +311,44 @@ def run_chain(project, chain, db_path):
         "head_reached": head_reached,
         "base_reached": base_reached,
         "steps": steps,
+        "model_diffs": model_diffs,
     }
+
+
+def compare_models(engine, target):
+    """What Alembic's autogenerate finds between the project's models
+    (`module:attribute` of their MetaData) and the database at head:
+    [kind, table, column or index name], sorted. The oracle for model-drift."""
+    import importlib
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    module, _, attr = target.partition(":")
+    metadata = importlib.import_module(module)
+    for part in attr.split("."):
+        metadata = getattr(metadata, part)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        found = compare_metadata(context, metadata)
+    out = []
+    for group in found:
+        # modify_* come grouped per column.
+        for d in group if isinstance(group, list) else [group]:
+            kind = d[0]
+            if kind in ("add_table", "remove_table"):
+                out.append([kind, d[1].name, None])
+            elif kind in ("add_column", "remove_column"):
+                out.append([kind, d[2], d[3].name])
+            elif kind.startswith("modify_"):
+                out.append([kind, d[2], d[3]])
+            elif kind in ("add_index", "remove_index"):
+                out.append([kind, d[1].table.name, d[1].name])
+            elif kind in ("add_fk", "remove_fk"):
+                out.append([kind, d[1].parent.name, ",".join(d[1].column_keys)])
+            else:
+                out.append([kind, getattr(getattr(d[1], "table", None), "name", None), getattr(d[1], "name", None)])
+    return sorted(out, key=lambda x: [str(v) for v in x])
 
 
 def child(chain_id, out):
