@@ -290,6 +290,8 @@ pub struct Column {
     pub primary_key: bool,
     pub unique: bool,
     pub references: Option<ForeignKeyRef>,
+    /// The inline foreign key's name (`sa.ForeignKey(..., name="fk")`).
+    pub foreign_key_name: Option<String>,
     pub span: Span,
 }
 
@@ -381,6 +383,11 @@ pub enum OpKind {
     DropConstraint {
         table: String,
         name: String,
+        /// The naming convention of the enclosing Alembic batch
+        /// (`naming_convention={"fk": "fk_%(table_name)s_..."}`): kind
+        /// (`fk`, `uq`, `pk`) and template, which name the table's unnamed
+        /// constraints for the batch.
+        convention: Vec<(String, String)>,
     },
     CreateView {
         name: String,

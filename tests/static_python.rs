@@ -662,3 +662,58 @@ fn no_index_is_kept_on_a_missing_table() {
     assert!(!sql.contains("ix_events_kind"), "{sql}");
     assert_eq!(notes.len(), 1, "{notes:?}");
 }
+
+/// Foreign keys keep the name `sa.ForeignKey(..., name=...)` gives them,
+/// and a batch's `naming_convention` names the unnamed ones, as Alembic's
+/// batch does when it drops one by that name.
+#[test]
+fn foreign_keys_named_inline_or_by_the_batch_convention() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                "    op.create_table(\"experiments\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"experiment_id\", sa.Integer(), sa.ForeignKey(column=\"experiments.id\", name=\"fk_runs_experiment\")))\n    op.create_table(\"datasets\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"experiment_id\", sa.Integer(), sa.ForeignKey(\"experiments.id\")))",
+                "    op.drop_table(\"datasets\")\n    op.drop_table(\"runs\")\n    op.drop_table(\"experiments\")",
+            ),
+            (
+                "\nCONVENTION = {\"fk\": \"fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s\"}\n",
+                "    with op.batch_alter_table(\"runs\") as batch_op:\n        batch_op.drop_constraint(\"fk_runs_experiment\", type_=\"foreignkey\")\n    with op.batch_alter_table(\"datasets\", naming_convention=CONVENTION) as batch_op:\n        batch_op.drop_constraint(\"fk_datasets_experiment_id_experiments\", type_=\"foreignkey\")",
+                "    pass",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(!sql.contains("REFERENCES"), "{sql}");
+    // Real Alembic drops both by those names.
+    common::real_tool_applies(dir.path()).unwrap();
+}
+
+/// Columns named in a `PrimaryKeyConstraint` are NOT NULL, as SQLAlchemy
+/// makes them, unless they say `nullable=`; a column from a helper of the
+/// file is read where it is written.
+#[test]
+fn primary_key_columns_and_columns_from_helpers() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "\n\ndef _workspace_column():\n    return sa.Column(\"workspace\", sa.String(63), nullable=False, server_default=\"default\")\n",
+            "    op.create_table(\"metrics\", sa.Column(\"key\", sa.String(250)), sa.Column(\"step\", sa.Integer(), nullable=True), sa.PrimaryKeyConstraint(\"key\", \"step\"))\n    with op.batch_alter_table(\"metrics\") as batch_op:\n        batch_op.add_column(_workspace_column())",
+            "    op.drop_table(\"metrics\")",
+        )],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sql.contains("\"key\" VARCHAR(250) NOT NULL"), "{sql}");
+    assert!(sql.contains("step INTEGER,"), "{sql}");
+    assert!(
+        sql.contains("workspace VARCHAR(63) NOT NULL DEFAULT 'default'"),
+        "{sql}"
+    );
+    common::real_tool_applies(dir.path()).unwrap();
+}

@@ -9,7 +9,7 @@ use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
 use crate::load::eval::{Cond, Env, Evaluator, Functions, Value, bind_target};
-use crate::load::imports::{Imported, type_decorator_impl};
+use crate::load::imports::{Imported, table_name, type_decorator_impl};
 
 use crate::load::python::{
     PyFile, arg, assignments, bool_value, callee_name, is_trivial_body, keyword, method_call,
@@ -71,6 +71,9 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
         let mut reader = OpReader::new(&py, dialect);
         reader.imported = imported.functions();
         reader.types = imported.types();
+        for (name, table) in imported.tables() {
+            reader.env.bind(name, Some(Value::Model(table)));
+        }
         reader.module(py.suite());
         reader.function(&up.body);
         let apply = std::mem::take(&mut reader.ops);
@@ -114,6 +117,9 @@ struct OpReader<'a, 'f> {
     /// Helpers imported from the project's other files: only what they
     /// return is read.
     imported: Functions<'a>,
+    /// The naming convention of the enclosing `batch_alter_table`, if it
+    /// gives one.
+    batch_convention: Convention,
     /// Column types defined in this file or imported from the project's
     /// (`TypeDecorator` subclasses), by name: what each stores, as written.
     types: HashMap<&'a str, &'a str>,
@@ -158,6 +164,7 @@ impl<'a> OpReader<'a, '_> {
             functions: HashMap::new(),
             imported: HashMap::new(),
             types: HashMap::new(),
+            batch_convention: Vec::new(),
             reach: Reach::Always,
             checks: 0,
             calling: Vec::new(),
@@ -173,6 +180,7 @@ impl<'a> OpReader<'a, '_> {
             functions: Some(&self.functions),
             imported: Some(&self.imported),
             calls: 0,
+            foreign: false,
         }
     }
 
@@ -186,6 +194,9 @@ impl<'a> OpReader<'a, '_> {
                 Stmt::ClassDef(c) => {
                     if let Some(stored) = type_decorator_impl(c) {
                         self.types.insert(c.name.id.as_str(), self.py.text(stored));
+                    }
+                    if let Some(table) = table_name(c) {
+                        self.env.bind(c.name.id.as_str(), Some(Value::Model(table)));
                     }
                 }
                 Stmt::Assign(_) | Stmt::AnnAssign(_) | Stmt::AugAssign(_) => {
@@ -256,6 +267,7 @@ impl<'a> OpReader<'a, '_> {
         match stmt {
             Stmt::With(w) => {
                 let mut inner = batch.clone();
+                let convention_was = self.batch_convention.clone();
                 for item in &w.items {
                     let (Expr::Call(call), Some(Expr::Name(alias))) =
                         (&item.context_expr, item.optional_vars.as_deref())
@@ -263,16 +275,20 @@ impl<'a> OpReader<'a, '_> {
                         continue;
                     };
                     if let Some(("op", "batch_alter_table")) = method_call(call) {
-                        let table =
-                            arg(call, 0, "table_name").and_then(|t| self.eval(batch).string(t));
+                        let ev = self.eval(batch);
+                        let table = arg(call, 0, "table_name").and_then(|t| ev.string(t));
+                        let convention = naming_convention(call, &ev);
+                        self.batch_convention = convention;
                         inner = Some((table, alias.id.as_str()));
-                    } else if let Some(table) = self.batch_helper(call, batch) {
+                    } else if let Some((table, convention)) = self.batch_helper(call, batch) {
+                        self.batch_convention = convention;
                         inner = Some((table, alias.id.as_str()));
                     }
                 }
                 let was = self.reach.clone();
                 let exit = self.body(&w.body, inner);
                 self.reach = was;
+                self.batch_convention = convention_was;
                 exit
             }
             Stmt::Expr(e) => {
@@ -585,7 +601,11 @@ impl<'a> OpReader<'a, '_> {
     /// `helper(...)` where the helper of this file only returns
     /// `op.batch_alter_table(...)`: the table that batch names, read with
     /// the helper's parameters bound (`None` inside when it cannot be read).
-    fn batch_helper(&mut self, call: &'a ExprCall, batch: &Batch<'a>) -> Option<Option<String>> {
+    fn batch_helper(
+        &mut self,
+        call: &'a ExprCall,
+        batch: &Batch<'a>,
+    ) -> Option<(Option<String>, Convention)> {
         let Expr::Name(name) = &*call.func else {
             return None;
         };
@@ -609,9 +629,11 @@ impl<'a> OpReader<'a, '_> {
         for (name, value) in bound {
             self.env.bind(name, value);
         }
-        let table = arg(inner, 0, "table_name").and_then(|t| self.eval(batch).string(t));
+        let ev = self.eval(batch);
+        let table = arg(inner, 0, "table_name").and_then(|t| ev.string(t));
+        let convention = naming_convention(inner, &ev);
         self.env.pop();
-        Some(table)
+        Some((table, convention))
     }
 
     /// A helper's parameters, bound to what `call` passes (or their
@@ -731,7 +753,7 @@ impl<'a> OpReader<'a, '_> {
                     // `sa.Column(...)`, or a name or `*list` holding such
                     // items (`for name, columns in TABLES:`).
                     let values = match a {
-                        Expr::Call(c) => {
+                        Expr::Call(c) if is_schema_item(c) => {
                             items.push(c);
                             continue;
                         }
@@ -745,16 +767,22 @@ impl<'a> OpReader<'a, '_> {
                     for v in values {
                         match v {
                             Value::Item(range) => match self.call_at(range) {
-                                Some(c) => items.push(c),
-                                None => unread.set(true),
+                                Some(c) if is_schema_item(c) => items.push(c),
+                                _ => unread.set(true),
                             },
                             _ => unread.set(true),
                         }
                     }
                 }
+                let mut explicit_nullable = Vec::new();
                 for c in items {
                     match self.column(c, &ev) {
-                        Some(Some(col)) => columns.push(col),
+                        Some(Some(col)) => {
+                            if keyword(c, "nullable").is_some() {
+                                explicit_nullable.push(col.name.clone());
+                            }
+                            columns.push(col)
+                        }
                         Some(None) => unread.set(true),
                         None if callee_name(c) == Some("Index") => {
                             let columns: Vec<Expr> =
@@ -783,6 +811,18 @@ impl<'a> OpReader<'a, '_> {
                         }
                     }
                 }
+                // SQLAlchemy makes the columns of a `PrimaryKeyConstraint`
+                // NOT NULL unless they say otherwise.
+                for con in &constraints {
+                    if con.kind == ConstraintKind::PrimaryKey {
+                        for col in columns.iter_mut().filter(|col| {
+                            con.columns.contains(&col.name)
+                                && !explicit_nullable.contains(&col.name)
+                        }) {
+                            col.nullable = false;
+                        }
+                    }
+                }
                 OpKind::CreateTable {
                     name,
                     columns,
@@ -797,9 +837,16 @@ impl<'a> OpReader<'a, '_> {
                 to: read(arg(call, 1, "new_table_name")),
             },
             "add_column" => {
+                // `sa.Column(...)`, or a helper or name that holds one.
                 let col = arg(call, shift, "column").and_then(|c| match c {
-                    Expr::Call(c) => self.column(c, &ev),
-                    _ => None,
+                    Expr::Call(c) if is_schema_item(c) => self.column(c, &ev),
+                    other => match ev.value(other) {
+                        Some(Value::Item(range)) => self
+                            .call_at(range)
+                            .filter(|c| is_schema_item(c))
+                            .and_then(|c| self.column(c, &ev)),
+                        _ => None,
+                    },
                 });
                 match col {
                     Some(Some(column)) => OpKind::AddColumn {
@@ -813,7 +860,15 @@ impl<'a> OpReader<'a, '_> {
                             note: String::new(),
                         }
                     }
-                    None => opaque_call(method),
+                    // A column miglint cannot read: its table is not known
+                    // from here.
+                    None => {
+                        unread.set(true);
+                        OpKind::Unread {
+                            tables: vec![table_at(0, "table_name")],
+                            note: String::new(),
+                        }
+                    }
                 }
             }
             "drop_column" => OpKind::DropColumn {
@@ -894,6 +949,11 @@ impl<'a> OpReader<'a, '_> {
             "drop_constraint" => OpKind::DropConstraint {
                 table: table_at(1, "table_name"),
                 name: read(arg(call, 0, "constraint_name")),
+                convention: if in_batch {
+                    self.batch_convention.clone()
+                } else {
+                    Vec::new()
+                },
             },
             "bulk_insert" => OpKind::Data {
                 statement: "INSERT".into(),
@@ -1045,6 +1105,7 @@ impl<'a> OpReader<'a, '_> {
         };
         let mut type_name = None;
         let mut references = None;
+        let mut foreign_key_name = None;
         for a in args.iter().skip(1) {
             match a {
                 Expr::Call(c) if callee_name(c) == Some("ForeignKey") => {
@@ -1056,6 +1117,7 @@ impl<'a> OpReader<'a, '_> {
                         table: table.to_string(),
                         columns: vec![col.to_string()],
                     });
+                    foreign_key_name = keyword(c, "name").and_then(|n| ev.string(n));
                 }
                 other if type_name.is_none() => type_name = Some(self.type_text(other, ev)),
                 _ => {}
@@ -1079,6 +1141,7 @@ impl<'a> OpReader<'a, '_> {
                 .and_then(|u| ev.truth(u))
                 .unwrap_or(false),
             references,
+            foreign_key_name,
             span: self.py.span(call.range()),
         }))
     }
@@ -1183,6 +1246,21 @@ fn constraint(call: &ExprCall, ev: &Evaluator) -> Option<TableConstraint> {
     })
 }
 
+/// A naming convention: kind (`fk`, `uq`, `pk`) and template.
+type Convention = Vec<(String, String)>;
+
+/// A `batch_alter_table(..., naming_convention={...})`'s convention, when
+/// it reads as a dict of strings (else none: no name is guessed).
+fn naming_convention(call: &ExprCall, ev: &Evaluator) -> Convention {
+    match keyword(call, "naming_convention").and_then(|c| ev.value(c)) {
+        Some(Value::Dict(items)) => items
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// `reach` narrowed by one more inspector check: code that always runs, or
 /// runs under other checks, gains it; code that may not run stays so.
 fn guarded(reach: &Reach, guard: Guard) -> Reach {
@@ -1191,6 +1269,22 @@ fn guarded(reach: &Reach, guard: Guard) -> Reach {
         Reach::If(guards) => Reach::If(guards.iter().cloned().chain([guard]).collect()),
         Reach::Maybe => Reach::Maybe,
     }
+}
+
+/// `sa.Column(...)`, an index or a constraint: what `op.create_table`
+/// takes after the table's name.
+fn is_schema_item(call: &ExprCall) -> bool {
+    matches!(
+        callee_name(call),
+        Some(
+            "Column"
+                | "Index"
+                | "PrimaryKeyConstraint"
+                | "ForeignKeyConstraint"
+                | "UniqueConstraint"
+                | "CheckConstraint"
+        )
+    )
 }
 
 /// Methods of `op` that read or name things rather than change the schema.

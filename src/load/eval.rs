@@ -45,6 +45,8 @@ pub enum Value {
     /// inspector.get_columns("t")}`) or indexes (`get_indexes`).
     ColumnNames(String),
     IndexNames(String),
+    /// A mapped model class, by its table (`__tablename__ = "t"`).
+    Model(String),
     /// A call miglint does not evaluate, kept as written and found again by
     /// where it is in the file: a `sa.Column(...)` in a list of table specs,
     /// a type (`sa.Text()`) in a list of columns to add. Its value is
@@ -160,6 +162,9 @@ pub struct Evaluator<'e> {
     pub imported: Option<&'e Functions<'e>>,
     /// Helper calls being followed.
     pub calls: usize,
+    /// Evaluating code of another file (an imported helper): what it
+    /// holds cannot be found again in the migration's.
+    pub foreign: bool,
 }
 
 impl<'e> Evaluator<'e> {
@@ -167,15 +172,15 @@ impl<'e> Evaluator<'e> {
     /// its scope (parameters and names bound) and the expression it
     /// returns. Anything else in the body (a branch, a loop, a call for its
     /// effect) makes the value unknown.
-    fn returned(&self, call: &ExprCall) -> Option<(Env, &'e Expr)> {
+    fn returned(&self, call: &ExprCall) -> Option<(Env, &'e Expr, bool)> {
         let Expr::Name(name) = &*call.func else {
             return None;
         };
         let name = name.id.as_str();
-        let f = *self
-            .functions
-            .and_then(|fs| fs.get(name))
-            .or_else(|| self.imported.and_then(|fs| fs.get(name)))?;
+        let (f, foreign) = match self.functions.and_then(|fs| fs.get(name)) {
+            Some(f) => (*f, self.foreign),
+            None => (*self.imported.and_then(|fs| fs.get(name))?, true),
+        };
         if self.calls >= MAX_CALLS {
             return None;
         }
@@ -198,7 +203,7 @@ impl<'e> Evaluator<'e> {
             return None;
         }
         for stmt in &f.body {
-            let inner = self.within(&env);
+            let inner = self.within(&env, foreign);
             match stmt {
                 Stmt::Expr(e) if e.value.is_string_literal_expr() => {}
                 Stmt::Assign(a) => {
@@ -211,7 +216,7 @@ impl<'e> Evaluator<'e> {
                     let value = a.value.as_deref().and_then(|v| inner.value(v));
                     bind_target(&mut env, &a.target, value);
                 }
-                Stmt::Return(r) => return Some((env, r.value.as_deref()?)),
+                Stmt::Return(r) => return Some((env, r.value.as_deref()?, foreign)),
                 _ => return None,
             }
         }
@@ -219,7 +224,7 @@ impl<'e> Evaluator<'e> {
     }
 
     /// The same evaluator inside a helper's scope.
-    fn within<'s>(&'s self, env: &'s Env) -> Evaluator<'s> {
+    fn within<'s>(&'s self, env: &'s Env, foreign: bool) -> Evaluator<'s> {
         Evaluator {
             env,
             dialect: self.dialect,
@@ -227,6 +232,7 @@ impl<'e> Evaluator<'e> {
             functions: self.functions,
             imported: self.imported,
             calls: self.calls + 1,
+            foreign,
         }
     }
 
@@ -296,8 +302,8 @@ impl<'e> Evaluator<'e> {
             }
             // A helper that returns a check: `has_table("t")` returning
             // `"t" in get_table_names()`.
-            Expr::Call(call) if let Some((env, returned)) = self.returned(call) => {
-                self.within(&env).condition(returned)
+            Expr::Call(call) if let Some((env, returned, foreign)) = self.returned(call) => {
+                self.within(&env, foreign).condition(returned)
             }
             // `inspector.has_table("t")`, `bind.dialect.has_table(bind, "t")`
             Expr::Call(call) => {
@@ -409,7 +415,8 @@ impl<'e> Evaluator<'e> {
         }
         let value = self.computed(expr, depth);
         match expr {
-            Expr::Call(c) if value.is_none() => Some(Value::Item(c.range())),
+            // Kept by where it is in the migration's own file only.
+            Expr::Call(c) if value.is_none() && !self.foreign => Some(Value::Item(c.range())),
             _ => value,
         }
     }
@@ -508,11 +515,12 @@ impl<'e> Evaluator<'e> {
                     (Some(Value::DialectObj), "name") => Value::DialectName,
                     // `bind.engine.dialect.name`
                     (Some(Value::DialectObj), "dialect") => Value::DialectObj,
+                    (Some(Value::Model(table)), "__tablename__") => Value::Str(table),
                     _ => return None,
                 }
             }
-            Expr::Call(c) if let Some((env, returned)) = self.returned(c) => {
-                self.within(&env).value_at(returned, depth + 1)?
+            Expr::Call(c) if let Some((env, returned, foreign)) = self.returned(c) => {
+                self.within(&env, foreign).value_at(returned, depth + 1)?
             }
             Expr::Call(c)
                 if matches!(&*c.func, Expr::Name(_) | Expr::Attribute(_)) && {

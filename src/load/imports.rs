@@ -155,6 +155,51 @@ impl Imported {
     }
 }
 
+impl Imported {
+    /// The mapped classes these modules define with a literal
+    /// `__tablename__`, by the names the migration knows them by: their
+    /// tables.
+    pub fn tables(&self) -> Vec<(&str, String)> {
+        let mut out = Vec::new();
+        for Module { names, parsed, .. } in &self.modules {
+            for stmt in &parsed.syntax().body {
+                let Stmt::ClassDef(class) = stmt else {
+                    continue;
+                };
+                let Some(table) = table_name(class) else {
+                    continue;
+                };
+                for (local, original) in names {
+                    if original == class.name.id.as_str() {
+                        out.push((local.as_str(), table.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A class's literal `__tablename__`.
+pub fn table_name(class: &StmtClassDef) -> Option<String> {
+    class.body.iter().find_map(|s| {
+        let (target, value) = match s {
+            Stmt::Assign(a) => match a.targets.as_slice() {
+                [t] => (t, &*a.value),
+                _ => return None,
+            },
+            Stmt::AnnAssign(a) => (&*a.target, a.value.as_deref()?),
+            _ => return None,
+        };
+        match (target, value) {
+            (Expr::Name(n), Expr::StringLiteral(s)) if n.id.as_str() == "__tablename__" => {
+                Some(s.value.to_str().to_string())
+            }
+            _ => None,
+        }
+    })
+}
+
 /// Where a `TypeDecorator` subclass says what it stores: its `impl = ...`.
 pub fn type_decorator_impl(class: &StmtClassDef) -> Option<TextRange> {
     let decorates = class.bases().iter().any(|b| {
@@ -178,12 +223,19 @@ pub fn type_decorator_impl(class: &StmtClassDef) -> Option<TextRange> {
     })
 }
 
-/// The bare names called anywhere in `suite` (`helper(...)`), and those
-/// given to a `Column(...)` (a type: `Column("meta", JSONField)`).
+/// The bare names called anywhere in `suite` (`helper(...)`), those given
+/// to a `Column(...)` (a type: `Column("meta", JSONField)`), and those whose
+/// `__tablename__` is read.
 fn called_names(suite: &[Stmt]) -> HashSet<&str> {
     struct Calls<'a>(HashSet<&'a str>);
     impl<'a> Visitor<'a> for Calls<'a> {
         fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Attribute(a) = expr
+                && a.attr.id.as_str() == "__tablename__"
+                && let Expr::Name(name) = &*a.value
+            {
+                self.0.insert(name.id.as_str());
+            }
             if let Expr::Call(call) = expr {
                 if let Expr::Name(name) = &*call.func {
                     self.0.insert(name.id.as_str());

@@ -641,6 +641,7 @@ fn alter_op(
             None => opaque_sql(),
         },
         AlterTableOperation::DropConstraint { name, .. } => OpKind::DropConstraint {
+            convention: Vec::new(),
             table,
             name: name.value.clone(),
         },
@@ -681,6 +682,7 @@ fn column_from_def(def: &sqlparser::ast::ColumnDef, span: Span) -> Column {
         primary_key: false,
         unique: false,
         references: None,
+        foreign_key_name: None,
         span,
     };
     for opt in &def.options {
@@ -689,7 +691,10 @@ fn column_from_def(def: &sqlparser::ast::ColumnDef, span: Span) -> Column {
             ColumnOption::Default(e) => col.default = Some(e.to_string()),
             ColumnOption::PrimaryKey(_) => col.primary_key = true,
             ColumnOption::Unique(_) => col.unique = true,
-            ColumnOption::ForeignKey(fk) => col.references = Some(fk_ref(fk)),
+            ColumnOption::ForeignKey(fk) => {
+                col.references = Some(fk_ref(fk));
+                col.foreign_key_name = opt.name.as_ref().map(|n| n.value.clone());
+            }
             _ => {}
         }
     }

@@ -41,7 +41,7 @@ impl Rule for SqliteAlterSupport {
                         format!("SQLite cannot add a constraint to existing table `{table}`"),
                         "declare constraints in CREATE TABLE, or rebuild the table".to_string(),
                     )),
-                    OpKind::DropConstraint { table, name } => Some((
+                    OpKind::DropConstraint { table, name, .. } => Some((
                         format!("SQLite cannot drop constraint `{name}` from `{table}`"),
                         "rebuild the table without the constraint".to_string(),
                     )),

@@ -855,7 +855,7 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                 table.columns.push(column_state(flavour, c));
                 if let Some(r) = &c.references {
                     table.foreign_keys.push(ForeignKey {
-                        name: None,
+                        name: c.foreign_key_name.clone(),
                         columns: vec![c.name.clone()],
                         ref_table: r.table.clone(),
                         ref_columns: r.columns.clone(),
@@ -953,7 +953,7 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             t.columns.push(state);
             if let Some(r) = &column.references {
                 let fk = ForeignKey {
-                    name: None,
+                    name: column.foreign_key_name.clone(),
                     columns: vec![column.name.clone()],
                     ref_table: r.table.clone(),
                     ref_columns: r.columns.clone(),
@@ -1000,10 +1000,18 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                 check_foreign_key(schema, table, &fk, span, cx);
             }
         }
-        OpKind::DropConstraint { table, name } => {
+        OpKind::DropConstraint {
+            table,
+            name,
+            convention,
+        } => {
             let Some(t) = table_or_report(schema, table, span, cx) else {
                 return;
             };
+            // The batch's naming convention names unnamed constraints.
+            if !convention.is_empty() {
+                name_by_convention(t, convention);
+            }
             let named =
                 |n: &Option<String>| n.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
             let before = t.foreign_keys.len() + t.unique_constraints.len() + t.checks.len();
@@ -1037,6 +1045,78 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
         OpKind::DropTrigger { name } => drop_named(&mut schema.triggers, "trigger", name, op, cx),
         OpKind::Data { .. } | OpKind::Opaque { .. } | OpKind::Unread { .. } => {}
     }
+}
+
+/// Gives `t`'s unnamed foreign keys, unique constraints and primary key
+/// the names `convention` makes for them, as an Alembic batch with
+/// `naming_convention` does. A template with a token miglint does not know
+/// names nothing.
+fn name_by_convention(t: &mut Table, convention: &[(String, String)]) {
+    let template = |kind: &str| {
+        convention
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, v)| v.as_str())
+    };
+    let table = t.name.clone();
+    if let Some(tpl) = template("fk") {
+        for fk in t.foreign_keys.iter_mut().filter(|f| f.name.is_none()) {
+            fk.name = convention_name(
+                tpl,
+                &table,
+                &fk.columns,
+                Some((&fk.ref_table, &fk.ref_columns)),
+            );
+        }
+    }
+    if let Some(tpl) = template("uq") {
+        for u in t.unique_constraints.iter_mut().filter(|u| u.name.is_none()) {
+            u.name = convention_name(tpl, &table, &u.columns, None);
+        }
+    }
+    if let Some(tpl) = template("pk")
+        && t.primary_key_name.is_none()
+    {
+        let columns: Vec<String> = t
+            .primary_key_columns()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        if !columns.is_empty() {
+            t.primary_key_name = convention_name(tpl, &table, &columns, None);
+        }
+    }
+}
+
+/// SQLAlchemy's naming-convention template filled in.
+fn convention_name(
+    template: &str,
+    table: &str,
+    columns: &[String],
+    referred: Option<(&String, &Vec<String>)>,
+) -> Option<String> {
+    let mut out = template.to_string();
+    let first = columns.first()?;
+    let labels: Vec<String> = columns.iter().map(|c| format!("{table}_{c}")).collect();
+    let mut tokens: Vec<(&str, String)> = vec![
+        ("table_name", table.to_string()),
+        ("column_0_name", first.clone()),
+        ("column_0_N_name", columns.join("_")),
+        ("column_0N_name", columns.join("")),
+        ("column_0_label", format!("{table}_{first}")),
+        ("column_0_N_label", labels.join("_")),
+    ];
+    if let Some((ref_table, ref_columns)) = referred {
+        tokens.push(("referred_table_name", ref_table.clone()));
+        if let Some(r) = ref_columns.first() {
+            tokens.push(("referred_column_0_name", r.clone()));
+        }
+    }
+    for (token, value) in tokens {
+        out = out.replace(&format!("%({token})s"), &value);
+    }
+    // A token left over (`%(constraint_name)s`): no name is guessed.
+    (!out.contains("%(")).then_some(out)
 }
 
 /// Creates a view or trigger (kept by name only).
