@@ -717,3 +717,25 @@ fn primary_key_columns_and_columns_from_helpers() {
     );
     common::real_tool_applies(dir.path()).unwrap();
 }
+
+/// `Inspector.from_engine(bind.engine)` and `inspect(bind.engine)` are the
+/// inspector too: an early return on what they list is decided.
+#[test]
+fn inspectors_from_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "from sqlalchemy.engine.reflection import Inspector\n",
+            &format!(
+                "    conn = op.get_bind()\n    tables = Inspector.from_engine(conn.engine).get_table_names()\n    if \"users\" in tables:\n        return\n    op.create_table(\"users\", {TABLE})\n    if \"teams\" not in sa.inspect(conn.engine).get_table_names():\n        op.create_table(\"teams\", {TABLE})"
+            ),
+            "    op.drop_table(\"teams\")\n    op.drop_table(\"users\")",
+        )],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sql.contains("CREATE TABLE users "), "{sql}");
+    assert!(sql.contains("CREATE TABLE teams "), "{sql}");
+}

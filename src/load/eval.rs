@@ -538,8 +538,15 @@ impl<'e> Evaluator<'e> {
             {
                 let inner = self.value_at(&c.arguments.args[0], depth + 1)?;
                 match (&*c.func, inner) {
-                    (Expr::Name(n), Value::Bind) if n.id.as_str() == "inspect" => Value::Inspector,
-                    (Expr::Attribute(a), Value::Bind) if a.attr.id.as_str() == "inspect" => {
+                    // `inspect(bind)`, `inspect(bind.engine)`
+                    (Expr::Name(n), Value::Bind | Value::DialectObj)
+                        if n.id.as_str() == "inspect" =>
+                    {
+                        Value::Inspector
+                    }
+                    (Expr::Attribute(a), Value::Bind | Value::DialectObj)
+                        if a.attr.id.as_str() == "inspect" =>
+                    {
                         Value::Inspector
                     }
                     (_, v @ (Value::TableNames | Value::ColumnNames(_) | Value::IndexNames(_))) => {
@@ -612,6 +619,17 @@ impl<'e> Evaluator<'e> {
                     Some((receiver, "get_table_names")) if c.arguments.is_empty() => {
                         match self.value_at(receiver, depth + 1)? {
                             Value::Inspector => Value::TableNames,
+                            _ => return None,
+                        }
+                    }
+                    // `Inspector.from_engine(bind.engine)`
+                    Some((receiver, "from_engine"))
+                        if c.arguments.args.len() == 1
+                            && (matches!(receiver, Expr::Name(n) if n.id.as_str() == "Inspector")
+                                || matches!(receiver, Expr::Attribute(a) if a.attr.id.as_str() == "Inspector")) =>
+                    {
+                        match self.value_at(&c.arguments.args[0], depth + 1)? {
+                            Value::Bind | Value::DialectObj => Value::Inspector,
                             _ => return None,
                         }
                     }
