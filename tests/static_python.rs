@@ -739,3 +739,47 @@ fn inspectors_from_the_engine() {
     assert!(sql.contains("CREATE TABLE users "), "{sql}");
     assert!(sql.contains("CREATE TABLE teams "), "{sql}");
 }
+
+/// What follows a `try` runs whenever the migration goes on, and Python
+/// code that is not an operation (a query in a loop miglint cannot list)
+/// leaves nothing uncertain: no note for either.
+#[test]
+fn data_code_in_tries_and_loops_leaves_nothing_uncertain() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"trials\", {TABLE})"),
+                "    op.drop_table(\"trials\")",
+            ),
+            (
+                "from sqlalchemy import orm\n",
+                "    session = orm.Session(bind=op.get_bind())\n    try:\n        for row in session.query(sa.text(\"SELECT id FROM trials\")):\n            print(row)\n        session.commit()\n    except Exception as e:\n        session.rollback()\n        raise e\n    finally:\n        session.close()\n    with op.batch_alter_table(\"trials\") as batch_op:\n        batch_op.add_column(sa.Column(\"number\", sa.Integer(), nullable=True))",
+                "    with op.batch_alter_table(\"trials\") as batch_op:\n        batch_op.drop_column(\"number\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sql.contains("number INTEGER"), "{sql}");
+}
+
+/// A column type chosen by dialect is the one the set's dialect gets.
+#[test]
+fn column_types_chosen_by_dialect() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "from sqlalchemy.dialects.mysql import MEDIUMBLOB\n",
+            "    op.create_table(\"results\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"body\", MEDIUMBLOB if op.get_bind().dialect.name == \"mysql\" else sa.LargeBinary(), nullable=False))",
+            "    op.drop_table(\"results\")",
+        )],
+    );
+    let (sql, facts, _) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(sql.contains("body BLOB NOT NULL"), "{sql}");
+}

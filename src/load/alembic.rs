@@ -357,16 +357,23 @@ impl<'a> OpReader<'a, '_> {
             }
             Stmt::Try(s) => {
                 // An operation in a `try` may fail and be swallowed.
-                self.with_uncertain(|r| {
-                    r.body(&s.body, batch.clone());
+                let may_return = self.with_uncertain(|r| {
+                    let mut exits = vec![r.body(&s.body, batch.clone())];
                     for h in &s.handlers {
                         let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
-                        r.body(&h.body, batch.clone());
+                        exits.push(r.body(&h.body, batch.clone()));
                     }
-                    r.body(&s.orelse, batch.clone());
+                    exits.push(r.body(&s.orelse, batch.clone()));
+                    exits.iter().any(|e| *e != Exit::No)
                 });
-                self.body(&s.finalbody, batch.clone());
-                Exit::Maybe
+                let finally = self.body(&s.finalbody, batch.clone());
+                // What follows runs whenever the migration goes on, unless
+                // a part of the `try` may return.
+                if may_return || finally != Exit::No {
+                    Exit::Maybe
+                } else {
+                    Exit::No
+                }
             }
             Stmt::FunctionDef(f) => {
                 self.functions.insert(f.name.id.as_str(), f);
@@ -1066,6 +1073,13 @@ impl<'a> OpReader<'a, '_> {
     /// A column type as written, or what a `TypeDecorator` of the project
     /// stores (`JSONField()` with `impl = Text` is `Text`).
     fn type_text(&self, e: &Expr, ev: &Evaluator) -> String {
+        // `MEDIUMBLOB if bind.dialect.name == "mysql" else sa.LargeBinary()`
+        if let Expr::If(choice) = e
+            && let Some(test) = ev.truth(&choice.test)
+        {
+            let taken = if test { &choice.body } else { &choice.orelse };
+            return self.type_text(taken, ev);
+        }
         // A name holding a type written elsewhere in the file (`for name,
         // ty in [("note", sa.Text())]:`).
         if let Expr::Name(_) = e

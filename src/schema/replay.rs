@@ -384,8 +384,10 @@ fn replay_migration(
     let first_unsure = cx_unsure
         .and_then(|span| m.upgrade_ops().find(|op| op.span == span))
         .or_else(|| {
-            m.downgrade_ops()
-                .find(|op| op.reach == Reach::Maybe || matches!(op.kind, OpKind::Unread { .. }))
+            m.downgrade_ops().find(|op| {
+                (op.reach == Reach::Maybe && changes_schema(op))
+                    || matches!(op.kind, OpKind::Unread { .. })
+            })
         });
     if let Some(op) = first_unsure {
         out.notes.push((
@@ -727,6 +729,19 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
     }
 }
 
+/// Whether an operation may change the schema: Python code that is not an
+/// operation (a query, a print) and data statements do not, so whether
+/// they run says nothing about the schema.
+fn changes_schema(op: &Operation) -> bool {
+    !matches!(
+        op.kind,
+        OpKind::Opaque {
+            what: OpaqueKind::Python,
+            ..
+        } | OpKind::Data { .. }
+    )
+}
+
 fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
     if let OpKind::Unread { tables, .. } = &op.kind {
         cx.unsure.get_or_insert(op.span);
@@ -760,7 +775,9 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
         _ => false,
     };
     if !runs_for_sure {
-        cx.unsure.get_or_insert(op.span);
+        if changes_schema(op) {
+            cx.unsure.get_or_insert(op.span);
+        }
         // (A `drop_index` that names no table: its index's table, below.)
         for t in op.kind.tables().into_iter().filter(|t| !t.is_empty()) {
             cx.uncertain.mark(t);
