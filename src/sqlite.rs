@@ -2,6 +2,24 @@
 //! first connection opens (the loaders' syntax checks and sqlite-exec
 //! both use it).
 
+/// The type affinity SQLite gives a declared column type (its rules in
+/// order: `INT`, then `CHAR` / `CLOB` / `TEXT`, `BLOB`, `REAL` / `FLOA` /
+/// `DOUB`, else `NUMERIC`).
+pub fn affinity(declared: &str) -> &'static str {
+    let t = declared.to_ascii_uppercase();
+    if t.contains("INT") {
+        "INTEGER"
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        "TEXT"
+    } else if t.contains("BLOB") {
+        "BLOB"
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        "REAL"
+    } else {
+        "NUMERIC"
+    }
+}
+
 /// Configures SQLite before its first use: no global allocator statistics
 /// (a process-wide mutex taken on every allocation) and no per-connection
 /// mutexes (each connection stays on one thread). Without this, parallel

@@ -83,33 +83,17 @@ fn revisions(migrations: &Path, alembic: bool) -> Vec<String> {
 /// Applies every migration with the real tool, one at a time, then rolls
 /// all of them back; panics with the tool's error when one is refused.
 fn apply_for_real(dir: &Path, alembic: bool) {
-    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
-        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
-    });
     let migrations = if alembic {
         dir.join("migrations/versions")
     } else {
         dir.join("migrations")
     };
-    let job = serde_json::json!([{
+    let job = serde_json::json!({
         "flavour": if alembic { "alembic" } else { "yoyo" },
         "dir": dir,
         "revisions": revisions(&migrations, alembic),
-    }]);
-    let jobs = dir.join("jobs.json");
-    std::fs::write(&jobs, job.to_string()).unwrap();
-    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/driver.py");
-    let out = std::process::Command::new(python)
-        .arg(driver)
-        .arg(&jobs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    });
+    let results = common::oracle_driver(&[job]);
     assert!(
         results[0].get("error").is_none(),
         "the real tool refused it: {}",

@@ -694,12 +694,6 @@ fn normalize_driver(schema: &serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
-    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh, which installs \
-             requirements-dev.txt (real Alembic and yoyo) into .venv and points this variable at it"
-        )
-    });
     let chains: u64 = std::env::var("MIGLINT_ORACLE_CHAINS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -726,20 +720,7 @@ fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
             })
         })
         .collect();
-    let jobs_file = root.path().join("jobs.json");
-    std::fs::write(&jobs_file, serde_json::to_vec(&job_json).unwrap()).unwrap();
-    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/driver.py");
-    let out = std::process::Command::new(&python)
-        .arg(&driver)
-        .arg(&jobs_file)
-        .output()
-        .expect("run the oracle driver");
-    assert!(
-        out.status.success(),
-        "driver failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let results = common::oracle_driver(&job_json);
 
     let mut failures = Vec::new();
     let mut compared = 0;
@@ -802,36 +783,16 @@ fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
 }
 
 /// Runs the driver on `(dir, flavour, revisions)` jobs; returns its results.
-fn run_driver(
-    python: &str,
-    root: &Path,
-    jobs: &[(std::path::PathBuf, &str, Vec<String>)],
-) -> Vec<serde_json::Value> {
+fn run_driver(jobs: &[(std::path::PathBuf, &str, Vec<String>)]) -> Vec<serde_json::Value> {
     let job_json: Vec<_> = jobs
         .iter()
         .map(|(dir, f, ids)| serde_json::json!({"flavour": f, "dir": dir, "revisions": ids}))
         .collect();
-    let jobs_file = root.join("rejected-jobs.json");
-    std::fs::write(&jobs_file, serde_json::to_vec(&job_json).unwrap()).unwrap();
-    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/driver.py");
-    let out = std::process::Command::new(python)
-        .arg(&driver)
-        .arg(&jobs_file)
-        .output()
-        .expect("run the oracle driver");
-    assert!(
-        out.status.success(),
-        "driver failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::oracle_driver(&job_json)
 }
 
 #[test]
 fn what_the_real_tools_refuse_miglint_flags_with_the_matching_rule() {
-    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
-        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
-    });
     let root = tempfile::tempdir().unwrap();
     // A row exists before the change, as in production.
     let users = "op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"email\", sa.String(), nullable=True))\n    op.create_index(\"ix_users_email\", \"users\", [\"email\"])\n    op.execute(\"INSERT INTO users (id) VALUES (1)\")";
@@ -951,7 +912,7 @@ fn what_the_real_tools_refuse_miglint_flags_with_the_matching_rule() {
         ));
         expected.push((dir, *rule));
     }
-    let results = run_driver(&python, root.path(), &jobs);
+    let results = run_driver(&jobs);
     let mut failures = Vec::new();
     for ((dir, rule), result) in expected.iter().zip(&results) {
         let refused = result.get("error").and_then(|e| e.as_str());
@@ -1026,9 +987,6 @@ fn count_before(text: &str, prefix: &str) -> usize {
 /// `MIGLINT_ORACLE_FIX_CHAINS` sets how many chains run (default 40).
 #[test]
 fn fixed_generated_chains_still_apply_with_the_real_tools() {
-    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
-        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
-    });
     let chains: u64 = std::env::var("MIGLINT_ORACLE_FIX_CHAINS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -1049,7 +1007,7 @@ fn fixed_generated_chains_still_apply_with_the_real_tools() {
         common::git(&dir, &["commit", "-q", "-m", "released"]);
         jobs.push((dir, name, ids));
     }
-    let before = run_driver(&python, root.path(), &jobs);
+    let before = run_driver(&jobs);
 
     let (mut applied, mut offered) = (0, 0);
     let mut dropped = Vec::new();
@@ -1110,7 +1068,7 @@ fn fixed_generated_chains_still_apply_with_the_real_tools() {
                 .map(|l| format!("{}: {l}", dir.display())),
         );
     }
-    let after = run_driver(&python, root.path(), &jobs);
+    let after = run_driver(&jobs);
 
     for (((dir, _, _), b), a) in jobs.iter().zip(&before).zip(&after) {
         let steps = |r: &serde_json::Value| r["steps"].as_array().cloned().unwrap_or_default();

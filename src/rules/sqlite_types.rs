@@ -3,6 +3,7 @@
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::migration::{Column, OpKind};
+use crate::sqlite::affinity;
 
 pub const META: RuleMeta = RuleMeta {
     id: "sqlite-types",
@@ -17,22 +18,6 @@ const STORAGE_CLASSES: &[&str] = &["TEXT", "INTEGER", "REAL", "BLOB", "NUMERIC"]
 
 #[derive(Default)]
 pub struct SqliteTypes;
-
-/// The storage class SQLite's affinity rules give a declared type.
-fn affinity(declared: &str) -> &'static str {
-    let t = declared.to_ascii_uppercase();
-    if t.contains("INT") {
-        "INTEGER"
-    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
-        "TEXT"
-    } else if t.contains("BLOB") {
-        "BLOB"
-    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
-        "REAL"
-    } else {
-        "NUMERIC"
-    }
-}
 
 impl Rule for SqliteTypes {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {

@@ -364,19 +364,13 @@ fn insert_row(conn: &Connection, table: &str) -> bool {
     run(conn, &full).is_ok() || run(conn, &format!("INSERT INTO {quoted} DEFAULT VALUES")).is_ok()
 }
 
-/// A value stored as SQLite stores the declared type (its affinity).
+/// A value of the declared type's affinity.
 fn value_of_type(declared: &str) -> &'static str {
-    let ty = declared.to_ascii_uppercase();
-    if ty.contains("INT") {
-        "1"
-    } else if ty.contains("CHAR") || ty.contains("CLOB") || ty.contains("TEXT") {
-        "'1'"
-    } else if ty.contains("BLOB") {
-        "x'01'"
-    } else if ty.contains("REAL") || ty.contains("FLOA") || ty.contains("DOUB") {
-        "1.0"
-    } else {
-        "1"
+    match crate::sqlite::affinity(declared) {
+        "TEXT" => "'1'",
+        "BLOB" => "x'01'",
+        "REAL" => "1.0",
+        _ => "1",
     }
 }
 

@@ -117,9 +117,6 @@ fn copy_tree(from: &Path, to: &Path) {
 /// back down to base (`tests/oracle/driver.py`, on a copy, given a minimal
 /// `env.py` when it has none). `Err` carries what the tool refused.
 pub fn real_tool_applies(dir: &Path) -> Result<(), String> {
-    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
-        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
-    });
     let work = tempfile::tempdir().unwrap();
     let copy = work.path().join("project");
     copy_tree(dir, &copy);
@@ -127,16 +124,30 @@ pub fn real_tool_applies(dir: &Path) -> Result<(), String> {
     if alembic && !copy.join("migrations/env.py").exists() {
         std::fs::write(copy.join("migrations/env.py"), ENV_PY).unwrap();
     }
-    let job = serde_json::json!([{
+    let job = serde_json::json!({
         "flavour": if alembic { "alembic" } else { "yoyo" },
         "dir": copy,
-    }]);
-    let jobs = work.path().join("jobs.json");
-    std::fs::write(&jobs, job.to_string()).unwrap();
+    });
+    let results = oracle_driver(&[job]);
+    match results[0]["error"].as_str() {
+        Some(e) => Err(e.to_string()),
+        None => Ok(()),
+    }
+}
+
+/// Runs `tests/oracle/driver.py` (real Alembic or yoyo, from the Python
+/// `scripts/test.sh` installs) on `jobs`; returns its result per job.
+pub fn oracle_driver(jobs: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
+        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
+    });
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("jobs.json");
+    std::fs::write(&file, serde_json::to_vec(jobs).unwrap()).unwrap();
     let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/driver.py");
     let out = std::process::Command::new(python)
         .arg(driver)
-        .arg(&jobs)
+        .arg(&file)
         .output()
         .expect("run the oracle driver");
     assert!(
@@ -144,9 +155,5 @@ pub fn real_tool_applies(dir: &Path) -> Result<(), String> {
         "driver failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    match results[0]["error"].as_str() {
-        Some(e) => Err(e.to_string()),
-        None => Ok(()),
-    }
+    serde_json::from_slice(&out.stdout).unwrap()
 }
