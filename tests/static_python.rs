@@ -783,3 +783,42 @@ fn column_types_chosen_by_dialect() {
     assert!(facts.is_empty(), "{facts:?}");
     assert!(sql.contains("body BLOB NOT NULL"), "{sql}");
 }
+
+/// A helper that checks the table first (`if not has_table(t): return
+/// False`) and then the column is decided as the column check; and
+/// `inspector.dialect.dialect_description` names the dialect.
+#[test]
+fn helpers_with_early_returns_and_the_dialect_description() {
+    let dir = tempfile::tempdir().unwrap();
+    let helpers = "\n\ndef get_inspector():\n    return sa.inspect(op.get_bind())\n\n\ndef has_table(name):\n    return name in get_inspector().get_table_names()\n\n\ndef has_column(table, column):\n    if not has_table(table):\n        return False\n    columns = [c.get(\"name\") for c in get_inspector().get_columns(table)]\n    return column in columns\n";
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"runs\", {TABLE})"),
+                "    op.drop_table(\"runs\")",
+            ),
+            (
+                helpers,
+                "    if has_column(\"runs\", \"missing\"):\n        op.drop_table(\"runs\")\n    if not has_column(\"runs\", \"snapshot_id\"):\n        if \"postgresql\" in get_inspector().dialect.dialect_description:\n            op.add_column(\"runs\", sa.Column(\"snapshot_id\", sa.String()))\n        else:\n            with op.batch_alter_table(\"runs\") as batch_op:\n                batch_op.add_column(sa.Column(\"snapshot_id\", sa.String()))",
+                "    with op.batch_alter_table(\"runs\") as batch_op:\n        batch_op.drop_column(\"snapshot_id\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sql.contains("snapshot_id VARCHAR"), "{sql}");
+    // The PostgreSQL branch is not SQLite's: no batch-mode finding there.
+    let out = miglint()
+        .args(["lint", "--no-cache", "--select", "batch-mode"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

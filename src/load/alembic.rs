@@ -443,6 +443,23 @@ impl<'a> OpReader<'a, '_> {
                         guard = Some(g.clone());
                         guarded(&was, g)
                     }
+                    // Several checks: each is decided; an `else` is not.
+                    Cond::All(ref checks) => {
+                        let mut reach = was.clone();
+                        for (what, exists) in checks {
+                            self.checks += 1;
+                            reach = guarded(
+                                &reach,
+                                Guard {
+                                    what: what.clone(),
+                                    exists: *exists,
+                                    check: self.checks,
+                                },
+                            );
+                        }
+                        undecided = true;
+                        reach
+                    }
                     Cond::Unknown => {
                         undecided = true;
                         Reach::Maybe

@@ -64,7 +64,51 @@ pub enum Cond {
         what: Exists,
         exists: bool,
     },
+    /// Several such checks that must all hold (`has_column(t, c)`: the
+    /// table is there, and so is the column).
+    All(Vec<(Exists, bool)>),
     Unknown,
+}
+
+impl Cond {
+    /// This condition and `rest` both.
+    fn and(checks: Vec<(Exists, bool)>, rest: Cond) -> Cond {
+        if checks.is_empty() {
+            return rest;
+        }
+        let mut all = checks;
+        match rest {
+            Cond::Known(false) => return Cond::Known(false),
+            Cond::Known(true) => {}
+            Cond::Exists { what, exists } => all.push((what, exists)),
+            Cond::All(more) => all.extend(more),
+            Cond::Unknown => return Cond::Unknown,
+        }
+        // A column or index that exists implies its table does: that
+        // check says nothing more (`has_column` checks the table first).
+        let implied: Vec<String> = all
+            .iter()
+            .filter(|(w, exists)| *exists && !matches!(w, Exists::Table(_)))
+            .map(|(w, _)| w.table().to_ascii_lowercase())
+            .collect();
+        all.retain(|(w, exists)| {
+            !(*exists && matches!(w, Exists::Table(t) if implied.contains(&t.to_ascii_lowercase())))
+        });
+        match <[_; 1]>::try_from(all) {
+            Ok([(what, exists)]) => Cond::Exists { what, exists },
+            Err(all) => Cond::All(all),
+        }
+    }
+}
+
+/// A helper's body read up to what it returns: its scope there, each
+/// `if <test>: return <value>` before (with the scope at that point), and
+/// the final value.
+struct Returned<'e> {
+    env: Env,
+    early: Vec<(Env, &'e Expr, &'e Expr)>,
+    value: &'e Expr,
+    foreign: bool,
 }
 
 /// Names bound to known values, innermost scope last.
@@ -172,7 +216,7 @@ impl<'e> Evaluator<'e> {
     /// its scope (parameters and names bound) and the expression it
     /// returns. Anything else in the body (a branch, a loop, a call for its
     /// effect) makes the value unknown.
-    fn returned(&self, call: &ExprCall) -> Option<(Env, &'e Expr, bool)> {
+    fn returned(&self, call: &ExprCall) -> Option<Returned<'e>> {
         let Expr::Name(name) = &*call.func else {
             return None;
         };
@@ -202,9 +246,18 @@ impl<'e> Evaluator<'e> {
         if call.arguments.args.len() > params.posonlyargs.len() + params.args.len() {
             return None;
         }
+        let mut early = Vec::new();
         for stmt in &f.body {
             let inner = self.within(&env, foreign);
             match stmt {
+                // `if not has_table(t): return False`
+                Stmt::If(s)
+                    if s.elif_else_clauses.is_empty()
+                        && let [Stmt::Return(r)] = s.body.as_slice()
+                        && let Some(v) = r.value.as_deref() =>
+                {
+                    early.push((env.clone(), &*s.test, v));
+                }
                 Stmt::Expr(e) if e.value.is_string_literal_expr() => {}
                 Stmt::Assign(a) => {
                     let value = inner.value(&a.value);
@@ -216,7 +269,14 @@ impl<'e> Evaluator<'e> {
                     let value = a.value.as_deref().and_then(|v| inner.value(v));
                     bind_target(&mut env, &a.target, value);
                 }
-                Stmt::Return(r) => return Some((env, r.value.as_deref()?, foreign)),
+                Stmt::Return(r) => {
+                    return Some(Returned {
+                        env,
+                        early,
+                        value: r.value.as_deref()?,
+                        foreign,
+                    });
+                }
                 _ => return None,
             }
         }
@@ -278,7 +338,9 @@ impl<'e> Evaluator<'e> {
                     what,
                     exists: !exists,
                 },
-                other => other,
+                Cond::Known(b) => Cond::Known(!b),
+                // Not all of several checks: any one may fail.
+                Cond::All(_) | Cond::Unknown => Cond::Unknown,
             },
             // `"t" in inspector.get_table_names()`, `"c" in columns_of_t`
             Expr::Compare(c)
@@ -302,8 +364,21 @@ impl<'e> Evaluator<'e> {
             }
             // A helper that returns a check: `has_table("t")` returning
             // `"t" in get_table_names()`.
-            Expr::Call(call) if let Some((env, returned, foreign)) = self.returned(call) => {
-                self.within(&env, foreign).condition(returned)
+            Expr::Call(call) if let Some(r) = self.returned(call) => {
+                // Past `if <check>: return False`, the check failed.
+                let mut checks = Vec::new();
+                for (env, test, value) in &r.early {
+                    let inner = self.within(env, r.foreign);
+                    match inner.condition(test) {
+                        Cond::Known(true) => return Cond::and(checks, inner.condition(value)),
+                        Cond::Known(false) => {}
+                        Cond::Exists { what, exists } if inner.truth(value) == Some(false) => {
+                            checks.push((what, !exists))
+                        }
+                        _ => return Cond::Unknown,
+                    }
+                }
+                Cond::and(checks, self.within(&r.env, r.foreign).condition(r.value))
             }
             // `inspector.has_table("t")`, `bind.dialect.has_table(bind, "t")`
             Expr::Call(call) => {
@@ -516,11 +591,23 @@ impl<'e> Evaluator<'e> {
                     // `bind.engine.dialect.name`
                     (Some(Value::DialectObj), "dialect") => Value::DialectObj,
                     (Some(Value::Model(table)), "__tablename__") => Value::Str(table),
+                    // `inspector.dialect.dialect_description` holds the
+                    // dialect's name ("sqlite+pysqlite"): `"postgresql" in
+                    // ...` is decided by it.
+                    (Some(Value::Inspector), "dialect") => Value::DialectObj,
+                    (Some(Value::DialectObj), "dialect_description") => Value::DialectName,
                     _ => return None,
                 }
             }
-            Expr::Call(c) if let Some((env, returned, foreign)) = self.returned(c) => {
-                self.within(&env, foreign).value_at(returned, depth + 1)?
+            Expr::Call(c) if let Some(r) = self.returned(c) => {
+                for (env, test, value) in &r.early {
+                    let inner = self.within(env, r.foreign);
+                    if inner.truth(test)? {
+                        return inner.value_at(value, depth + 1);
+                    }
+                }
+                self.within(&r.env, r.foreign)
+                    .value_at(r.value, depth + 1)?
             }
             Expr::Call(c)
                 if matches!(&*c.func, Expr::Name(_) | Expr::Attribute(_)) && {

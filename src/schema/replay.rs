@@ -703,7 +703,10 @@ pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
 /// that may not run does too, and is applied as a best guess with nothing
 /// recorded.
 fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
-    apply_and_remember(schema, op, flavour, cx);
+    // An operation decided not to run changes nothing.
+    if !apply_and_remember(schema, op, flavour, cx) {
+        return;
+    }
     cx.changed.extend(
         op.kind
             .tables()
@@ -742,7 +745,9 @@ fn changes_schema(op: &Operation) -> bool {
     )
 }
 
-fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
+/// Whether the operation runs, or may: `false` when an inspector check
+/// decides that it does not.
+fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) -> bool {
     if let OpKind::Unread { tables, .. } = &op.kind {
         cx.unsure.get_or_insert(op.span);
         if tables.is_empty() {
@@ -754,7 +759,7 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
         if matches!(op.call.as_deref(), Some("create_index" | "drop_index")) {
             cx.uncertain.index_names = true;
         }
-        return;
+        return true;
     }
     let runs_for_sure = match &op.reach {
         Reach::Always => true,
@@ -765,7 +770,7 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
             for g in guards {
                 match decide(schema, &g.what, g.check, cx) {
                     // Decided false: the operation does not run at all.
-                    Some(there) if there != g.exists => return,
+                    Some(there) if there != g.exists => return false,
                     Some(_) => {}
                     None => sure = false,
                 }
@@ -794,7 +799,7 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
         let mut ignored = Vec::new();
         let mut quiet = Ctx::new(Mode::Downgrade, &mut ignored, cx.uncertain);
         apply_certain(schema, op, flavour, &mut quiet);
-        return;
+        return true;
     }
     match &op.kind {
         OpKind::CreateTable { name, .. } | OpKind::CreateVirtualTable { name, .. } => {
@@ -818,6 +823,7 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
         }
         _ => apply_certain(schema, op, flavour, cx),
     }
+    true
 }
 
 /// Whether what an inspector check asks about is there, looked at once per

@@ -19,7 +19,9 @@ the unpacked project), runs `miglint lint --format json` and `miglint schema
   is false; one in downgrade() of a revision Alembic rolled back cleanly is
   false; one at the step Alembic refused is true; past the refusal it is
   unverified. downgrade-roundtrip is true when SQLite's schema after the
-  downgrade differs from the one before the upgrade. revision-chain "skips
+  downgrade differs from the one before the upgrade. foreign-key-target
+  ("points at table X, which does not exist") is true when SQLite's schema
+  after that revision lacks X too (SQLite accepts such a key). revision-chain "skips
   the previous migration" is false when Alembic's own graph has that edge;
 * the false ones grouped by cause (pattern rules below, first match wins),
   with counts and two examples each (file:line and the source line);
@@ -246,6 +248,11 @@ def judge(finding, truth, chain):
     if side == "up":
         if truth.up_error and truth.up_error["rev"] == rev:
             return "true", rev, side
+        # SQLite accepts a foreign key to a missing table: the claim is
+        # that the table is missing, which SQLite's schema shows.
+        m = re.search(r"points at table `([^`]*)`, which does not exist", finding["message"])
+        if rule == "foreign-key-target" and m and rev in truth.up:
+            return ("true" if m.group(1) not in truth.up[rev]["tables"] else "false"), rev, side
         return ("false" if rev in truth.up else "unverified"), rev, side
     if truth.down_error and truth.down_error["rev"] == rev:
         return "true", rev, side
