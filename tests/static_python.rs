@@ -822,3 +822,37 @@ fn helpers_with_early_returns_and_the_dialect_description() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Columns read once, then added one by one under checks on that list:
+/// adding one does not make the checks on the others undecided; a check
+/// on a column this migration already changed stays undecided.
+#[test]
+fn checks_on_a_column_list_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"files\", {TABLE})"),
+                "    op.drop_table(\"files\")",
+            ),
+            (
+                "",
+                "    cols = {c[\"name\"] for c in sa.inspect(op.get_bind()).get_columns(\"files\")}\n    if \"hash\" not in cols:\n        op.add_column(\"files\", sa.Column(\"hash\", sa.Text(), nullable=True))\n    if \"data\" not in cols:\n        op.add_column(\"files\", sa.Column(\"data\", sa.JSON(), nullable=True))",
+                "    with op.batch_alter_table(\"files\") as batch_op:\n        batch_op.drop_column(\"data\")\n        batch_op.drop_column(\"hash\")",
+            ),
+            (
+                "",
+                "    cols = {c[\"name\"] for c in sa.inspect(op.get_bind()).get_columns(\"files\")}\n    op.add_column(\"files\", sa.Column(\"size\", sa.Integer(), nullable=True))\n    if \"size\" not in cols:\n        op.add_column(\"files\", sa.Column(\"size\", sa.Integer(), nullable=True))",
+                "    pass",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(sql.contains("hash TEXT"), "{sql}");
+    assert!(sql.contains("data JSON"), "{sql}");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("`files`"), "{notes:?}");
+}

@@ -145,9 +145,10 @@ struct Ctx<'a> {
     /// The first operation the replay could not be sure ran (unread, or
     /// under a condition it could not decide).
     unsure: Option<Span>,
-    /// Tables (keys) and index names (keys) this migration has changed so
-    /// far: a check on them may have been read before the change, so it is
-    /// not decided.
+    /// What this migration has changed so far, as inspector checks see
+    /// it: tables created, dropped or renamed, index names, and columns
+    /// (`table.column`) added, dropped or renamed (keys). A check on them
+    /// may have been read before the change, so it is not decided.
     changed: BTreeSet<String>,
 }
 
@@ -707,13 +708,39 @@ fn apply(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
     if !apply_and_remember(schema, op, flavour, cx) {
         return;
     }
-    cx.changed.extend(
-        op.kind
-            .tables()
-            .into_iter()
-            .filter(|t| !t.is_empty())
-            .map(key),
-    );
+    let column = |t: &str, c: &str| key(&format!("{t}.{c}"));
+    match &op.kind {
+        OpKind::CreateTable { name, .. }
+        | OpKind::CreateVirtualTable { name, .. }
+        | OpKind::DropTable { name } => {
+            cx.changed.insert(key(name));
+        }
+        OpKind::RenameTable { from, to } => {
+            cx.changed.insert(key(from));
+            cx.changed.insert(key(to));
+        }
+        OpKind::AddColumn { table, column: c } => {
+            cx.changed.insert(column(table, &c.name));
+        }
+        OpKind::DropColumn { table, column: c } => {
+            cx.changed.insert(column(table, c));
+        }
+        OpKind::RenameColumn { table, from, to } => {
+            cx.changed.insert(column(table, from));
+            cx.changed.insert(column(table, to));
+        }
+        OpKind::AlterColumn {
+            table,
+            column: c,
+            changes,
+        } => {
+            if let Some(new) = &changes.new_name {
+                cx.changed.insert(column(table, c));
+                cx.changed.insert(column(table, new));
+            }
+        }
+        _ => {}
+    }
     if let Some(("INDEX", name, _)) = op.kind.object_kind() {
         cx.changed.insert(key(name));
     }
@@ -836,6 +863,11 @@ fn decide(schema: &Schema, what: &Exists, check: u32, cx: &mut Ctx) -> Option<bo
     }
     let table = key(what.table());
     if cx.uncertain.table(&table) || cx.changed.contains(&table) {
+        return None;
+    }
+    if let Exists::Column(t, c) = what
+        && cx.changed.contains(&key(&format!("{t}.{c}")))
+    {
         return None;
     }
     let there = match what {
