@@ -210,17 +210,21 @@ pub fn statement_line_end(text: &str, pos: usize) -> Option<usize> {
 }
 
 /// Applies non-overlapping edits to `text` (overlapping ones after the
-/// first are dropped). Returns the new text and how many edits applied.
+/// first are dropped, and an edit the same as the one before is made
+/// once: two findings on one line of code, a table created in a loop,
+/// ask for the same insertion).
 pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
     let mut sorted: Vec<&&Edit> = edits.iter().collect();
     sorted.sort_by_key(|e| (e.span.start, e.span.end));
     let mut out = String::with_capacity(text.len() + 256);
     let mut at = 0usize;
+    let mut last: Option<&Edit> = None;
     for e in sorted {
         let (s, t) = (e.span.start as usize, e.span.end as usize);
-        if s < at || t > text.len() {
+        if s < at || t > text.len() || last.is_some_and(|l| l.span == e.span && l.text == e.text) {
             continue;
         }
+        last = Some(e);
         out.push_str(&text[at..s]);
         out.push_str(&e.text);
         at = t;
@@ -232,6 +236,27 @@ pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_insertion_asked_twice_is_made_once() {
+        let text = "create_table(\"t\", id)";
+        let span = Span {
+            file: crate::source::FileId(0),
+            start: 20,
+            end: 20,
+        };
+        let edit = |t: &str| Edit {
+            span,
+            text: t.to_string(),
+        };
+        let (a, b, c) = (edit(", ts"), edit(", ts"), edit(", other"));
+        assert_eq!(apply_edits(text, &[&a, &b]), "create_table(\"t\", id, ts)");
+        // Different insertions at one place are both made, in order.
+        assert_eq!(
+            apply_edits(text, &[&a, &c]),
+            "create_table(\"t\", id, ts, other)"
+        );
+    }
 
     #[test]
     fn guards_go_after_the_object_keyword() {
