@@ -114,28 +114,7 @@ fn pull_request_annotations_and_valid_sarif() {
         doc["runs"][0]["results"].as_array().unwrap().len(),
         lines.len()
     );
-    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
-        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh, which installs jsonschema into .venv")
-    });
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif/sarif-2.1.0-rtm.5.json");
-    let check = Command::new(python)
-        .args([
-            "-c",
-            "import json, sys, jsonschema\n\
-             schema = json.load(open(sys.argv[2]))\n\
-             cls = jsonschema.validators.validator_for(schema)\n\
-             cls(schema).validate(json.load(open(sys.argv[1])))\n\
-             print('valid')",
-        ])
-        .arg(&sarif)
-        .arg(&schema)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "SARIF does not validate: {}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    common::assert_valid_sarif(&sarif);
 }
 
 #[test]

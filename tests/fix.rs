@@ -553,22 +553,5 @@ fn sarif_fixes_carry_the_edits_and_validate() {
     );
     let sarif = dir.path().join("out.sarif");
     std::fs::write(&sarif, &out).unwrap();
-    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
-        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh")
-    });
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif/sarif-2.1.0-rtm.5.json");
-    let check = std::process::Command::new(python)
-        .args([
-            "-c",
-            "import json, sys, jsonschema\nschema = json.load(open(sys.argv[2]))\njsonschema.validators.validator_for(schema)(schema).validate(json.load(open(sys.argv[1])))",
-        ])
-        .arg(&sarif)
-        .arg(&schema)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "SARIF does not validate: {}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    common::assert_valid_sarif(&sarif);
 }

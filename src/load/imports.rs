@@ -65,13 +65,12 @@ impl Imported {
             let Some(file) = module_file(path, module, import.level) else {
                 continue;
             };
-            let too_big = std::fs::metadata(&file).map_or(true, |m| m.len() > MAX_MODULE_BYTES);
+            if std::fs::metadata(&file).map_or(true, |m| m.len() > MAX_MODULE_BYTES) {
+                continue;
+            }
             let Ok(text) = std::fs::read_to_string(&file) else {
                 continue;
             };
-            if too_big {
-                continue;
-            }
             let parsed = parse_unchecked_source(&text, PySourceType::Python);
             modules.push(Module {
                 names,

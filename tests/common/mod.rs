@@ -157,3 +157,26 @@ pub fn oracle_driver(jobs: &[serde_json::Value]) -> Vec<serde_json::Value> {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Validates the SARIF file at `path` against the SARIF 2.1.0 schema (with
+/// the Python `scripts/test.sh` installs jsonschema into).
+pub fn assert_valid_sarif(path: &Path) {
+    let python = std::env::var("MIGLINT_ORACLE_PYTHON").unwrap_or_else(|_| {
+        panic!("MIGLINT_ORACLE_PYTHON is not set: run the tests with scripts/test.sh, which installs jsonschema into .venv")
+    });
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif/sarif-2.1.0-rtm.5.json");
+    let check = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, jsonschema\nschema = json.load(open(sys.argv[2]))\njsonschema.validators.validator_for(schema)(schema).validate(json.load(open(sys.argv[1])))",
+        ])
+        .arg(path)
+        .arg(&schema)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "SARIF does not validate: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
