@@ -624,3 +624,28 @@ fn chains_built_on_create_all_start_from_the_baseline() {
         "{err}"
     );
 }
+
+/// A foreign key named in its column (`CONSTRAINT fk REFERENCES t(id)`)
+/// keeps its name in the replayed schema.
+#[test]
+fn inline_foreign_keys_keep_their_names() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_users.sql",
+                b"CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY);\nCREATE TABLE IF NOT EXISTS posts (id TEXT PRIMARY KEY, user_id TEXT CONSTRAINT fk_posts_user REFERENCES users(id));\n",
+            ),
+            (
+                "migrations/0001_users.rollback.sql",
+                b"DROP TABLE IF EXISTS posts;\nDROP TABLE IF EXISTS users;\n",
+            ),
+        ],
+    );
+    let sql = stdout_of(miglint().arg("schema").arg(dir.path()));
+    assert!(
+        sql.contains("CONSTRAINT fk_posts_user FOREIGN KEY (user_id) REFERENCES users (id)"),
+        "{sql}"
+    );
+}

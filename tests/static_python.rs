@@ -856,3 +856,38 @@ fn checks_on_a_column_list_read_once() {
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].contains("`files`"), "{notes:?}");
 }
+
+/// Tables named from model classes (`SqlTag.__tablename__`), imported from
+/// the project or defined in the file, and loops over `sorted(...)`, which
+/// run in sorted order.
+#[test]
+fn table_names_from_model_classes_and_sorted_loops() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "from migrations.models import SqlTag as Tag\n\n\nclass Note:\n    __tablename__ = \"notes\"\n",
+            &format!(
+                "    op.create_table(Tag.__tablename__, {TABLE})\n    op.create_table(Note.__tablename__, {TABLE})\n    op.create_table(\"src\", {TABLE})\n    prev = \"src\"\n    for name in sorted([\"t_b\", \"t_a\"]):\n        op.rename_table(prev, name)\n        prev = name"
+            ),
+            "    op.drop_table(\"t_b\")\n    op.drop_table(\"notes\")\n    op.drop_table(\"tags\")",
+        )],
+    );
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/models.py",
+            b"class SqlTag:\n    __tablename__ = \"tags\"\n",
+        )],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    for table in ["tags", "notes", "t_b"] {
+        assert!(
+            sql.contains(&format!("CREATE TABLE {table} ")),
+            "{table}:\n{sql}"
+        );
+    }
+    assert!(!sql.contains("CREATE TABLE t_a "), "{sql}");
+}
