@@ -6,7 +6,8 @@
 # Needs a Rust toolchain (cargo) and Python 3 with venv; crates come from
 # the registry (pinned by Cargo.lock), and the real Alembic and yoyo the
 # oracle tests run against come from PyPI (pinned by requirements-dev.txt)
-# into .venv.
+# into .venv; sqlx-cli, diesel_cli and refinery_cli are built from crates.io
+# at pinned versions by scripts/tools.sh into .cache/tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,10 @@ if ! cmp -s requirements-dev.txt "$stamp" 2>/dev/null; then
 fi
 MIGLINT_ORACLE_PYTHON="$(pwd)/.venv/bin/python"
 export MIGLINT_ORACLE_PYTHON
+
+echo "== migration CLIs for the SQL-folder oracle (.cache/tools)"
+MIGLINT_TOOLS_BIN="$(scripts/tools.sh | paste -sd:)"
+export MIGLINT_TOOLS_BIN
 
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # Snapshots are compared, never rewritten, here.

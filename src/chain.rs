@@ -62,6 +62,13 @@ impl BaseSet {
                 SetFlavour::Yoyo if name.ends_with(".sql") && !name.ends_with(".rollback.sql") => {
                     Flavour::YoyoSql
                 }
+                SetFlavour::Sql(tool)
+                    if tool
+                        .parse(name)
+                        .is_some_and(|p| p.part != crate::layout::Part::Down) =>
+                {
+                    Flavour::Sql(tool)
+                }
                 _ => continue,
             };
             migrations.push(crate::load::load(
@@ -89,7 +96,7 @@ impl BaseSet {
         for m in &current.migrations {
             for id in std::iter::once(m.file).chain(m.rollback_file) {
                 let f = sources.get(id);
-                let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned());
+                let name = Some(crate::layout::name_in_set(&f.path));
                 let at_base = self
                     .files
                     .iter()
@@ -149,9 +156,18 @@ impl Numbering {
 }
 
 impl MigrationSet {
-    /// Sorts the migrations by file name and builds their graph and numbering.
+    /// Sorts the migrations by file name (a SQL-folder tool's by version)
+    /// and builds their graph and numbering.
     pub fn new(dir: PathBuf, flavour: SetFlavour, mut migrations: Vec<Migration>) -> Self {
-        migrations.sort_by(|a, b| a.stem.cmp(&b.stem));
+        if flavour.tool().is_some() {
+            migrations.sort_by(|a, b| {
+                crate::layout::version_key(a.id_str())
+                    .cmp(&crate::layout::version_key(b.id_str()))
+                    .then_with(|| a.stem.cmp(&b.stem))
+            });
+        } else {
+            migrations.sort_by(|a, b| a.stem.cmp(&b.stem));
+        }
         let chain = Chain::build(flavour, &migrations);
         let numbering = Numbering::of_set(&migrations);
         MigrationSet {
@@ -208,7 +224,7 @@ impl Chain {
                     }
                 }
                 Parents::Root | Parents::Undeclared
-                    if flavour == SetFlavour::Yoyo && i > 0 && m.parents_span.is_none() =>
+                    if flavour.ordered_by_name() && i > 0 && m.parents_span.is_none() =>
                 {
                     parents.push(i - 1);
                 }

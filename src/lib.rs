@@ -4,6 +4,8 @@
 //! only the stages before it and the shared leaves (`tests/architecture.rs`
 //! checks this):
 //!
+//! 0. [`migration`], the one model, and [`layout`], how the SQL-folder
+//!    tools name their files.
 //! 1. [`project`]: configuration, which folders hold migrations, git.
 //! 2. [`load`]: each file read into the one [`migration`] model.
 //! 3. [`app`]: the application's models and queries, read statically.
@@ -34,6 +36,7 @@ pub mod app;
 pub mod chain;
 pub mod cli;
 pub mod commands;
+pub mod layout;
 pub mod load;
 pub mod migration;
 pub mod project;

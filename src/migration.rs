@@ -5,6 +5,7 @@
 //! [`Step`]s, each with the schema [`Operation`]s it applies and the ones its
 //! rollback runs. Rules work on this model only.
 
+pub use crate::layout::SqlTool;
 use crate::source::{FileId, Span};
 
 /// Which front end read a migration.
@@ -13,6 +14,9 @@ pub enum Flavour {
     Alembic,
     YoyoPy,
     YoyoSql,
+    /// A SQL file of a SQL-folder tool (with its down file, where the tool
+    /// keeps the down side in one).
+    Sql(SqlTool),
 }
 
 impl Flavour {
@@ -21,11 +25,17 @@ impl Flavour {
             Flavour::Alembic => "alembic",
             Flavour::YoyoPy => "yoyo-py",
             Flavour::YoyoSql => "yoyo-sql",
+            Flavour::Sql(tool) => tool.name(),
         }
     }
 
     pub fn is_yoyo(self) -> bool {
         matches!(self, Flavour::YoyoPy | Flavour::YoyoSql)
+    }
+
+    /// Plain SQL, as a yoyo `.sql` file or a SQL-folder tool's file.
+    pub fn is_sql(self) -> bool {
+        matches!(self, Flavour::YoyoSql | Flavour::Sql(_))
     }
 }
 
@@ -497,14 +507,37 @@ pub enum SuppressionScope {
 pub enum SetFlavour {
     Alembic,
     Yoyo,
+    /// A SQL-folder tool's folder: migrations in version order.
+    Sql(SqlTool),
 }
 
 impl SetFlavour {
     pub fn of(f: Flavour) -> Self {
-        if f.is_yoyo() {
-            SetFlavour::Yoyo
-        } else {
-            SetFlavour::Alembic
+        match f {
+            Flavour::Alembic => SetFlavour::Alembic,
+            Flavour::YoyoPy | Flavour::YoyoSql => SetFlavour::Yoyo,
+            Flavour::Sql(tool) => SetFlavour::Sql(tool),
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SetFlavour::Alembic => "alembic",
+            SetFlavour::Yoyo => "yoyo",
+            SetFlavour::Sql(tool) => tool.name(),
+        }
+    }
+
+    /// The tool a folder of SQL files belongs to.
+    pub fn tool(self) -> Option<SqlTool> {
+        match self {
+            SetFlavour::Sql(tool) => Some(tool),
+            _ => None,
+        }
+    }
+
+    /// Migrations applied in file (version) order, each after the one before.
+    pub fn ordered_by_name(self) -> bool {
+        self != SetFlavour::Alembic
     }
 }

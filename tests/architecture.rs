@@ -17,7 +17,7 @@ const STAGES: &[(&str, &[&str])] = &[
         "leaves",
         &["source", "diagnostic", "paths", "write", "edit", "sqlite"],
     ),
-    ("migration model", &["migration"]),
+    ("migration model", &["migration", "layout"]),
     ("project", &["project"]),
     ("load", &["load"]),
     ("app", &["app"]),

@@ -1113,3 +1113,411 @@ fn fixed_generated_chains_still_apply_with_the_real_tools() {
         eprintln!("  {d}");
     }
 }
+
+/// The SQL-folder tools the oracle runs, and where their programs are:
+/// `scripts/tools.sh` builds sqlx, diesel and refinery (its folders are in
+/// `MIGLINT_TOOLS_BIN`); dbmate comes from PyPI into the oracle's venv.
+fn sql_tool_programs() -> Vec<(&'static str, std::path::PathBuf)> {
+    let dirs = std::env::var("MIGLINT_TOOLS_BIN").unwrap_or_else(|_| {
+        panic!("MIGLINT_TOOLS_BIN is not set: run the tests with scripts/test.sh, which builds the migration CLIs")
+    });
+    let python = std::env::var("MIGLINT_ORACLE_PYTHON").expect("MIGLINT_ORACLE_PYTHON");
+    let venv_bin = Path::new(&python).parent().unwrap().to_path_buf();
+    let find = |program: &str| {
+        std::env::split_paths(&dirs)
+            .chain(std::iter::once(venv_bin.clone()))
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("{program} not found in MIGLINT_TOOLS_BIN or the venv"))
+    };
+    vec![
+        ("sqlx", find("sqlx")),
+        ("diesel", find("diesel")),
+        ("refinery", find("refinery")),
+        ("dbmate", find("dbmate")),
+    ]
+}
+
+/// Writes a generated chain in `tool`'s layout under `dir/migrations`;
+/// returns each migration's version and files (relative to that folder).
+fn write_tool_chain(dir: &Path, seed: u64, tool: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut g = Gen {
+        rng: Rng::new(seed),
+        flavour: Flavour::Yoyo,
+        tables: Vec::new(),
+        n: 0,
+        rebuilds: false,
+    };
+    let length = 3 + g.rng.below(6);
+    let folder = dir.join("migrations");
+    std::fs::create_dir_all(&folder).unwrap();
+    if tool == "sqlx" {
+        // sqlx folders live in a crate: miglint tells them by the Cargo.toml.
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"chain\"\nversion = \"0.1.0\"\n",
+        )
+        .unwrap();
+    }
+    let (mut versions, mut units) = (Vec::new(), Vec::new());
+    for i in 1..=length {
+        let m = g.migration();
+        let sql = |lines: &[String]| lines.join(";\n") + ";\n";
+        let stamp = format!("2024010100{i:04}");
+        let (version, files): (String, Vec<(String, String)>) = match tool {
+            "sqlx" => (
+                stamp.clone(),
+                vec![
+                    (format!("{stamp}_m{i}.up.sql"), sql(&m.up)),
+                    (format!("{stamp}_m{i}.down.sql"), sql(&m.down)),
+                ],
+            ),
+            "diesel" => {
+                let name = format!("2024-01-01-00{i:04}_m{i}");
+                (
+                    stamp.clone(),
+                    vec![
+                        (format!("{name}/up.sql"), sql(&m.up)),
+                        (format!("{name}/down.sql"), sql(&m.down)),
+                    ],
+                )
+            }
+            "refinery" => (i.to_string(), vec![(format!("V{i}__m{i}.sql"), sql(&m.up))]),
+            "dbmate" => (
+                stamp.clone(),
+                vec![(
+                    format!("{stamp}_m{i}.sql"),
+                    format!(
+                        "-- migrate:up\n{}\n-- migrate:down\n{}",
+                        sql(&m.up),
+                        sql(&m.down)
+                    ),
+                )],
+            ),
+            other => panic!("no layout for {other}"),
+        };
+        for (rel, text) in &files {
+            let path = folder.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        versions.push(version);
+        units.push(files.into_iter().map(|(rel, _)| rel).collect());
+    }
+    (versions, units)
+}
+
+#[test]
+fn replay_matches_the_sql_folder_tools_on_generated_chains() {
+    let per_tool: u64 = std::env::var("MIGLINT_SQL_TOOL_CHAINS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let root = tempfile::tempdir().unwrap();
+    let mut jobs = Vec::new();
+    let mut job_json = Vec::new();
+    for (tool, program) in sql_tool_programs() {
+        for seed in 0..per_tool {
+            let dir = root.path().join(format!("{tool}{seed}"));
+            let (versions, units) = write_tool_chain(&dir, 1000 + seed, tool);
+            job_json.push(serde_json::json!({
+                "flavour": tool, "bin": program, "dir": dir,
+                "revisions": versions, "units": units,
+            }));
+            jobs.push((dir, tool));
+        }
+    }
+    let results = common::oracle_driver(&job_json);
+
+    let mut failures = Vec::new();
+    let mut compared: std::collections::BTreeMap<&str, usize> = Default::default();
+    for ((dir, tool), result) in jobs.iter().zip(&results) {
+        if let Some(e) = result.get("error") {
+            failures.push(format!(
+                "{}: the real {tool} refused the chain: {e}",
+                dir.display()
+            ));
+            continue;
+        }
+        let settings = Settings::defaults(dir.clone());
+        let discovery =
+            miglint::project::discover::discover(&settings, std::slice::from_ref(dir)).unwrap();
+        let loaded =
+            miglint::analysis::analyse(&settings, discovery, miglint::analysis::Wanted::default());
+        assert_eq!(loaded.sets.len(), 1, "{}: one set", dir.display());
+        let set = &loaded.sets[0];
+        assert_eq!(
+            set.flavour.name(),
+            *tool,
+            "{}: read as {tool}",
+            dir.display()
+        );
+        for step in result["steps"].as_array().unwrap() {
+            let at = step["at"].as_str().unwrap();
+            let ours = if at == "base" {
+                facts(&Schema::default())
+            } else {
+                facts(&miglint::schema::replay::replay_until(set, &set.start, Some(at)).schema)
+            };
+            let theirs = normalize_driver(&step["schema"]);
+            *compared.entry(tool).or_default() += 1;
+            if ours != theirs {
+                failures.push(format!(
+                    "{} ({} to {at}):\n  real: {theirs}\n  ours: {ours}",
+                    dir.display(),
+                    step["way"]
+                ));
+            }
+        }
+    }
+    assert_eq!(compared.len(), 4, "every tool compared: {compared:?}");
+    if !failures.is_empty() {
+        let kept = root.keep();
+        panic!(
+            "{} schema comparisons differ (chains kept in {}):\n{}",
+            failures.len(),
+            kept.display(),
+            failures
+                .iter()
+                .take(8)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    eprintln!("sql-folder oracle: {per_tool} chains per tool, comparisons {compared:?}, all equal");
+}
+
+/// Runs `program args` in `dir`; returns (succeeded, stderr + stdout).
+fn run_tool(program: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run the migration tool");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    (out.status.success(), text)
+}
+
+/// The rules `miglint lint` raises on `dir`.
+fn rules_raised(dir: &Path) -> std::collections::BTreeSet<String> {
+    let out = common::miglint()
+        .args(["lint", "--format", "json", "--no-cache"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn what_the_sql_folder_tools_refuse_miglint_flags_with_the_matching_rule() {
+    let programs: std::collections::BTreeMap<&str, std::path::PathBuf> =
+        sql_tool_programs().into_iter().collect();
+    let root = tempfile::tempdir().unwrap();
+    let table = "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')), updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')));\nINSERT INTO notes (id, body) VALUES (1, 'a');\n";
+    let drop = "DROP TABLE IF EXISTS notes;\n";
+    let other = "CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')), updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')));\n";
+    let seen = "ALTER TABLE notes ADD COLUMN seen_at TEXT DEFAULT CURRENT_TIMESTAMP;\n";
+    // (tool, rule, files, what the tool is run to do, what it must have done)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "sqlx",
+            "version-order",
+            vec![
+                ("migrations/1_notes.sql", table.into()),
+                ("migrations/1_tags.sql", other.into()),
+            ],
+            "run",
+        ),
+        (
+            "diesel",
+            "version-order",
+            vec![
+                ("migrations/2024-01-01-000000_notes/up.sql", table.into()),
+                ("migrations/2024-01-01-000000_notes/down.sql", drop.into()),
+                ("migrations/2024-01-01-000000_tags/up.sql", other.into()),
+                (
+                    "migrations/2024-01-01-000000_tags/down.sql",
+                    "DROP TABLE IF EXISTS tags;\n".into(),
+                ),
+            ],
+            "run-both-tables",
+        ),
+        (
+            "diesel",
+            "rollback-required",
+            vec![("migrations/2024-01-01-000000_notes/up.sql", table.into())],
+            "revert",
+        ),
+        (
+            "dbmate",
+            "rollback-required",
+            vec![(
+                "migrations/20240101000000_notes.sql",
+                format!("-- migrate:up\n{table}"),
+            )],
+            "run",
+        ),
+        (
+            "sqlx",
+            "rollback-required",
+            vec![
+                ("migrations/1_notes.up.sql", table.into()),
+                ("migrations/1_notes.down.sql", drop.into()),
+                ("migrations/2_tags.up.sql", other.into()),
+            ],
+            "revert-latest",
+        ),
+        (
+            "diesel",
+            "sqlite-exec",
+            vec![
+                ("migrations/2024-01-01-000000_notes/up.sql", table.into()),
+                ("migrations/2024-01-01-000000_notes/down.sql", drop.into()),
+                ("migrations/2024-01-02-000000_seen/up.sql", seen.into()),
+                (
+                    "migrations/2024-01-02-000000_seen/down.sql",
+                    "ALTER TABLE notes DROP COLUMN seen_at;\n".into(),
+                ),
+            ],
+            "run",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (i, (tool, rule, files, action)) in cases.iter().enumerate() {
+        let dir = root.path().join(format!("{tool}{i}"));
+        for (path, text) in files {
+            let full = dir.join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, text).unwrap();
+        }
+        if *tool == "sqlx" {
+            std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
+        }
+        let db = dir.join("app.db");
+        let db = db.to_str().unwrap();
+        let program = &programs[tool];
+        let (up, down): (Vec<String>, Vec<String>) = match *tool {
+            "sqlx" => (
+                [
+                    "migrate",
+                    "run",
+                    "--no-dotenv",
+                    "--source",
+                    "migrations",
+                    "--database-url",
+                ]
+                .map(String::from)
+                .into_iter()
+                .chain([format!("sqlite://{db}?mode=rwc")])
+                .collect(),
+                [
+                    "migrate",
+                    "revert",
+                    "--no-dotenv",
+                    "--source",
+                    "migrations",
+                    "--database-url",
+                ]
+                .map(String::from)
+                .into_iter()
+                .chain([format!("sqlite://{db}")])
+                .collect(),
+            ),
+            "diesel" => (
+                [
+                    "migration",
+                    "run",
+                    "--migration-dir",
+                    "migrations",
+                    "--database-url",
+                    db,
+                ]
+                .map(String::from)
+                .into(),
+                [
+                    "migration",
+                    "revert",
+                    "--migration-dir",
+                    "migrations",
+                    "--database-url",
+                    db,
+                ]
+                .map(String::from)
+                .into(),
+            ),
+            _ => (
+                [
+                    "--url",
+                    &format!("sqlite:{db}"),
+                    "--migrations-dir",
+                    "migrations",
+                    "--no-dump-schema",
+                    "up",
+                ]
+                .map(String::from)
+                .into(),
+                Vec::new(),
+            ),
+        };
+        fn strs(v: &[String]) -> Vec<&str> {
+            v.iter().map(String::as_str).collect()
+        }
+        let (ok, said) = run_tool(program, &dir, &strs(&up));
+        let tables = || -> Vec<String> {
+            rusqlite::Connection::open(db)
+                .unwrap()
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('notes', 'tags') ORDER BY name")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        // What the real tool did wrong, in its own words or by its effect.
+        let refused = match *action {
+            "run" => (!ok).then(|| said.clone()),
+            "run-both-tables" => (ok && tables().len() < 2)
+                .then(|| format!("ran, but the database holds only {:?}", tables())),
+            "revert" | "revert-latest" => {
+                assert!(ok, "{tool} case {i}: the upgrade should run: {said}");
+                let (ok, said) = run_tool(program, &dir, &strs(&down));
+                if *action == "revert" {
+                    (!ok).then_some(said)
+                } else {
+                    // sqlx reverts the newest migration it can: not the newest one.
+                    (ok && tables().contains(&"tags".to_string())
+                        && !tables().contains(&"notes".to_string()))
+                    .then(|| format!("reverted the migration before the newest: {said}"))
+                }
+            }
+            other => panic!("unknown action {other}"),
+        };
+        let Some(refused) = refused else {
+            failures.push(format!(
+                "{tool} case {i} ({rule}): the real tool did nothing wrong: {said}"
+            ));
+            continue;
+        };
+        let raised = rules_raised(&dir);
+        if !raised.contains(*rule) {
+            failures.push(format!(
+                "{tool} case {i}: the real tool: {}; miglint raised {raised:?}, not {rule}",
+                refused.trim()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -23,15 +23,7 @@ pub enum History {
 
 impl History {
     pub fn find(outcome: &Outcome) -> History {
-        let file_name = |id: FileId| {
-            outcome
-                .sources
-                .get(id)
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        };
+        let file_name = |id: FileId| crate::layout::name_in_set(&outcome.sources.get(id).path);
         let mut history = BTreeSet::new();
         if outcome.sets.iter().any(|s| s.base.is_some()) {
             for set in &outcome.sets {

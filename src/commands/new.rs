@@ -344,7 +344,7 @@ fn changes(
             .iter()
             .any(|c| matches!(c, Change::CreateTable { table: t, .. } if *t == table));
         if has_column(&out, &table, &column) {
-            if flavour == SetFlavour::Yoyo {
+            if flavour != SetFlavour::Alembic {
                 return Err(fail(format!(
                     "--add-fk {spec}: SQLite cannot add a foreign key to an existing column without rebuilding the table; add a new column with --add-fk, or rebuild `{table}` by hand"
                 )));
@@ -358,7 +358,7 @@ fn changes(
         } else {
             let family = TypeFamily::of_sql(&ref_type).unwrap_or(TypeFamily::Text);
             let ty = column_type(family.sqlalchemy_name())?;
-            let references = (flavour == SetFlavour::Yoyo || created_here)
+            let references = (flavour != SetFlavour::Alembic || created_here)
                 .then(|| (ref_table.clone(), ref_column.clone()));
             add_column(
                 &mut out,
@@ -410,7 +410,13 @@ fn add_column(out: &mut Vec<Change>, table: &str, column: NewColumn) {
 /// The date for `Create Date`: `SOURCE_DATE_EPOCH` when set (reproducible
 /// output), else today (UTC).
 pub fn today() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
+    let (y, m, d) = civil_from_days(now().div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Seconds since the epoch: `SOURCE_DATE_EPOCH` when set, else now.
+fn now() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.parse::<i64>().ok())
         .unwrap_or_else(|| {
@@ -418,9 +424,21 @@ pub fn today() -> String {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0)
-        });
+        })
+}
+
+/// `YYYYMMDDHHMMSS` (UTC), the version sqlx, diesel and dbmate give a new
+/// migration.
+fn timestamp() -> String {
+    let secs = now();
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
+    let t = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
@@ -465,6 +483,9 @@ pub fn plan(set: &SetAnalysis, req: &Request) -> Result<Plan, ConfigError> {
         )));
     }
     let head = heads.first().map(|&h| &set.migrations[h]);
+    if let Some(tool) = set.flavour.tool() {
+        return plan_tool(set, req, tool, &slug);
+    }
     let numbering = set.numbering.as_ref();
     let (next, width) = match numbering.and_then(|n| n.sorted.last()) {
         Some(&(n, i)) => (
@@ -505,6 +526,7 @@ pub fn plan(set: &SetAnalysis, req: &Request) -> Result<Plan, ConfigError> {
                 ],
             })
         }
+        SetFlavour::Sql(_) => unreachable!("planned by plan_tool above"),
         SetFlavour::Yoyo => {
             let parent = head.map(|h| h.stem.clone());
             // `__depends__` only when the folder declares its parents.
@@ -540,6 +562,78 @@ pub fn plan(set: &SetAnalysis, req: &Request) -> Result<Plan, ConfigError> {
             })
         }
     }
+}
+
+/// The next migration of a SQL-folder tool, in the folder's own layout:
+/// the next number where the folder numbers 1, 2, 3 (at its width), else
+/// a `YYYYMMDDHHMMSS` timestamp past the last version.
+fn plan_tool(
+    set: &SetAnalysis,
+    req: &Request,
+    tool: crate::layout::SqlTool,
+    slug: &str,
+) -> Result<Plan, ConfigError> {
+    use crate::layout::{SqlTool, version_key};
+    let last = set
+        .migrations
+        .iter()
+        .map(|m| m.id_str())
+        .max_by_key(|v| version_key(v));
+    let stamp = timestamp();
+    let version = match last {
+        Some(v) if v.len() < 14 => {
+            let next = v.parse::<u128>().unwrap_or(0) + 1;
+            format!("{next:0width$}", width = v.len())
+        }
+        None if tool == SqlTool::Refinery => "1".to_string(),
+        Some(v) if version_key(v) >= version_key(&stamp) => {
+            (v.parse::<u128>().unwrap_or(0) + 1).to_string()
+        }
+        _ => stamp,
+    };
+    let changes = changes(req, &set.replay.schema, set.flavour)?;
+    let title = sentence(&req.description);
+    let (apply, rollback) = yoyo_sql_files(&title, None, &changes);
+    let (up_name, down_name) = tool.file_names(&version, slug);
+    let files = match (tool, down_name) {
+        (SqlTool::Dbmate, _) => {
+            let body = |text: &str| {
+                text.split_once('\n')
+                    .map(|(_, b)| b.trim().to_string())
+                    .unwrap_or_default()
+            };
+            vec![(
+                set.dir.join(&up_name),
+                format!(
+                    "-- {}\n-- migrate:up\n{}\n\n-- migrate:down\n{}\n",
+                    title.trim_end_matches('.'),
+                    body(&apply),
+                    body(&rollback)
+                ),
+            )]
+        }
+        (_, Some(down)) => vec![
+            (set.dir.join(&up_name), apply),
+            (set.dir.join(down), rollback),
+        ],
+        (_, None) => vec![(set.dir.join(&up_name), apply)],
+    };
+    let apply_with = match tool {
+        SqlTool::Sqlx => "sqlx migrate run --database-url sqlite://app.db",
+        SqlTool::Diesel => "diesel migration run --database-url app.db",
+        SqlTool::Refinery => "refinery migrate -e DATABASE_URL -p <folder>",
+        SqlTool::GolangMigrate => "migrate -path <folder> -database sqlite3://app.db up",
+        SqlTool::Dbmate => "dbmate --url sqlite:app.db up",
+    };
+    Ok(Plan {
+        files,
+        revision: version,
+        parent: last.map(str::to_string),
+        next_steps: vec![
+            format!("Apply it: {apply_with}"),
+            "Update the application if it reads the new columns".into(),
+        ],
+    })
 }
 
 /// Alembic: the template of the conventions, column changes in batch mode.
@@ -874,6 +968,11 @@ pub fn command(args: NewArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
         }
     }
     for (p, text) in &plan.files {
+        if let Some(folder) = p.parent().filter(|f| !f.exists()) {
+            // diesel: each migration has a folder of its own.
+            std::fs::create_dir_all(folder)
+                .map_err(|e| ConfigError(format!("cannot create {}: {e}", shown(folder))))?;
+        }
         crate::write::write_atomically(p, text, false)
             .map_err(|e| ConfigError(format!("cannot write {}: {e}", shown(p))))?;
     }

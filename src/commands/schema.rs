@@ -120,10 +120,7 @@ pub fn command(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError
 fn set_json(set: &crate::analysis::SetAnalysis, cwd: Option<&Path>) -> serde_json::Value {
     serde_json::json!({
         "path": crate::paths::display_path(&set.dir, cwd),
-        "flavour": match set.flavour {
-            crate::migration::SetFlavour::Alembic => "alembic",
-            crate::migration::SetFlavour::Yoyo => "yoyo",
-        },
+        "flavour": set.flavour.name(),
     })
 }
 

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod imports;
 pub mod python;
 pub mod sql;
+pub mod sqlfolder;
 pub mod suppression;
 pub mod yoyo;
 
@@ -28,6 +29,7 @@ pub fn load(
         Flavour::Alembic => alembic::load(file, id, stem, dialect),
         Flavour::YoyoPy => yoyo::load_py(file, id, stem, dialect),
         Flavour::YoyoSql => yoyo::load_sql(file, id, rollback, stem, dialect),
+        Flavour::Sql(tool) => sqlfolder::load(tool, file, id, rollback, stem, dialect),
     };
     for (f, fid) in std::iter::once((file, id)).chain(rollback) {
         if let Some((at, message)) = &f.decode_problem {
@@ -55,13 +57,20 @@ pub fn load_schema_sql(
     (out.ops, out.problems)
 }
 
-/// `001_initial.py` → `001_initial`; `0001_x.rollback.sql` → `0001_x`.
+/// `001_initial.py` → `001_initial`; `0001_x.rollback.sql` → `0001_x`;
+/// `0001_x.up.sql` → `0001_x`; diesel's `2024-01-01-000000_x/up.sql` →
+/// `2024-01-01-000000_x`.
 pub fn migration_stem(path: &std::path::Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    for ext in [".rollback.sql", ".py", ".sql"] {
+    if crate::layout::is_diesel_file(&name)
+        && let Some(folder) = path.parent().and_then(|p| p.file_name())
+    {
+        return folder.to_string_lossy().into_owned();
+    }
+    for ext in [".rollback.sql", ".up.sql", ".down.sql", ".py", ".sql"] {
         if let Some(stem) = name.strip_suffix(ext) {
             return stem.to_string();
         }

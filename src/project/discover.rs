@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use regex::bytes::Regex;
 
 use crate::migration::Flavour;
-use crate::migration::SetFlavour;
+use crate::migration::{SetFlavour, SqlTool};
 use crate::project::config::{ConfigError, Settings};
 
 /// A migrations folder and the files to load from it.
@@ -183,11 +183,8 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
                 }
             } else if meta.is_file() {
                 explicit.push(clean(path));
-                let parent = path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                dirs.entry(clean(parent)).or_insert(None);
+                let parent = set_dir_of(path);
+                dirs.entry(clean(&parent)).or_insert(None);
             } else {
                 for (dir, flavour) in find_migration_dirs(path)? {
                     dirs.insert(dir, Some(flavour));
@@ -311,13 +308,21 @@ fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, Config
         if !(name.ends_with(".py") || name.ends_with(".sql")) {
             continue;
         }
-        if let Some(dir) = entry.path().parent() {
+        let diesel = diesel_folder(entry.path());
+        let parent = match diesel {
+            Some(_) => entry.path().parent().and_then(Path::parent),
+            None => entry.path().parent(),
+        };
+        if let Some(dir) = parent {
             // A folder's files come one after another: clean its path once.
             if last.as_ref().is_none_or(|(raw, _)| raw != dir) {
                 last = Some((dir.to_path_buf(), clean(dir)));
             }
             let key = &last.as_ref().expect("set just above").1;
-            let name = entry.file_name().to_os_string();
+            let name = match diesel {
+                Some(folder) => std::ffi::OsString::from(format!("{folder}/{name}")),
+                None => entry.file_name().to_os_string(),
+            };
             match per_dir.get_mut(key) {
                 Some(names) => names.push(name),
                 None => {
@@ -332,37 +337,145 @@ fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, Config
             files.sort_unstable();
             // Up to SAMPLE files spread over the folder decide its flavour.
             let step = files.len().div_ceil(SAMPLE).max(1);
-            let (mut alembic, mut yoyo) = (0, 0);
+            let mut votes = Votes::default();
             for name in files.iter().step_by(step) {
-                match sniff(&name.to_string_lossy(), &read_head(&dir.join(name))) {
-                    Some(SetFlavour::Alembic) => alembic += 1,
-                    Some(SetFlavour::Yoyo) => yoyo += 1,
-                    None => {}
-                }
+                let name = name.to_string_lossy();
+                votes.add(sniff(&name, &read_head(&dir.join(name.as_ref()))));
             }
-            match (alembic, yoyo) {
-                (0, 0) => None,
-                (a, y) if a >= y => Some((dir, SetFlavour::Alembic)),
-                _ => Some((dir, SetFlavour::Yoyo)),
-            }
+            votes.decide(&dir).map(|f| (dir, f))
         })
         .collect())
+}
+
+/// What a folder's sampled files point to.
+#[derive(Default)]
+struct Votes {
+    alembic: usize,
+    yoyo: usize,
+    /// `<n>_x.sql` with no tool's mark: yoyo's, or sqlx's forward-only.
+    plain: usize,
+    tools: BTreeMap<SqlTool, usize>,
+}
+
+impl Votes {
+    fn add(&mut self, sniffed: Option<Sniffed>) {
+        match sniffed {
+            Some(Sniffed::Set(SetFlavour::Alembic)) => self.alembic += 1,
+            Some(Sniffed::Set(SetFlavour::Yoyo)) => self.yoyo += 1,
+            Some(Sniffed::Set(SetFlavour::Sql(tool))) => *self.tools.entry(tool).or_default() += 1,
+            Some(Sniffed::PlainSql) => self.plain += 1,
+            None => {}
+        }
+    }
+
+    /// The folder's flavour: the most files' flavour (Alembic wins ties, as
+    /// it always has). `.up.sql` / `.down.sql` pairs and plain numbered SQL
+    /// files are sqlx's in a Rust crate (a `Cargo.toml` beside the folder
+    /// or one above), else golang-migrate's and yoyo's.
+    fn decide(&self, dir: &Path) -> Option<SetFlavour> {
+        let (tool, explicit) = self
+            .tools
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(t, n)| (Some(*t), *n))
+            .unwrap_or((None, 0));
+        if self.alembic + self.yoyo + explicit + self.plain == 0 {
+            return None;
+        }
+        let rust = self.plain > 0 && explicit == 0 && self.yoyo == 0 && in_rust_crate(dir);
+        // Plain numbered files go with what else the folder shows: yoyo's
+        // marks, a tool's, or, in a Rust crate, sqlx's forward-only files.
+        let (yoyo, tools) = if self.yoyo > 0 {
+            (self.yoyo + self.plain, explicit)
+        } else if explicit > 0 || rust {
+            (0, explicit + self.plain)
+        } else {
+            (self.plain, 0)
+        };
+        if self.alembic >= yoyo.max(tools) {
+            return Some(SetFlavour::Alembic);
+        }
+        if tools > yoyo {
+            return Some(match tool {
+                Some(SqlTool::GolangMigrate) if in_rust_crate(dir) => {
+                    SetFlavour::Sql(SqlTool::Sqlx)
+                }
+                Some(t) => SetFlavour::Sql(t),
+                None => SetFlavour::Sql(SqlTool::Sqlx),
+            });
+        }
+        Some(SetFlavour::Yoyo)
+    }
+}
+
+/// A `Cargo.toml` beside the folder or one level up (`migrations/sqlite`).
+fn in_rust_crate(dir: &Path) -> bool {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    absolute
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .any(|d| d.join("Cargo.toml").is_file())
+}
+
+/// A diesel `up.sql` / `down.sql`: the name of its migration folder.
+fn diesel_folder(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    if !crate::layout::is_diesel_file(name) {
+        return None;
+    }
+    let folder = path.parent()?.file_name()?.to_str()?;
+    crate::layout::is_diesel_folder(folder).then(|| folder.to_string())
+}
+
+/// The migrations folder a named file belongs to: its folder, or for a
+/// diesel `up.sql` / `down.sql`, the folder above its migration's.
+fn set_dir_of(path: &Path) -> PathBuf {
+    let parent = |p: &Path| -> PathBuf {
+        p.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf()
+    };
+    match diesel_folder(path) {
+        Some(_) => parent(&parent(path)),
+        None => parent(path),
+    }
+}
+
+enum Sniffed {
+    Set(SetFlavour),
+    PlainSql,
 }
 
 /// How many files of a folder are read to decide its flavour.
 const SAMPLE: usize = 32;
 
-/// The flavour a file's name and first bytes point to, if any.
-fn sniff(name: &str, head: &[u8]) -> Option<SetFlavour> {
+/// The flavour a file's name (`<folder>/up.sql` for diesel) and first
+/// bytes point to, if any.
+fn sniff(name: &str, head: &[u8]) -> Option<Sniffed> {
+    let set = |f| Some(Sniffed::Set(f));
     if name.ends_with(".py") && ALEMBIC_REVISION.is_match(head) {
-        Some(SetFlavour::Alembic)
+        set(SetFlavour::Alembic)
     } else if (name.ends_with(".py") && YOYO_PY.is_match(head))
-        || (name.ends_with(".sql")
-            && (YOYO_SQL.is_match(head)
-                || name.ends_with(".rollback.sql")
-                || NUMBERED_SQL.is_match(name)))
+        || (name.ends_with(".sql") && (YOYO_SQL.is_match(head) || name.ends_with(".rollback.sql")))
     {
-        Some(SetFlavour::Yoyo)
+        set(SetFlavour::Yoyo)
+    } else if SqlTool::Diesel.parse(name).is_some() {
+        set(SetFlavour::Sql(SqlTool::Diesel))
+    } else if let Some(tool) = name
+        .ends_with(".sql")
+        .then(|| crate::layout::sniff(name, head))
+        .flatten()
+    {
+        set(SetFlavour::Sql(tool))
+    } else if name.ends_with(".sql") && NUMBERED_SQL.is_match(name) {
+        Some(Sniffed::PlainSql)
     } else {
         None
     }
@@ -410,14 +523,26 @@ fn delete_for_tests(names: &[(String, PathBuf)]) {
     }
 }
 
-/// Reads the migration files of one folder; `None` if it holds none.
-fn read_dir(
+/// `x.up.sql` / `x.down.sql` / `x/up.sql` → `x`: what joins the two sides.
+fn pair_key(name: &str) -> String {
+    for suffix in [".up.sql", ".down.sql", "/up.sql", "/down.sql"] {
+        if let Some(stem) = name.strip_suffix(suffix) {
+            return stem.to_string();
+        }
+    }
+    name.to_string()
+}
+
+/// Lists a folder's `.py` / `.sql` files as (name, path), names prefixed
+/// with `prefix`; diesel migration folders inside it go to `folders`.
+fn list_files(
     settings: &Settings,
     dir: &Path,
-    known: Option<SetFlavour>,
+    prefix: &str,
+    names: &mut Vec<(String, PathBuf)>,
+    mut folders: Option<&mut Vec<String>>,
     skipped: &mut Vec<Skipped>,
-) -> Result<Option<SetInput>, ConfigError> {
-    let mut names: Vec<(String, PathBuf)> = Vec::new();
+) -> Result<(), ConfigError> {
     let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
     let clean_dir = clean(dir);
     let rel_dir = clean_dir.strip_prefix(&settings.root).unwrap_or(&clean_dir);
@@ -425,7 +550,9 @@ fn read_dir(
     for entry in entries {
         let entry = entry.map_err(|e| io_error(dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !(name.ends_with(".py") || name.ends_with(".sql")) || name.starts_with('_') {
+        let is_file_name = name.ends_with(".py") || name.ends_with(".sql");
+        let maybe_folder = folders.is_some() && crate::layout::is_diesel_folder(&name);
+        if !(is_file_name || maybe_folder) || name.starts_with('_') {
             continue;
         }
         let path = clean_dir.join(&name);
@@ -435,7 +562,13 @@ fn read_dir(
             other => other,
         };
         let why_not = match kind {
-            Ok(t) if t.is_dir() => continue,
+            Ok(t) if t.is_dir() => {
+                if maybe_folder && let Some(folders) = folders.as_deref_mut() {
+                    folders.push(name);
+                }
+                continue;
+            }
+            _ if !is_file_name => continue,
             Ok(t) if t.is_file() => None,
             // Reading a named pipe would wait for a writer forever.
             Ok(_) => Some("not a regular file (a pipe, socket or device)"),
@@ -456,7 +589,37 @@ fn read_dir(
         {
             continue;
         }
-        names.push((name, path));
+        names.push((format!("{prefix}{name}"), path));
+    }
+    Ok(())
+}
+
+/// Reads the migration files of one folder; `None` if it holds none.
+fn read_dir(
+    settings: &Settings,
+    dir: &Path,
+    known: Option<SetFlavour>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Option<SetInput>, ConfigError> {
+    let mut names: Vec<(String, PathBuf)> = Vec::new();
+    let mut folders = Vec::new();
+    list_files(settings, dir, "", &mut names, Some(&mut folders), skipped)?;
+    // diesel keeps each migration in a folder of its own.
+    for folder in folders {
+        let mut inner = Vec::new();
+        list_files(
+            settings,
+            &dir.join(&folder),
+            &format!("{folder}/"),
+            &mut inner,
+            None,
+            skipped,
+        )?;
+        names.extend(
+            inner
+                .into_iter()
+                .filter(|(n, _)| SqlTool::Diesel.parse(n).is_some()),
+        );
     }
     names.sort_unstable();
     delete_for_tests(&names);
@@ -480,26 +643,34 @@ fn read_dir(
     let flavour = match known {
         Some(f) => f,
         None => {
-            let flavours: Vec<_> = files.iter().map(|(n, _, b)| sniff(n, b)).collect();
-            let alembic = flavours
-                .iter()
-                .filter(|f| **f == Some(SetFlavour::Alembic))
-                .count();
-            let yoyo = flavours
-                .iter()
-                .filter(|f| **f == Some(SetFlavour::Yoyo))
-                .count();
-            match (alembic, yoyo) {
-                (0, 0) => return Ok(None),
-                (a, y) if a >= y => SetFlavour::Alembic,
-                _ => SetFlavour::Yoyo,
+            let mut votes = Votes::default();
+            for (name, _, bytes) in &files {
+                votes.add(sniff(name, bytes));
+            }
+            match votes.decide(dir) {
+                Some(f) => f,
+                None => return Ok(None),
             }
         }
     };
-    // Rollback companions are set aside by name and joined to their
-    // migration below; a rollback without one is not a migration.
+    let files = match flavour {
+        SetFlavour::Sql(tool) => pair_tool_files(tool, files, skipped),
+        _ => pair_yoyo_files(flavour, files),
+    };
+    Ok(Some(SetInput {
+        dir: dir.to_path_buf(),
+        flavour,
+        files,
+        base: None,
+    }))
+}
+
+/// Alembic and yoyo: each `.py` / `.sql` file, a yoyo `.sql` file with its
+/// `.rollback.sql` companion; a rollback without one is not a migration.
+fn pair_yoyo_files(flavour: SetFlavour, files: Vec<(String, PathBuf, Vec<u8>)>) -> Vec<FileInput> {
     let (rollbacks, mains): (Vec<_>, Vec<_>) = files
         .into_iter()
+        .filter(|(name, _, _)| !name.contains('/'))
         .partition(|(name, _, _)| name.ends_with(".rollback.sql"));
     let mut rollbacks: std::collections::HashMap<String, (PathBuf, Vec<u8>)> = rollbacks
         .into_iter()
@@ -527,12 +698,59 @@ fn read_dir(
             rollback,
         });
     }
-    Ok(Some(SetInput {
-        dir: dir.to_path_buf(),
-        flavour,
-        files,
-        base: None,
-    }))
+    files
+}
+
+/// A SQL-folder tool's files: each migration with its down file (diesel's
+/// `down.sql`, sqlx's and golang-migrate's `.down.sql`). Files the tool
+/// would not read as migrations are reported, never passed in silence.
+fn pair_tool_files(
+    tool: SqlTool,
+    files: Vec<(String, PathBuf, Vec<u8>)>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<FileInput> {
+    use crate::layout::Part;
+    let key = |name: &str| pair_key(name);
+    let mut downs: BTreeMap<String, (PathBuf, Vec<u8>)> = BTreeMap::new();
+    let mut mains = Vec::new();
+    for (name, path, bytes) in files {
+        match tool.parse(&name) {
+            Some(p) if p.part == Part::Down => {
+                downs.insert(key(&name), (path, bytes));
+            }
+            Some(p) => mains.push((name, path, bytes, p.part)),
+            None if name.ends_with(".py") => {}
+            None => skipped.push(Skipped {
+                path,
+                reason: format!(
+                    "not named as {} names migrations ({})",
+                    tool.name(),
+                    tool.pattern()
+                ),
+            }),
+        }
+    }
+    let mut out = Vec::new();
+    for (name, path, bytes, part) in mains {
+        let rollback = if part == Part::Up {
+            downs.remove(&key(&name))
+        } else {
+            None
+        };
+        out.push(FileInput {
+            path,
+            flavour: Flavour::Sql(tool),
+            bytes,
+            rollback,
+        });
+    }
+    for (_, (path, _)) in downs {
+        skipped.push(Skipped {
+            path,
+            reason: "a down file without its up file".into(),
+        });
+    }
+    out
 }
 
 #[cfg(test)]

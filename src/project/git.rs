@@ -172,6 +172,21 @@ impl Repo {
         let mut out = Vec::new();
         for entry in tree.iter() {
             let Ok(name) = entry.name() else { continue };
+            // diesel keeps each migration's up.sql / down.sql in a folder.
+            if entry.kind() == Some(ObjectType::Tree) && crate::layout::is_diesel_folder(name) {
+                let Ok(sub) = self.repo.find_tree(entry.id()) else {
+                    continue;
+                };
+                for inner in sub.iter() {
+                    if let Ok(file) = inner.name()
+                        && crate::layout::is_diesel_file(file)
+                        && let Ok(blob) = self.repo.find_blob(inner.id())
+                    {
+                        out.push((format!("{name}/{file}"), blob.content().to_vec()));
+                    }
+                }
+                continue;
+            }
             if entry.kind() != Some(ObjectType::Blob)
                 || !(name.ends_with(".py") || name.ends_with(".sql"))
             {

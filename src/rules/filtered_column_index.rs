@@ -125,7 +125,7 @@ impl Rule for FilteredColumnIndex {
                 SetFlavour::Alembic => format!(
                     "add `op.create_index(\"ix_{t_name}_{c_name}\", \"{t_name}\", [\"{c_name}\"])` (with `op.drop_index` in the downgrade)"
                 ),
-                SetFlavour::Yoyo => format!(
+                SetFlavour::Yoyo | SetFlavour::Sql(_) => format!(
                     "add `CREATE INDEX IF NOT EXISTS idx_{t_name}_{c_name} ON {t_name}({c_name})` (rollback: `DROP INDEX IF EXISTS idx_{t_name}_{c_name}`)"
                 ),
             };
@@ -267,7 +267,7 @@ fn index_fix(
                 at(drop_line, format!("{drop_indent}{dropping}\n")),
             ]
         }
-        Flavour::YoyoSql => {
+        Flavour::YoyoSql | Flavour::Sql(_) => {
             let ix = format!("idx_{table}_{column}");
             let after = op.span.end as usize;
             let semicolon = text[after..]

@@ -52,7 +52,7 @@ impl Rule for IndexNaming {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         let pattern = match set.flavour {
             SetFlavour::Alembic => &self.alembic,
-            SetFlavour::Yoyo => &self.yoyo,
+            SetFlavour::Yoyo | SetFlavour::Sql(_) => &self.yoyo,
         };
         for m in &set.migrations {
             for op in m.upgrade_ops() {

@@ -29,12 +29,14 @@ pub mod sqlite_exec;
 mod sqlite_types;
 mod timestamp_columns;
 pub mod unused_ignore;
+mod version_order;
 
 /// Every rule miglint knows, in the order `miglint rules` lists them.
 pub const ALL: &[RuleMeta] = &[
     parse_error::META,
     batch_mode::META,
     sequential_numbering::META,
+    version_order::META,
     revision_chain::META,
     immutable_migration::META,
     timestamp_columns::META,
@@ -117,10 +119,12 @@ impl Context<'_> {
     /// The file name (no folder) of a migration file.
     pub fn file_name(&self, file: FileId) -> String {
         let f = self.sources.get(file);
-        f.path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| f.display_path.clone())
+        let name = crate::layout::name_in_set(&f.path);
+        if name.is_empty() {
+            f.display_path.clone()
+        } else {
+            name
+        }
     }
 
     pub fn text(&self, span: Span) -> &str {

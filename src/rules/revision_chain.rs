@@ -23,6 +23,7 @@ fn parent_word(m: &Migration) -> &'static str {
         Flavour::Alembic => "down_revision",
         Flavour::YoyoPy => "__depends__",
         Flavour::YoyoSql => "-- depends:",
+        Flavour::Sql(_) => "the version order",
     }
 }
 
@@ -32,6 +33,10 @@ fn where_parents(m: &Migration) -> Span {
 
 impl Rule for RevisionChain {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
+        // A SQL-folder tool's chain is its version order: `version-order`.
+        if set.flavour.tool().is_some() {
+            return;
+        }
         let chain = &set.chain;
         let ms = &set.migrations;
         let names: Vec<String> = ms.iter().map(|m| cx.file_name(m.file)).collect();

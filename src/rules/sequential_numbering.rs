@@ -99,7 +99,8 @@ fn folder_width(set: &SetAnalysis) -> usize {
 
 impl Rule for SequentialNumbering {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        if set.numbering.is_none() {
+        // SQL-folder tools order by their own versions: `version-order`.
+        if set.numbering.is_none() || set.flavour.tool().is_some() {
             return;
         }
         let width = self.width.unwrap_or_else(|| folder_width(set));

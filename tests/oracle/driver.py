@@ -5,6 +5,13 @@ prints, as JSON, what SQLite holds after each step.
 
 jobs.json: [{"flavour": "alembic" | "yoyo", "dir": "...", "revisions": ["001", ...]}]
 
+The SQL-folder tools ("sqlx", "diesel", "refinery", "dbmate") run as
+their own command-line programs ("bin": the program's path). Their job also
+lists "units": the files of each migration, relative to "dir"/migrations;
+the driver copies them into a folder beside it ("dir"-run) one migration at a time and
+runs the tool after each, so every step applies exactly one migration, then
+reverts one at a time (refinery has no down migrations).
+
 Without "revisions", the tool's own order is taken: Alembic's revision
 graph from base to head, yoyo's migrations as it sorts them.
 
@@ -28,7 +35,9 @@ def dump(db_path):
             for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version' "
-                "AND name NOT LIKE '_yoyo_%' AND name != 'yoyo_lock' ORDER BY name"
+                "AND name NOT LIKE '_yoyo_%' AND name != 'yoyo_lock' "
+                "AND name NOT IN ('_sqlx_migrations', '__diesel_schema_migrations', "
+                "'refinery_schema_history', 'schema_migrations') ORDER BY name"
             )
         ]
         columns, indexes, fks = [], [], []
@@ -97,6 +106,58 @@ def run_yoyo(job):
     return steps
 
 
+def run_cli(job):
+    """One SQL-folder tool, one migration at a time, through its CLI."""
+    import os
+    import shutil
+    import subprocess
+
+    tool, bin_path = job["flavour"], job["bin"]
+    src = os.path.join(job["dir"], "migrations")
+    # Beside the chain, not in it: miglint reads the chain's folder alone.
+    work = job["dir"] + "-run"
+    folder = os.path.join(work, "migrations")
+    os.makedirs(folder, exist_ok=True)
+    db = os.path.join(work, "oracle.db")
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{db}")
+
+    def run(*args):
+        done = subprocess.run([bin_path, *args], cwd=work, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{tool} {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
+
+    up = {
+        "sqlx": lambda: run("migrate", "run", "--no-dotenv", "--source", folder, "--database-url", f"sqlite://{db}?mode=rwc"),
+        "diesel": lambda: run("migration", "run", "--migration-dir", folder, "--database-url", db),
+        "refinery": lambda: run("migrate", "-e", "DATABASE_URL", "-p", folder),
+        "dbmate": lambda: run("--url", f"sqlite:{db}", "--migrations-dir", folder, "--no-dump-schema", "up"),
+    }[tool]
+    down = {
+        "sqlx": lambda: run("migrate", "revert", "--no-dotenv", "--source", folder, "--database-url", f"sqlite://{db}"),
+        "diesel": lambda: run("migration", "revert", "--migration-dir", folder, "--database-url", db),
+        "dbmate": lambda: run("--url", f"sqlite:{db}", "--migrations-dir", folder, "--no-dump-schema", "rollback"),
+    }.get(tool)
+    if tool == "refinery":
+        sqlite3.connect(db).close()
+    revisions = job["revisions"]
+    steps = []
+    for rev, unit in zip(revisions, job["units"]):
+        for rel in unit:
+            target = os.path.join(folder, rel)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(os.path.join(src, rel), target)
+        up()
+        steps.append({"at": rev, "way": "up", "schema": dump(db)})
+    if down is not None:
+        for i in range(len(revisions) - 1, -1, -1):
+            down()
+            steps.append({"at": revisions[i - 1] if i > 0 else "base", "way": "down", "schema": dump(db)})
+    return steps
+
+
+RUNNERS = {"alembic": run_alembic, "yoyo": run_yoyo}
+
+
 def main():
     jobs = json.load(open(sys.argv[1]))
     # yoyo prints what a migration's SELECT returns: keep stdout for the
@@ -105,7 +166,7 @@ def main():
     results = []
     for job in jobs:
         try:
-            runner = run_alembic if job["flavour"] == "alembic" else run_yoyo
+            runner = RUNNERS.get(job["flavour"], run_cli)
             results.append({"steps": runner(job)})
         except Exception as e:  # reported to the test, which fails on it
             results.append({"error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()})

@@ -1,0 +1,120 @@
+//! SQL-folder tools (sqlx, diesel, refinery, golang-migrate, dbmate): each
+//! migration is plain SQL, with its down side in a companion file or, for
+//! dbmate, in a `-- migrate:down` section of the same file. The version in
+//! the name is the migration's identity; the folder's order is its chain.
+
+use crate::layout::{SqlTool, dbmate_sections};
+use crate::load::sql::{OffsetMap, SqlOutput, SqlSource, read_sql, read_sql_file};
+use crate::migration::{Flavour, LoadProblem, Migration, Named, Parents, Rollback, Step};
+use crate::project::config::Dialect;
+use crate::source::{FileId, SourceFile, Span};
+
+pub fn load(
+    tool: SqlTool,
+    file: &SourceFile,
+    id: FileId,
+    rollback: Option<(&SourceFile, FileId)>,
+    stem: String,
+    dialect: Dialect,
+) -> Migration {
+    let mut m = Migration::new(id, Flavour::Sql(tool), stem);
+    let name = crate::layout::name_in_set(&file.path);
+    let version = tool
+        .parse(&name)
+        .map(|n| n.version)
+        .unwrap_or_else(|| m.stem.clone());
+    m.id = Some(Named {
+        name: version,
+        span: Span::new(id, 0, 0),
+    });
+    // The tool chains each migration to the one before it in version order.
+    m.parents = Parents::Root;
+    m.rollback_file = rollback.map(|(_, rid)| rid);
+    let first_line = Span::new(id, 0, file.line_end(0));
+
+    if tool == SqlTool::Dbmate {
+        let (up, down) = dbmate_sections(&file.text);
+        let Some(up) = up else {
+            m.problems.push(LoadProblem {
+                span: first_line,
+                message:
+                    "dbmate migration without a `-- migrate:up` line: dbmate runs nothing from it"
+                        .into(),
+            });
+            m.ops_unknown = true;
+            return m;
+        };
+        let out = read_range(file, id, up, dialect);
+        let rollback = match down {
+            None => Rollback::Missing,
+            Some(range) => {
+                let at = range.start;
+                let rout = read_range(file, id, range, dialect);
+                side_rollback(
+                    &mut m,
+                    rout,
+                    Span::new(id, at, at),
+                    "the `-- migrate:down` section holds no SQL statement",
+                )
+            }
+        };
+        push_step(&mut m, out, first_line, rollback);
+        return m;
+    }
+
+    let out = read_sql_file(file, id, dialect);
+    let rollback = match rollback {
+        Some((rfile, rid)) => side_rollback(
+            &mut m,
+            read_sql_file(rfile, rid, dialect),
+            Span::new(rid, 0, rfile.line_end(0)),
+            "the down file holds no SQL statement (empty or only comments)",
+        ),
+        None => Rollback::Missing,
+    };
+    push_step(&mut m, out, first_line, rollback);
+    m
+}
+
+/// Reads the statements of one part of a file, with spans in the file.
+fn read_range(
+    file: &SourceFile,
+    id: FileId,
+    range: std::ops::Range<usize>,
+    dialect: Dialect,
+) -> SqlOutput {
+    let map = OffsetMap::identity_at(range.start);
+    let mut out = SqlOutput::default();
+    read_sql(
+        &SqlSource {
+            text: &file.text[range],
+            map: &map,
+            file: id,
+        },
+        dialect,
+        file,
+        &mut out,
+    );
+    out
+}
+
+fn side_rollback(m: &mut Migration, mut out: SqlOutput, span: Span, why: &'static str) -> Rollback {
+    m.problems.append(&mut out.problems);
+    m.suppressions.append(&mut out.suppressions);
+    if out.statements == 0 {
+        Rollback::Empty { span, why }
+    } else {
+        Rollback::Ops { span, ops: out.ops }
+    }
+}
+
+fn push_step(m: &mut Migration, mut out: SqlOutput, span: Span, rollback: Rollback) {
+    m.problems.append(&mut out.problems);
+    m.suppressions.append(&mut out.suppressions);
+    m.steps.push(Step {
+        span,
+        apply: out.ops,
+        apply_does_work: out.statements > 0,
+        rollback,
+    });
+}
