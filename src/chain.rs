@@ -159,10 +159,10 @@ impl MigrationSet {
     /// Sorts the migrations by file name (a SQL-folder tool's by version)
     /// and builds their graph and numbering.
     pub fn new(dir: PathBuf, flavour: SetFlavour, mut migrations: Vec<Migration>) -> Self {
-        if flavour.tool().is_some() {
+        if let Some(tool) = flavour.tool() {
             migrations.sort_by(|a, b| {
-                crate::layout::version_key(a.id_str())
-                    .cmp(&crate::layout::version_key(b.id_str()))
+                tool.version_key(a.id_str())
+                    .cmp(&tool.version_key(b.id_str()))
                     .then_with(|| a.stem.cmp(&b.stem))
             });
         } else {

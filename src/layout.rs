@@ -86,6 +86,16 @@ impl SqlTool {
         matches!(self, SqlTool::Sqlx | SqlTool::Refinery)
     }
 
+    /// The order the tool applies versions in: by number (sqlx's and
+    /// refinery's are integers, golang-migrate's and dbmate's too), but
+    /// diesel compares its versions as text.
+    pub fn version_key(self, version: &str) -> (u128, &str) {
+        match self {
+            SqlTool::Diesel => (0, version),
+            _ => (version.parse().unwrap_or(u128::MAX), version),
+        }
+    }
+
     /// Reads a migration's name: the file name, or for diesel the
     /// `<folder>/up.sql` name relative to the migrations folder.
     pub fn parse(self, name: &str) -> Option<FileName> {
@@ -173,11 +183,6 @@ impl SqlTool {
 
 fn numeric(s: &str) -> bool {
     !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The order a tool applies versions in: by number, then by text.
-pub fn version_key(version: &str) -> (u128, &str) {
-    (version.parse().unwrap_or(u128::MAX), version)
 }
 
 /// A migration file's name as its folder knows it: the file name, or for a
@@ -302,8 +307,13 @@ mod tests {
     #[test]
     fn versions_order_by_number() {
         let mut v = vec!["10", "9", "0002"];
-        v.sort_by_key(|s| version_key(s));
+        v.sort_by_key(|s| SqlTool::Sqlx.version_key(s));
         assert_eq!(v, ["0002", "9", "10"]);
+        // diesel: `2026-02-26-130250-0000_x` sorts after `2027-01-01-000000_y`'s
+        // digits only as text does.
+        let mut v = vec!["20270101000000", "202602261302500000"];
+        v.sort_by_key(|s| SqlTool::Diesel.version_key(s));
+        assert_eq!(v, ["202602261302500000", "20270101000000"]);
     }
 
     #[test]

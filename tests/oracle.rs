@@ -12,7 +12,7 @@ mod common;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use common::ENV_PY;
+use common::{ENV_PY, facts, normalize_driver, sql_tool_programs};
 use miglint::project::config::Settings;
 use miglint::schema::Schema;
 
@@ -628,70 +628,6 @@ fn write_chain(dir: &Path, seed: u64, flavour: Flavour, rebuilds: bool) -> Vec<S
     ids
 }
 
-/// The facts the driver dumps, from miglint's replayed schema.
-fn facts(schema: &Schema) -> serde_json::Value {
-    let mut tables: Vec<String> = schema.tables.values().map(|t| t.name.clone()).collect();
-    tables.sort();
-    let mut columns = Vec::new();
-    let mut fks = Vec::new();
-    for t in schema.tables.values() {
-        let pk = t.primary_key_columns();
-        for c in &t.columns {
-            columns.push(serde_json::json!([
-                t.name,
-                c.name,
-                c.sql_type.clone().unwrap_or_default(),
-                !c.nullable,
-                c.default.as_deref().map(normalize_default),
-                pk.contains(&c.name.as_str())
-            ]));
-        }
-        for fk in &t.foreign_keys {
-            for (from, to) in fk.columns.iter().zip(&fk.ref_columns) {
-                fks.push(serde_json::json!([t.name, from, fk.ref_table, to]));
-            }
-        }
-    }
-    let mut indexes: Vec<serde_json::Value> = schema
-        .indexes
-        .values()
-        .map(|ix| serde_json::json!([ix.name, ix.table, ix.columns, ix.unique]))
-        .collect();
-    let key = |v: &serde_json::Value| v.to_string();
-    columns.sort_by_key(key);
-    indexes.sort_by_key(key);
-    fks.sort_by_key(key);
-    serde_json::json!({"tables": tables, "columns": columns, "indexes": indexes, "fks": fks})
-}
-
-/// SQLite keeps a DEFAULT expression without its outer parentheses.
-fn normalize_default(d: &str) -> String {
-    let d = d.trim();
-    d.strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
-        .unwrap_or(d)
-        .to_string()
-}
-
-fn normalize_driver(schema: &serde_json::Value) -> serde_json::Value {
-    let mut s = schema.clone();
-    let key = |v: &serde_json::Value| v.to_string();
-    if let Some(cols) = s["columns"].as_array_mut() {
-        for c in cols.iter_mut() {
-            if let Some(d) = c[4].as_str() {
-                c[4] = serde_json::Value::String(normalize_default(d));
-            }
-        }
-        cols.sort_by_key(key);
-    }
-    for k in ["indexes", "fks"] {
-        if let Some(v) = s[k].as_array_mut() {
-            v.sort_by_key(key);
-        }
-    }
-    s
-}
-
 #[test]
 fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
     let chains: u64 = std::env::var("MIGLINT_ORACLE_CHAINS")
@@ -1112,30 +1048,6 @@ fn fixed_generated_chains_still_apply_with_the_real_tools() {
     for d in &dropped {
         eprintln!("  {d}");
     }
-}
-
-/// The SQL-folder tools the oracle runs, and where their programs are:
-/// `scripts/tools.sh` builds sqlx, diesel and refinery (its folders are in
-/// `MIGLINT_TOOLS_BIN`); dbmate comes from PyPI into the oracle's venv.
-fn sql_tool_programs() -> Vec<(&'static str, std::path::PathBuf)> {
-    let dirs = std::env::var("MIGLINT_TOOLS_BIN").unwrap_or_else(|_| {
-        panic!("MIGLINT_TOOLS_BIN is not set: run the tests with scripts/test.sh, which builds the migration CLIs")
-    });
-    let python = std::env::var("MIGLINT_ORACLE_PYTHON").expect("MIGLINT_ORACLE_PYTHON");
-    let venv_bin = Path::new(&python).parent().unwrap().to_path_buf();
-    let find = |program: &str| {
-        std::env::split_paths(&dirs)
-            .chain(std::iter::once(venv_bin.clone()))
-            .map(|d| d.join(program))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| panic!("{program} not found in MIGLINT_TOOLS_BIN or the venv"))
-    };
-    vec![
-        ("sqlx", find("sqlx")),
-        ("diesel", find("diesel")),
-        ("refinery", find("refinery")),
-        ("dbmate", find("dbmate")),
-    ]
 }
 
 /// Writes a generated chain in `tool`'s layout under `dir/migrations`;

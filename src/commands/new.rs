@@ -573,12 +573,12 @@ fn plan_tool(
     tool: crate::layout::SqlTool,
     slug: &str,
 ) -> Result<Plan, ConfigError> {
-    use crate::layout::{SqlTool, version_key};
+    use crate::layout::SqlTool;
     let last = set
         .migrations
         .iter()
         .map(|m| m.id_str())
-        .max_by_key(|v| version_key(v));
+        .max_by_key(|v| tool.version_key(v));
     let stamp = timestamp();
     let version = match last {
         Some(v) if v.len() < 14 => {
@@ -586,7 +586,7 @@ fn plan_tool(
             format!("{next:0width$}", width = v.len())
         }
         None if tool == SqlTool::Refinery => "1".to_string(),
-        Some(v) if version_key(v) >= version_key(&stamp) => {
+        Some(v) if tool.version_key(v) >= tool.version_key(&stamp) => {
             (v.parse::<u128>().unwrap_or(0) + 1).to_string()
         }
         _ => stamp,

@@ -9,6 +9,7 @@
 //! shallow operation instead of being reported as a parse error.
 
 use std::cell::RefCell;
+use std::sync::LazyLock;
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnOption, ObjectName, ObjectType, Statement,
@@ -326,6 +327,146 @@ pub fn sqlite_accepts(statement: &str) -> bool {
     })
 }
 
+/// A `CREATE TABLE` SQLite accepts and sqlparser cannot read (a type of
+/// several words such as `UNSIGNED BIG INT`, say), read back from SQLite
+/// itself: the statement runs in the loader's private in-memory database,
+/// its columns, keys and unique constraints come from the `PRAGMA`s, and
+/// the table is dropped again. `None` when SQLite will not create it alone
+/// (`AS SELECT` from other tables): the statement stays unmodelled.
+fn sqlite_table(
+    statement: &str,
+    name: &str,
+    span: Span,
+) -> Option<(Vec<Column>, Vec<TableConstraint>)> {
+    SQLITE.with(|cell| {
+        let cell = cell.borrow();
+        let conn = cell.as_ref()?;
+        conn.execute_batch(statement).ok()?;
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        let read = || -> rusqlite::Result<(Vec<Column>, Vec<TableConstraint>)> {
+            let mut columns = Vec::new();
+            let mut pk: Vec<(i64, String)> = Vec::new();
+            let mut stmt = conn.prepare(&format!("PRAGMA table_info({quoted})"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let column: String = r.get(1)?;
+                let declared: String = r.get(2)?;
+                let pk_at: i64 = r.get(5)?;
+                if pk_at > 0 {
+                    pk.push((pk_at, column.clone()));
+                }
+                columns.push(Column {
+                    name: column,
+                    type_name: (!declared.is_empty()).then_some(declared),
+                    nullable: r.get::<_, i64>(3)? == 0,
+                    default: r.get(4)?,
+                    primary_key: false,
+                    unique: false,
+                    references: None,
+                    foreign_key_name: None,
+                    span,
+                });
+            }
+            pk.sort();
+            let mut constraints = Vec::new();
+            match pk.as_slice() {
+                [(_, only)] => {
+                    if let Some(c) = columns.iter_mut().find(|c| c.name == *only) {
+                        c.primary_key = true;
+                    }
+                }
+                [] => {}
+                many => constraints.push(TableConstraint {
+                    name: None,
+                    kind: ConstraintKind::PrimaryKey,
+                    columns: many.iter().map(|(_, c)| c.clone()).collect(),
+                }),
+            }
+            let mut unique: Vec<String> = Vec::new();
+            let mut stmt = conn.prepare(&format!("PRAGMA index_list({quoted})"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                if r.get::<_, String>(3)? == "u" {
+                    unique.push(r.get(1)?);
+                }
+            }
+            for index in unique {
+                let index = format!("\"{}\"", index.replace('"', "\"\""));
+                let mut stmt = conn.prepare(&format!("PRAGMA index_info({index})"))?;
+                let cols: Vec<String> = stmt
+                    .query_map([], |r| r.get(2))?
+                    .collect::<rusqlite::Result<_>>()?;
+                match cols.as_slice() {
+                    [only] => {
+                        if let Some(c) = columns.iter_mut().find(|c| c.name == *only) {
+                            c.unique = true;
+                        }
+                    }
+                    _ => constraints.push(TableConstraint {
+                        name: None,
+                        kind: ConstraintKind::Unique,
+                        columns: cols,
+                    }),
+                }
+            }
+            let mut keys: Vec<(i64, String, String, Option<String>)> = Vec::new();
+            let mut stmt = conn.prepare(&format!("PRAGMA foreign_key_list({quoted})"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                keys.push((r.get(0)?, r.get(2)?, r.get(3)?, r.get(4)?));
+            }
+            let mut ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+            ids.dedup();
+            for id in ids {
+                let parts: Vec<_> = keys.iter().filter(|k| k.0 == id).collect();
+                let target = ForeignKeyRef {
+                    table: parts[0].1.clone(),
+                    columns: parts.iter().filter_map(|k| k.3.clone()).collect(),
+                };
+                let from: Vec<String> = parts.iter().map(|k| k.2.clone()).collect();
+                match from.as_slice() {
+                    [only] if columns.iter().any(|c| c.name == *only) => {
+                        let c = columns.iter_mut().find(|c| c.name == *only).expect("found");
+                        c.references = Some(target);
+                    }
+                    _ => constraints.push(TableConstraint {
+                        name: None,
+                        kind: ConstraintKind::ForeignKey(target),
+                        columns: from,
+                    }),
+                }
+            }
+            Ok((columns, constraints))
+        };
+        let out = read();
+        let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS {quoted}"));
+        out.ok().filter(|(columns, _)| !columns.is_empty())
+    })
+}
+
+/// The column definition of `ALTER TABLE t ADD [COLUMN] <definition>`.
+fn added_column(statement: &str) -> Option<&str> {
+    static ADD: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?is)^\s*ALTER\s+TABLE\s+.+?\s+ADD\s+(?:COLUMN\s+)?(.+?)[\s;]*$")
+            .expect("valid regex")
+    });
+    ADD.captures(statement)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
+}
+
+/// A column definition SQLite accepts and sqlparser cannot read (a type of
+/// several words), read back from SQLite through a table holding it alone.
+fn sqlite_column(definition: &str, span: Span) -> Option<Column> {
+    let probe = "miglint_probe_column";
+    let (mut columns, constraints) = sqlite_table(
+        &format!("CREATE TABLE {probe} ({definition}\n)"),
+        probe,
+        span,
+    )?;
+    (columns.len() == 1 && constraints.is_empty()).then(|| columns.remove(0))
+}
+
 fn word(tok: &TokenWithSpan) -> Option<Keyword> {
     match &tok.token {
         Token::Word(w) => Some(w.keyword),
@@ -388,6 +529,24 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
                 }
                 Some(Keyword::TRIGGER) => OpKind::CreateTrigger { name },
                 Some(Keyword::VIEW) => OpKind::CreateView { name },
+                Some(Keyword::TABLE) => match sqlite_table(text, &name, span) {
+                    Some((columns, constraints)) => OpKind::CreateTable {
+                        name,
+                        columns,
+                        constraints,
+                    },
+                    None => opaque_sql(),
+                },
+                _ => opaque_sql(),
+            }
+        }
+        Some(Keyword::ALTER) if kw(1) == Some(Keyword::TABLE) => {
+            let (table, next) = name_at(2);
+            match (kw(next), added_column(text)) {
+                (Some(Keyword::ADD), Some(def)) => match sqlite_column(def, span) {
+                    Some(column) => OpKind::AddColumn { table, column },
+                    None => opaque_sql(),
+                },
                 _ => opaque_sql(),
             }
         }
@@ -485,11 +644,24 @@ fn statement_ops(
             src.span(lines.offset(ident.span.start), lines.offset(ident.span.end))
         }
     };
+    // A literal default as written (`FALSE`, `1.0`): SQLite keeps its text.
+    let written = |e: &sqlparser::ast::Expr| -> Option<String> {
+        use sqlparser::ast::Spanned;
+        let sqlparser::ast::Expr::Value(_) = e else {
+            return None;
+        };
+        let at = e.span();
+        (at.start.line > 0)
+            .then(|| src.text.get(lines.offset(at.start)..lines.offset(at.end)))
+            .flatten()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
     match statement {
         Statement::CreateTable(ct) => {
             let mut columns = Vec::new();
             for def in &ct.columns {
-                let col = column_from_def(def, ident_span(&def.name));
+                let col = column_from_def(def, ident_span(&def.name), &written);
                 columns.push(col);
             }
             let constraints = ct.constraints.iter().filter_map(table_constraint).collect();
@@ -566,7 +738,7 @@ fn statement_ops(
         Statement::AlterTable(alter) => {
             let table = object_name(&alter.name);
             for op in &alter.operations {
-                push(alter_op(&table, op, &ident_span), alter.if_exists);
+                push(alter_op(&table, op, &ident_span, &written), alter.if_exists);
             }
         }
         Statement::Insert(_)
@@ -586,11 +758,12 @@ fn alter_op(
     table: &str,
     op: &AlterTableOperation,
     ident_span: &dyn Fn(&sqlparser::ast::Ident) -> Span,
+    written: &dyn Fn(&sqlparser::ast::Expr) -> Option<String>,
 ) -> OpKind {
     let table = table.to_string();
     match op {
         AlterTableOperation::AddColumn { column_def, .. } => {
-            let col = column_from_def(column_def, ident_span(&column_def.name));
+            let col = column_from_def(column_def, ident_span(&column_def.name), written);
             OpKind::AddColumn { table, column: col }
         }
         AlterTableOperation::DropColumn { column_names, .. } => OpKind::DropColumn {
@@ -670,7 +843,11 @@ fn index_column(c: &sqlparser::ast::IndexColumn) -> String {
 }
 
 /// A column as declared in CREATE TABLE or ADD COLUMN.
-fn column_from_def(def: &sqlparser::ast::ColumnDef, span: Span) -> Column {
+fn column_from_def(
+    def: &sqlparser::ast::ColumnDef,
+    span: Span,
+    written: &dyn Fn(&sqlparser::ast::Expr) -> Option<String>,
+) -> Column {
     let mut col = Column {
         name: def.name.value.clone(),
         type_name: match def.data_type {
@@ -688,7 +865,9 @@ fn column_from_def(def: &sqlparser::ast::ColumnDef, span: Span) -> Column {
     for opt in &def.options {
         match &opt.option {
             ColumnOption::NotNull => col.nullable = false,
-            ColumnOption::Default(e) => col.default = Some(e.to_string()),
+            ColumnOption::Default(e) => {
+                col.default = Some(written(e).unwrap_or_else(|| e.to_string()))
+            }
             ColumnOption::PrimaryKey(_) => col.primary_key = true,
             ColumnOption::Unique(_) => col.unique = true,
             ColumnOption::ForeignKey(fk) => {

@@ -15,6 +15,16 @@ pub enum Dialect {
     Postgresql,
 }
 
+impl Dialect {
+    /// The database, as messages name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SQLite",
+            Dialect::Postgresql => "PostgreSQL",
+        }
+    }
+}
+
 impl std::str::FromStr for Dialect {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -11,7 +11,7 @@ use regex::bytes::Regex;
 
 use crate::migration::Flavour;
 use crate::migration::{SetFlavour, SqlTool};
-use crate::project::config::{ConfigError, Settings};
+use crate::project::config::{ConfigError, Dialect, Settings};
 
 /// A migrations folder and the files to load from it.
 #[derive(Debug)]
@@ -194,6 +194,18 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
     }
 
     for (dir, known) in dirs {
+        if let Some(database) = named_for_other_database(&dir, settings.dialect)
+            && !settings.migrations.iter().any(|m| clean(m) == dir)
+        {
+            discovery.skipped.push(Skipped {
+                path: dir.clone(),
+                reason: format!(
+                    "the folder is named for {database}, and miglint lints {} here (list it in `migrations` to lint it anyway)",
+                    settings.dialect.name()
+                ),
+            });
+            continue;
+        }
         let set = read_dir(settings, &dir, known, &mut discovery.skipped)?;
         match set {
             Some(set) => discovery.sets.push(set),
@@ -227,6 +239,30 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
         discovery.only = (!config_named).then_some(only);
     }
     Ok(discovery)
+}
+
+/// The database a folder's name (or its parent's) says its migrations are
+/// written for, when that is not the dialect being linted: a project that
+/// keeps `migrations/sqlite` and `migrations/mysql` side by side.
+fn named_for_other_database(dir: &Path, dialect: Dialect) -> Option<&'static str> {
+    let names = dir
+        .components()
+        .rev()
+        .take(2)
+        .filter_map(|c| c.as_os_str().to_str())
+        .map(str::to_ascii_lowercase);
+    for name in names {
+        let database = match name.as_str() {
+            "mysql" | "mariadb" => "MySQL",
+            "postgres" | "postgresql" | "pg" | "psql" => "PostgreSQL",
+            "mssql" | "sqlserver" => "SQL Server",
+            "oracle" => "Oracle",
+            "sqlite" | "sqlite3" => "SQLite",
+            _ => continue,
+        };
+        return (database != dialect.name()).then_some(database);
+    }
+    None
 }
 
 /// miglint's own configuration, or a file it reads settings from.
@@ -370,8 +406,8 @@ impl Votes {
 
     /// The folder's flavour: the most files' flavour (Alembic wins ties, as
     /// it always has). `.up.sql` / `.down.sql` pairs and plain numbered SQL
-    /// files are sqlx's in a Rust crate (a `Cargo.toml` beside the folder
-    /// or one above), else golang-migrate's and yoyo's.
+    /// files are sqlx's in a Rust crate (a `Cargo.toml` above the folder,
+    /// before any Python project's mark), else golang-migrate's and yoyo's.
     fn decide(&self, dir: &Path) -> Option<SetFlavour> {
         let (tool, explicit) = self
             .tools
@@ -408,7 +444,10 @@ impl Votes {
     }
 }
 
-/// A `Cargo.toml` beside the folder or one level up (`migrations/sqlite`).
+/// Whether the folder belongs to a Rust crate: walking up from it, a
+/// `Cargo.toml` comes before any mark of a Python project (`pyproject.toml`,
+/// `setup.py`, `setup.cfg`, `yoyo.ini`), the repository's root or the
+/// filesystem's.
 fn in_rust_crate(dir: &Path) -> bool {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
@@ -416,11 +455,16 @@ fn in_rust_crate(dir: &Path) -> bool {
         dir
     };
     let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    absolute
-        .ancestors()
-        .skip(1)
-        .take(2)
-        .any(|d| d.join("Cargo.toml").is_file())
+    for d in absolute.ancestors().skip(1) {
+        if d.join("Cargo.toml").is_file() {
+            return true;
+        }
+        let python = ["pyproject.toml", "setup.py", "setup.cfg", "yoyo.ini"];
+        if python.iter().any(|f| d.join(f).is_file()) || d.join(".git").exists() {
+            return false;
+        }
+    }
+    false
 }
 
 /// A diesel `up.sql` / `down.sql`: the name of its migration folder.

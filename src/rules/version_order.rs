@@ -3,7 +3,7 @@
 
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
-use crate::layout::{SqlTool, version_key};
+use crate::layout::SqlTool;
 use crate::migration::Migration;
 use crate::source::Span;
 
@@ -47,7 +47,7 @@ impl Rule for VersionOrder {
             if a.id_str() != b.id_str() {
                 continue;
             }
-            let next = renamed(cx, tool, b, &next_version(ms));
+            let next = renamed(cx, tool, b, &next_version(tool, ms));
             cx.report(
                 Span::new(b.file, 0, 0),
                 format!(
@@ -66,12 +66,10 @@ impl Rule for VersionOrder {
         }
 
         let Some(base) = &set.base else { return };
-        let Some(top) = base
-            .migrations
-            .migrations
-            .iter()
-            .max_by(|a, b| version_key(a.id_str()).cmp(&version_key(b.id_str())))
-        else {
+        let Some(top) = base.migrations.migrations.iter().max_by(|a, b| {
+            tool.version_key(a.id_str())
+                .cmp(&tool.version_key(b.id_str()))
+        }) else {
             return;
         };
         let merged: Vec<&str> = base
@@ -81,11 +79,12 @@ impl Rule for VersionOrder {
             .map(|m| m.id_str())
             .collect();
         for m in ms {
-            if merged.contains(&m.id_str()) || version_key(m.id_str()) >= version_key(top.id_str())
+            if merged.contains(&m.id_str())
+                || tool.version_key(m.id_str()) >= tool.version_key(top.id_str())
             {
                 continue;
             }
-            let next = renamed(cx, tool, m, &next_version(std::slice::from_ref(top)));
+            let next = renamed(cx, tool, m, &next_version(tool, std::slice::from_ref(top)));
             cx.report(
                 Span::new(m.file, 0, 0),
                 format!(
@@ -126,11 +125,11 @@ fn renamed(cx: &Context, tool: SqlTool, m: &Migration, version: &str) -> String 
 }
 
 /// The version after the highest one in `ms`, at the same width.
-fn next_version(ms: &[Migration]) -> String {
+fn next_version(tool: SqlTool, ms: &[Migration]) -> String {
     let last = ms
         .iter()
         .map(|m| m.id_str())
-        .max_by_key(|v| version_key(v))
+        .max_by_key(|v| tool.version_key(v))
         .unwrap_or("0");
     let next = last.parse::<u128>().map(|n| n + 1).unwrap_or(1);
     format!("{next:0width$}", width = last.len())

@@ -180,3 +180,105 @@ pub fn assert_valid_sarif(path: &Path) {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// The facts the driver dumps, from miglint's replayed schema.
+pub fn facts(schema: &miglint::schema::Schema) -> serde_json::Value {
+    let mut tables: Vec<String> = schema.tables.values().map(|t| t.name.clone()).collect();
+    tables.sort();
+    let mut columns = Vec::new();
+    let mut fks = Vec::new();
+    for t in schema.tables.values() {
+        let pk = t.primary_key_columns();
+        for c in &t.columns {
+            columns.push(serde_json::json!([
+                t.name,
+                c.name,
+                c.sql_type.clone().unwrap_or_default(),
+                !c.nullable,
+                c.default.as_deref().map(normalize_default),
+                pk.contains(&c.name.as_str())
+            ]));
+        }
+        for fk in &t.foreign_keys {
+            for (from, to) in fk.columns.iter().zip(&fk.ref_columns) {
+                fks.push(serde_json::json!([t.name, from, fk.ref_table, to]));
+            }
+        }
+    }
+    let mut indexes: Vec<serde_json::Value> = schema
+        .indexes
+        .values()
+        .map(|ix| {
+            // SQLite's index_info names a column, and nothing (NULL) for
+            // an expression.
+            let columns: Vec<Option<&str>> = ix
+                .columns
+                .iter()
+                .map(|c| {
+                    let name = c.split_whitespace().next().unwrap_or("");
+                    let plain = !c.contains('(')
+                        && name.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+                    plain.then_some(name)
+                })
+                .collect();
+            serde_json::json!([ix.name, ix.table, columns, ix.unique])
+        })
+        .collect();
+    let key = |v: &serde_json::Value| v.to_string();
+    columns.sort_by_key(key);
+    indexes.sort_by_key(key);
+    fks.sort_by_key(key);
+    serde_json::json!({"tables": tables, "columns": columns, "indexes": indexes, "fks": fks})
+}
+
+/// SQLite keeps a DEFAULT expression without its outer parentheses.
+pub fn normalize_default(d: &str) -> String {
+    let d = d.trim();
+    d.strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(d)
+        .to_string()
+}
+
+pub fn normalize_driver(schema: &serde_json::Value) -> serde_json::Value {
+    let mut s = schema.clone();
+    let key = |v: &serde_json::Value| v.to_string();
+    if let Some(cols) = s["columns"].as_array_mut() {
+        for c in cols.iter_mut() {
+            if let Some(d) = c[4].as_str() {
+                c[4] = serde_json::Value::String(normalize_default(d));
+            }
+        }
+        cols.sort_by_key(key);
+    }
+    for k in ["indexes", "fks"] {
+        if let Some(v) = s[k].as_array_mut() {
+            v.sort_by_key(key);
+        }
+    }
+    s
+}
+
+/// The SQL-folder tools the oracle runs, and where their programs are:
+/// `scripts/tools.sh` builds sqlx, diesel and refinery (its folders are in
+/// `MIGLINT_TOOLS_BIN`); dbmate comes from PyPI into the oracle's venv.
+pub fn sql_tool_programs() -> Vec<(&'static str, std::path::PathBuf)> {
+    let dirs = std::env::var("MIGLINT_TOOLS_BIN").unwrap_or_else(|_| {
+        panic!("MIGLINT_TOOLS_BIN is not set: run the tests with scripts/test.sh, which builds the migration CLIs")
+    });
+    let python = std::env::var("MIGLINT_ORACLE_PYTHON").expect("MIGLINT_ORACLE_PYTHON");
+    let venv_bin = Path::new(&python).parent().unwrap().to_path_buf();
+    let find = |program: &str| {
+        std::env::split_paths(&dirs)
+            .chain(std::iter::once(venv_bin.clone()))
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("{program} not found in MIGLINT_TOOLS_BIN or the venv"))
+    };
+    vec![
+        ("sqlx", find("sqlx")),
+        ("diesel", find("diesel")),
+        ("refinery", find("refinery")),
+        ("dbmate", find("dbmate")),
+    ]
+}

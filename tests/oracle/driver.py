@@ -113,9 +113,10 @@ def run_cli(job):
     import subprocess
 
     tool, bin_path = job["flavour"], job["bin"]
-    src = os.path.join(job["dir"], "migrations")
+    src = job.get("source") or os.path.join(job["dir"], "migrations")
     # Beside the chain, not in it: miglint reads the chain's folder alone.
-    work = job["dir"] + "-run"
+    work = job.get("work") or job["dir"] + "-run"
+    shutil.rmtree(work, ignore_errors=True)
     folder = os.path.join(work, "migrations")
     os.makedirs(folder, exist_ok=True)
     db = os.path.join(work, "oracle.db")
@@ -141,18 +142,33 @@ def run_cli(job):
         sqlite3.connect(db).close()
     revisions = job["revisions"]
     steps = []
-    for rev, unit in zip(revisions, job["units"]):
-        for rel in unit:
-            target = os.path.join(folder, rel)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copyfile(os.path.join(src, rel), target)
-        up()
-        steps.append({"at": rev, "way": "up", "schema": dump(db)})
-    if down is not None:
-        for i in range(len(revisions) - 1, -1, -1):
-            down()
-            steps.append({"at": revisions[i - 1] if i > 0 else "base", "way": "down", "schema": dump(db)})
+    try:
+        for rev, unit in zip(revisions, job["units"]):
+            for rel in unit:
+                target = os.path.join(folder, rel)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(os.path.join(src, rel), target)
+            up()
+            steps.append({"at": rev, "way": "up", "schema": dump(db)})
+        # A forward-only chain (sqlx's plain .sql files) has nothing to revert.
+        if down is not None and job.get("reversible", True):
+            for i in range(len(revisions) - 1, -1, -1):
+                down()
+                steps.append({"at": revisions[i - 1] if i > 0 else "base", "way": "down", "schema": dump(db)})
+    except RuntimeError as e:
+        # The steps before the refusal stand; the refused one is named.
+        way = "up" if len(steps) < len(revisions) else "down"
+        at = revisions[len(steps)] if way == "up" else revisions[2 * len(revisions) - 1 - len(steps)]
+        raise Refused(str(e), steps, at, way) from e
     return steps
+
+
+class Refused(Exception):
+    """A step the tool refused, with the steps that ran before it."""
+
+    def __init__(self, message, steps, at, way):
+        super().__init__(message)
+        self.steps, self.at, self.way = steps, at, way
 
 
 RUNNERS = {"alembic": run_alembic, "yoyo": run_yoyo}
@@ -168,6 +184,8 @@ def main():
         try:
             runner = RUNNERS.get(job["flavour"], run_cli)
             results.append({"steps": runner(job)})
+        except Refused as e:
+            results.append({"steps": e.steps, "error": str(e), "refused": {"at": e.at, "way": e.way}})
         except Exception as e:  # reported to the test, which fails on it
             results.append({"error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()})
     json.dump(results, out)
