@@ -11,7 +11,11 @@ fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
 
 #[test]
 fn clean_examples_pass_with_exit_zero() {
-    for example in ["examples/alembic-sqlite", "examples/yoyo-sqlite"] {
+    for example in [
+        "examples/alembic-sqlite",
+        "examples/yoyo-sqlite",
+        "examples/sql-folders",
+    ] {
         miglint()
             .args(["lint", example])
             .assert()
@@ -26,6 +30,38 @@ fn broken_example_text_output() {
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(!text.contains('\x1b'), "no colour when not on a terminal");
     insta::assert_snapshot!("broken_text", text);
+}
+
+#[test]
+fn sql_folder_examples_are_read_as_their_tools() {
+    let text = stdout_of(miglint().args(["schema", "examples/sql-folders", "--format", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let read: Vec<(String, String)> = json["sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().to_string(),
+                s["flavour"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for tool in ["dbmate", "diesel", "golang-migrate", "refinery", "sqlx"] {
+        assert!(
+            read.iter().any(|(path, flavour)| path
+                .starts_with(&format!("examples/sql-folders/{tool}/"))
+                && flavour == tool),
+            "examples/sql-folders/{tool} not read as {tool}: {read:?}"
+        );
+    }
+    for set in json["sets"].as_array().unwrap() {
+        assert_eq!(
+            set["schema"]["tables"][0]["name"], "notes",
+            "{}",
+            set["path"]
+        );
+    }
 }
 
 #[test]

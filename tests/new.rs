@@ -279,3 +279,107 @@ fn refuses_to_overwrite_and_explains_bad_requests() {
             .exists()
     );
 }
+
+/// `miglint new` in each SQL-folder tool's example: the next migration in
+/// the folder's own layout, clean under `miglint lint`, and applied (then
+/// reverted, where the tool can) by the real tool.
+#[test]
+fn sql_folder_migrations_follow_each_tools_layout_lint_clean_and_apply() {
+    let programs: std::collections::BTreeMap<&str, std::path::PathBuf> =
+        common::sql_tool_programs().into_iter().collect();
+    // SOURCE_DATE_EPOCH 1763856000 is 2025-11-23 00:00:00 UTC.
+    let expected: &[(&str, &[&str])] = &[
+        (
+            "sqlx",
+            &[
+                "migrations/20251123000000_add_tags.up.sql",
+                "migrations/20251123000000_add_tags.down.sql",
+            ],
+        ),
+        (
+            "diesel",
+            &[
+                "migrations/2025-11-23-000000_add_tags/up.sql",
+                "migrations/2025-11-23-000000_add_tags/down.sql",
+            ],
+        ),
+        ("refinery", &["migrations/V3__add_tags.sql"]),
+        (
+            "golang-migrate",
+            &[
+                "migrations/000003_add_tags.up.sql",
+                "migrations/000003_add_tags.down.sql",
+            ],
+        ),
+        ("dbmate", &["db/migrations/20251123000000_add_tags.sql"]),
+    ];
+    for (tool, files) in expected {
+        let dir = example(&format!("sql-folders/{tool}"));
+        new(
+            dir.path(),
+            &[
+                "add tags",
+                "--create-table",
+                "tags",
+                "--add-column",
+                "notes.title:TEXT",
+                "--nullable",
+            ],
+        );
+        for f in *files {
+            assert!(dir.path().join(f).is_file(), "{tool}: {f} not written");
+        }
+        lint_passes(dir.path());
+        let Some(program) = programs.get(tool) else {
+            continue; // golang-migrate: no registry this project reaches ships it
+        };
+        let db = dir.path().join("app.db");
+        let db = db.to_str().unwrap();
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new(program)
+                .args(args)
+                .current_dir(dir.path())
+                .env("DATABASE_URL", format!("sqlite://{db}"))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{tool} {args:?}: {}{}",
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&out.stdout)
+            );
+        };
+        let sqlx_url = format!("sqlite://{db}?mode=rwc");
+        let dbmate_url = format!("sqlite:{db}");
+        let (up, down): (Vec<&str>, Vec<&str>) = match *tool {
+            "sqlx" => (
+                vec!["migrate", "run", "--no-dotenv", "--database-url", &sqlx_url],
+                vec![
+                    "migrate",
+                    "revert",
+                    "--no-dotenv",
+                    "--database-url",
+                    &sqlx_url,
+                ],
+            ),
+            "diesel" => (
+                vec!["migration", "run", "--database-url", db],
+                vec!["migration", "revert", "--database-url", db],
+            ),
+            "dbmate" => (
+                vec!["--url", &dbmate_url, "--no-dump-schema", "up"],
+                vec!["--url", &dbmate_url, "--no-dump-schema", "rollback"],
+            ),
+            _ => {
+                std::fs::File::create(db).unwrap();
+                (vec!["migrate", "-e", "DATABASE_URL"], Vec::new())
+            }
+        };
+        run(&up);
+        if !down.is_empty() {
+            for _ in 0..3 {
+                run(&down);
+            }
+        }
+    }
+}

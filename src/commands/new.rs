@@ -594,7 +594,18 @@ fn plan_tool(
     let changes = changes(req, &set.replay.schema, set.flavour)?;
     let title = sentence(&req.description);
     let (apply, rollback) = yoyo_sql_files(&title, None, &changes);
-    let (up_name, down_name) = tool.file_names(&version, slug);
+    let (up_name, mut down_name) = tool.file_names(&version, slug);
+    // sqlx: a forward-only folder stays forward-only.
+    let forward_only = set
+        .ordered()
+        .last()
+        .is_some_and(|m| m.rollback_file.is_none());
+    let up_name = if tool == SqlTool::Sqlx && forward_only {
+        down_name = None;
+        up_name.replace(".up.sql", ".sql")
+    } else {
+        up_name
+    };
     let files = match (tool, down_name) {
         (SqlTool::Dbmate, _) => {
             let body = |text: &str| {

@@ -407,7 +407,7 @@ impl Votes {
     /// The folder's flavour: the most files' flavour (Alembic wins ties, as
     /// it always has). `.up.sql` / `.down.sql` pairs and plain numbered SQL
     /// files are sqlx's in a Rust crate (a `Cargo.toml` above the folder,
-    /// before any Python project's mark), else golang-migrate's and yoyo's.
+    /// before any other project's mark), else golang-migrate's and yoyo's.
     fn decide(&self, dir: &Path) -> Option<SetFlavour> {
         let (tool, explicit) = self
             .tools
@@ -445,8 +445,9 @@ impl Votes {
 }
 
 /// Whether the folder belongs to a Rust crate: walking up from it, a
-/// `Cargo.toml` comes before any mark of a Python project (`pyproject.toml`,
-/// `setup.py`, `setup.cfg`, `yoyo.ini`), the repository's root or the
+/// `Cargo.toml` comes before any mark of another language's project (a
+/// Python `pyproject.toml`, `setup.py`, `setup.cfg` or `yoyo.ini`, a Go
+/// `go.mod`, a Node `package.json`), the repository's root or the
 /// filesystem's.
 fn in_rust_crate(dir: &Path) -> bool {
     let dir = if dir.as_os_str().is_empty() {
@@ -459,8 +460,15 @@ fn in_rust_crate(dir: &Path) -> bool {
         if d.join("Cargo.toml").is_file() {
             return true;
         }
-        let python = ["pyproject.toml", "setup.py", "setup.cfg", "yoyo.ini"];
-        if python.iter().any(|f| d.join(f).is_file()) || d.join(".git").exists() {
+        let other = [
+            "pyproject.toml",
+            "setup.py",
+            "setup.cfg",
+            "yoyo.ini",
+            "go.mod",
+            "package.json",
+        ];
+        if other.iter().any(|f| d.join(f).is_file()) || d.join(".git").exists() {
             return false;
         }
     }
