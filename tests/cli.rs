@@ -447,7 +447,7 @@ fn files_outside_migration_folders_are_counted_as_skipped() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "note: skipped app/main.py: not in an Alembic or yoyo migrations folder",
+            "note: skipped app/main.py: not in a migrations folder miglint reads",
         ))
         .stdout(predicate::str::contains("1 file skipped"));
 }

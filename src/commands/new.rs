@@ -927,7 +927,7 @@ pub fn command(args: NewArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
         [one] => one,
         [] => {
             return Err(ConfigError(format!(
-                "no Alembic or yoyo migrations found in {}",
+                "no migrations found in {} (miglint reads Alembic, yoyo, sqlx, diesel, refinery, golang-migrate and dbmate folders)",
                 path.display()
             )));
         }

@@ -41,7 +41,7 @@ pub fn command(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError
     let loaded = crate::analysis::analyse(&settings, discovery, crate::analysis::Wanted::default());
     if loaded.sets.is_empty() {
         return Err(ConfigError(format!(
-            "no Alembic or yoyo migrations found in {}",
+            "no migrations found in {} (miglint reads Alembic, yoyo, sqlx, diesel, refinery, golang-migrate and dbmate folders)",
             path.display()
         )));
     }

@@ -927,6 +927,50 @@ mod tests {
         out
     }
 
+    /// A type of several words is valid SQLite that sqlparser rejects:
+    /// the table and the added column are read back from SQLite.
+    #[test]
+    fn tables_and_columns_sqlparser_cannot_read_come_from_sqlite() {
+        let out = read(
+            "CREATE TABLE IF NOT EXISTS pb (\n  c BLOB NOT NULL REFERENCES containers (\n id\n ) ON DELETE CASCADE,\n  idx UNSIGNED BIG INT NOT NULL,\n  port TEXT UNIQUE,\n  PRIMARY KEY (c, idx)\n);\nALTER TABLE pb ADD COLUMN memory UNSIGNED BIG INT -- bytes\n;",
+        );
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let OpKind::CreateTable {
+            name,
+            columns,
+            constraints,
+        } = &out.ops[0].kind
+        else {
+            panic!("a table: {:?}", out.ops[0].kind);
+        };
+        assert_eq!(name, "pb");
+        let idx = columns.iter().find(|c| c.name == "idx").unwrap();
+        assert_eq!(idx.type_name.as_deref(), Some("UNSIGNED BIG INT"));
+        assert!(!idx.nullable);
+        assert!(columns.iter().find(|c| c.name == "port").unwrap().unique);
+        let c = columns.iter().find(|c| c.name == "c").unwrap();
+        assert_eq!(c.references.as_ref().unwrap().table, "containers");
+        assert_eq!(constraints[0].kind, ConstraintKind::PrimaryKey);
+        assert_eq!(constraints[0].columns, ["c", "idx"]);
+        assert!(out.ops[0].sql.as_ref().unwrap().guarded);
+        let OpKind::AddColumn { table, column } = &out.ops[1].kind else {
+            panic!("an added column: {:?}", out.ops[1].kind);
+        };
+        assert_eq!((table.as_str(), column.name.as_str()), ("pb", "memory"));
+        assert_eq!(column.type_name.as_deref(), Some("UNSIGNED BIG INT"));
+    }
+
+    /// SQLite keeps a literal default as written: `FALSE`, not `false`.
+    #[test]
+    fn literal_defaults_keep_their_written_text() {
+        let out = read("CREATE TABLE u (a BOOL NOT NULL DEFAULT FALSE, b REAL DEFAULT 1.50);");
+        let OpKind::CreateTable { columns, .. } = &out.ops[0].kind else {
+            panic!("a table");
+        };
+        assert_eq!(columns[0].default.as_deref(), Some("FALSE"));
+        assert_eq!(columns[1].default.as_deref(), Some("1.50"));
+    }
+
     #[test]
     fn splits_statements_and_keeps_trigger_bodies_whole() {
         let sql = "CREATE TABLE a (x INTEGER);\nCREATE TRIGGER IF NOT EXISTS t AFTER UPDATE ON a BEGIN UPDATE a SET x = 1; SELECT CASE WHEN 1 THEN 2 END; END;\nDROP TABLE a";

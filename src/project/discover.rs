@@ -213,7 +213,7 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
                 for f in explicit.iter().filter(|f| f.parent() == Some(&dir)) {
                     discovery.skipped.push(Skipped {
                         path: f.clone(),
-                        reason: "not in an Alembic or yoyo migrations folder".into(),
+                        reason: "not in a migrations folder miglint reads".into(),
                     });
                 }
             }
@@ -813,6 +813,110 @@ mod tests {
     fn reads_script_location() {
         let ini = "[alembic]\nscript_location = %(here)s/migrations\n[loggers]\nkeys = root\n";
         assert_eq!(script_location(ini).unwrap(), "%(here)s/migrations");
+    }
+
+    fn votes(names: &[(&str, &[u8])]) -> Votes {
+        let mut v = Votes::default();
+        for (name, head) in names {
+            v.add(sniff(name, head));
+        }
+        v
+    }
+
+    #[test]
+    fn each_tools_folder_is_told_by_its_names() {
+        let root = tempfile_dir();
+        let dir = root.join("migrations");
+        std::fs::create_dir_all(&dir).unwrap();
+        let decide = |names: &[(&str, &[u8])]| votes(names).decide(&dir);
+        assert_eq!(
+            decide(&[("2024-01-01-000000_a/up.sql", b"CREATE TABLE a (x);")]),
+            Some(SetFlavour::Sql(SqlTool::Diesel))
+        );
+        assert_eq!(
+            decide(&[("V1__init.sql", b""), ("V2__more.sql", b"")]),
+            Some(SetFlavour::Sql(SqlTool::Refinery))
+        );
+        assert_eq!(
+            decide(&[("20240101_a.sql", b"-- migrate:up\nCREATE TABLE a (x);\n")]),
+            Some(SetFlavour::Sql(SqlTool::Dbmate))
+        );
+        // Outside a Rust crate, pairs are golang-migrate's and plain
+        // numbered files yoyo's.
+        assert_eq!(
+            decide(&[("1_a.up.sql", b""), ("1_a.down.sql", b"")]),
+            Some(SetFlavour::Sql(SqlTool::GolangMigrate))
+        );
+        assert_eq!(decide(&[("0001_a.sql", b"")]), Some(SetFlavour::Yoyo));
+        assert_eq!(
+            decide(&[("0001_a.sql", b""), ("0001_a.rollback.sql", b"")]),
+            Some(SetFlavour::Yoyo)
+        );
+        assert_eq!(decide(&[("notes.sql", b"")]), None);
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn a_cargo_toml_above_makes_plain_and_paired_files_sqlx() {
+        let root = tempfile_dir();
+        let crate_dir = root.join("app");
+        std::fs::create_dir_all(crate_dir.join("migrations")).unwrap();
+        std::fs::write(crate_dir.join("Cargo.toml"), "[package]\n").unwrap();
+        let dir = crate_dir.join("migrations");
+        assert_eq!(
+            votes(&[("1_a.sql", b"")]).decide(&dir),
+            Some(SetFlavour::Sql(SqlTool::Sqlx))
+        );
+        assert_eq!(
+            votes(&[("1_a.up.sql", b""), ("1_a.down.sql", b"")]).decide(&dir),
+            Some(SetFlavour::Sql(SqlTool::Sqlx))
+        );
+        // A Go module between the folder and the crate: golang-migrate.
+        let go = crate_dir.join("service");
+        std::fs::create_dir_all(go.join("migrations")).unwrap();
+        std::fs::write(go.join("go.mod"), "module x\n").unwrap();
+        assert_eq!(
+            votes(&[("1_a.up.sql", b""), ("1_a.down.sql", b"")]).decide(&go.join("migrations")),
+            Some(SetFlavour::Sql(SqlTool::GolangMigrate))
+        );
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "miglint-discover-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn folders_named_for_another_database_are_told() {
+        let sqlite = Dialect::Sqlite;
+        assert_eq!(
+            named_for_other_database(Path::new("migrations/mysql"), sqlite),
+            Some("MySQL")
+        );
+        assert_eq!(
+            named_for_other_database(Path::new("db/postgres/migrations"), sqlite),
+            Some("PostgreSQL")
+        );
+        assert_eq!(
+            named_for_other_database(Path::new("migrations/sqlite3"), sqlite),
+            None
+        );
+        assert_eq!(
+            named_for_other_database(Path::new("migrations"), sqlite),
+            None
+        );
+        assert_eq!(
+            named_for_other_database(Path::new("migrations/sqlite"), Dialect::Postgresql),
+            Some("SQLite")
+        );
     }
 
     #[test]

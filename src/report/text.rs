@@ -81,7 +81,10 @@ pub fn write(outcome: &Outcome, opts: &ReportOptions, out: &mut dyn Write) -> st
         )?;
     }
     if outcome.files == 0 {
-        writeln!(out, "No Alembic or yoyo migrations found{skipped}.")
+        writeln!(
+            out,
+            "No migrations found{skipped} (miglint reads Alembic, yoyo, sqlx, diesel, refinery, golang-migrate and dbmate folders)."
+        )
     } else if errors == 0 && warnings == 0 {
         writeln!(out, "All checks passed: {files}, no findings{skipped}.")
     } else {
