@@ -15,7 +15,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"1000 10000 50000"}
-FLAVOURS=${FLAVOURS:-"alembic yoyo-sql yoyo-py"}
+FLAVOURS=${FLAVOURS:-"alembic yoyo-sql yoyo-py diesel"}
 RUNS=${RUNS:-10}
 WORK=${BENCH_DIR:-$(mktemp -d)}
 trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$WORK"' EXIT

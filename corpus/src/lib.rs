@@ -10,6 +10,8 @@ pub enum CorpusFlavour {
     Alembic,
     YoyoSql,
     YoyoPy,
+    /// diesel folders: `<YYYY-MM-DD-HHMMSS>_<name>/up.sql` + `down.sql`.
+    Diesel,
 }
 
 #[derive(Clone, Debug)]
@@ -102,6 +104,9 @@ pub fn generate(spec: &CorpusSpec, out: &Path) -> io::Result<CorpusStats> {
     // (table, column) pairs that already have an index.
     let mut indexed: std::collections::HashSet<(String, String)> = Default::default();
     let write = |path: &Path, text: &str, stats: &mut CorpusStats| -> io::Result<()> {
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
         std::fs::write(path, text)?;
         stats.files += 1;
         stats.bytes += text.len() as u64;
@@ -186,6 +191,17 @@ pub fn generate(spec: &CorpusSpec, out: &Path) -> io::Result<CorpusStats> {
                     indent(&rollback, 8)
                 );
                 write(&dir.join(format!("{stem}.py")), &text, &mut stats)?;
+            }
+            CorpusFlavour::Diesel => {
+                let (apply, rollback) = sql(&change, flaw);
+                // One second apart from 2024-01-01 00:00:00, as diesel names them.
+                let (h, m, sec) = (n / 3600 % 24, n / 60 % 60, n % 60);
+                let folder = dir.join(format!(
+                    "2024-01-{:02}-{h:02}{m:02}{sec:02}_{desc}",
+                    1 + n / 86_400
+                ));
+                write(&folder.join("up.sql"), &format!("{apply}\n"), &mut stats)?;
+                write(&folder.join("down.sql"), &format!("{rollback}\n"), &mut stats)?;
             }
             CorpusFlavour::YoyoSql => {
                 let (apply, rollback) = sql(&change, flaw);
