@@ -670,3 +670,33 @@ fn a_configuration_file_named_alone_lints_the_whole_project() {
         assert!(!text.contains("skipped"), "{named}: {text}");
     }
 }
+
+/// A folder that looks like migrations but matches no layout is named, and
+/// a folder named for another database is skipped with a note, not linted
+/// as SQLite.
+#[test]
+fn unreadable_and_other_database_folders_are_named_never_passed_in_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("a/migrations/create_users.sql", b"CREATE TABLE users (id INTEGER);\n"),
+            (
+                "b/migrations/mysql/V1__users.sql",
+                b"CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY);\n",
+            ),
+        ],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "."])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "note: skipped a/migrations: named like a migrations folder, but its .sql files match no layout",
+        ))
+        .stdout(predicate::str::contains(
+            "note: skipped b/migrations/mysql: the folder is named for MySQL, and miglint lints SQLite here",
+        ))
+        .stdout(predicate::str::contains("No migrations found"));
+}

@@ -201,7 +201,11 @@ pub fn generate(spec: &CorpusSpec, out: &Path) -> io::Result<CorpusStats> {
                     1 + n / 86_400
                 ));
                 write(&folder.join("up.sql"), &format!("{apply}\n"), &mut stats)?;
-                write(&folder.join("down.sql"), &format!("{rollback}\n"), &mut stats)?;
+                write(
+                    &folder.join("down.sql"),
+                    &format!("{rollback}\n"),
+                    &mut stats,
+                )?;
             }
             CorpusFlavour::YoyoSql => {
                 let (apply, rollback) = sql(&change, flaw);

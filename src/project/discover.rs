@@ -169,26 +169,32 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
                 // touches only it): every finding may change, so lint and show
                 // the whole project.
                 config_named = true;
-                for (dir, flavour) in find_migration_dirs(Path::new("."))? {
-                    dirs.insert(dir, Some(flavour));
-                }
+                add_found(
+                    find_migration_dirs(Path::new("."))?,
+                    &mut dirs,
+                    &mut discovery.skipped,
+                );
             } else if meta.is_file() && is_model_file(settings, path) {
                 // A model named alone (a pre-commit run after editing
                 // models.py): lint the project it belongs to and show the
                 // findings in the model.
                 explicit.push(clean(path));
                 models_named.push(clean(path));
-                for (dir, flavour) in find_migration_dirs(Path::new("."))? {
-                    dirs.insert(dir, Some(flavour));
-                }
+                add_found(
+                    find_migration_dirs(Path::new("."))?,
+                    &mut dirs,
+                    &mut discovery.skipped,
+                );
             } else if meta.is_file() {
                 explicit.push(clean(path));
                 let parent = set_dir_of(path);
                 dirs.entry(clean(&parent)).or_insert(None);
             } else {
-                for (dir, flavour) in find_migration_dirs(path)? {
-                    dirs.insert(dir, Some(flavour));
-                }
+                add_found(
+                    find_migration_dirs(path)?,
+                    &mut dirs,
+                    &mut discovery.skipped,
+                );
             }
         }
     }
@@ -305,8 +311,40 @@ fn clean(path: &Path) -> PathBuf {
     }
 }
 
+/// Adds the folders [`find_migration_dirs`] found; one that looks like a
+/// migrations folder but matches no layout is named in a note.
+fn add_found(
+    found: Vec<(PathBuf, Option<SetFlavour>)>,
+    dirs: &mut BTreeMap<PathBuf, Option<SetFlavour>>,
+    skipped: &mut Vec<Skipped>,
+) {
+    for (dir, flavour) in found {
+        match flavour {
+            Some(f) => {
+                dirs.insert(dir, Some(f));
+            }
+            None => skipped.push(Skipped {
+                path: dir,
+                reason: "named like a migrations folder, but its .sql files match no layout miglint reads (Alembic, yoyo, sqlx, diesel, refinery, golang-migrate, dbmate; see the README)".into(),
+            }),
+        }
+    }
+}
+
+/// Whether a folder's name says it holds migrations.
+fn named_like_migrations(dir: &Path) -> bool {
+    dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        matches!(
+            n.to_ascii_lowercase().as_str(),
+            "migrations" | "migration" | "migrate"
+        )
+    })
+}
+
 /// Migration folders below `root`: from `alembic.ini`, else by content.
-fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, ConfigError> {
+/// A folder named like one (`migrations`) holding `.sql` files that match no
+/// layout comes back with no flavour.
+fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, Option<SetFlavour>)>, ConfigError> {
     let ini = root.join("alembic.ini");
     if ini.is_file() {
         let text = std::fs::read_to_string(&ini).map_err(|e| io_error(&ini, e))?;
@@ -320,7 +358,7 @@ fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, Config
             };
             let versions = base.join("versions");
             if versions.is_dir() {
-                return Ok(vec![(clean(&versions), SetFlavour::Alembic)]);
+                return Ok(vec![(clean(&versions), Some(SetFlavour::Alembic))]);
             }
         }
     }
@@ -378,7 +416,15 @@ fn find_migration_dirs(root: &Path) -> Result<Vec<(PathBuf, SetFlavour)>, Config
                 let name = name.to_string_lossy();
                 votes.add(sniff(&name, &read_head(&dir.join(name.as_ref()))));
             }
-            votes.decide(&dir).map(|f| (dir, f))
+            match votes.decide(&dir) {
+                Some(f) => Some((dir, Some(f))),
+                None if named_like_migrations(&dir)
+                    && files.iter().any(|n| n.to_string_lossy().ends_with(".sql")) =>
+                {
+                    Some((dir, None))
+                }
+                None => None,
+            }
         })
         .collect())
 }
