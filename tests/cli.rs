@@ -680,7 +680,10 @@ fn unreadable_and_other_database_folders_are_named_never_passed_in_silence() {
     write_tree(
         dir.path(),
         &[
-            ("a/migrations/create_users.sql", b"CREATE TABLE users (id INTEGER);\n"),
+            (
+                "a/migrations/create_users.sql",
+                b"CREATE TABLE users (id INTEGER);\n",
+            ),
             (
                 "b/migrations/mysql/V1__users.sql",
                 b"CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY);\n",

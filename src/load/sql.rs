@@ -127,11 +127,22 @@ fn dialect_impl(dialect: Dialect) -> Box<dyn SqlDialect> {
 
 /// Reads a whole SQL file (a `.sql` migration, its rollback, a schema dump).
 pub fn read_sql_file(file: &SourceFile, id: FileId, dialect: Dialect) -> SqlOutput {
-    let map = OffsetMap::identity_at(0);
+    read_sql_range(file, id, 0..file.text.len(), dialect)
+}
+
+/// Reads the statements in one part of a file (a dbmate section), with
+/// spans in the file.
+pub fn read_sql_range(
+    file: &SourceFile,
+    id: FileId,
+    range: std::ops::Range<usize>,
+    dialect: Dialect,
+) -> SqlOutput {
+    let map = OffsetMap::identity_at(range.start);
     let mut out = SqlOutput::default();
     read_sql(
         &SqlSource {
-            text: &file.text,
+            text: &file.text[range],
             map: &map,
             file: id,
         },

@@ -4,7 +4,7 @@
 //! the name is the migration's identity; the folder's order is its chain.
 
 use crate::layout::{SqlTool, dbmate_sections};
-use crate::load::sql::{OffsetMap, SqlOutput, SqlSource, read_sql, read_sql_file};
+use crate::load::sql::{SqlOutput, read_sql_file, read_sql_range};
 use crate::migration::{Flavour, LoadProblem, Migration, Named, Parents, Rollback, Step};
 use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile, Span};
@@ -44,12 +44,12 @@ pub fn load(
             m.ops_unknown = true;
             return m;
         };
-        let out = read_range(file, id, up, dialect);
+        let out = read_sql_range(file, id, up, dialect);
         let rollback = match down {
             None => Rollback::Missing,
             Some(range) => {
                 let at = range.start;
-                let rout = read_range(file, id, range, dialect);
+                let rout = read_sql_range(file, id, range, dialect);
                 side_rollback(
                     &mut m,
                     rout,
@@ -62,40 +62,39 @@ pub fn load(
         return m;
     }
 
-    let out = read_sql_file(file, id, dialect);
-    let rollback = match rollback {
-        Some((rfile, rid)) => side_rollback(
-            &mut m,
-            read_sql_file(rfile, rid, dialect),
-            Span::new(rid, 0, rfile.line_end(0)),
-            "the down file holds no SQL statement (empty or only comments)",
-        ),
-        None => Rollback::Missing,
-    };
-    push_step(&mut m, out, first_line, rollback);
+    file_step(
+        &mut m,
+        file,
+        id,
+        rollback,
+        dialect,
+        "the down file holds no SQL statement (empty or only comments)",
+    );
     m
 }
 
-/// Reads the statements of one part of a file, with spans in the file.
-fn read_range(
+/// The one step of a migration kept as a SQL file and, when there is one,
+/// a companion file that undoes it (yoyo's `.rollback.sql`, diesel's
+/// `down.sql`, sqlx's and golang-migrate's `.down.sql`).
+pub fn file_step(
+    m: &mut Migration,
     file: &SourceFile,
     id: FileId,
-    range: std::ops::Range<usize>,
+    rollback: Option<(&SourceFile, FileId)>,
     dialect: Dialect,
-) -> SqlOutput {
-    let map = OffsetMap::identity_at(range.start);
-    let mut out = SqlOutput::default();
-    read_sql(
-        &SqlSource {
-            text: &file.text[range],
-            map: &map,
-            file: id,
-        },
-        dialect,
-        file,
-        &mut out,
-    );
-    out
+    empty_why: &'static str,
+) {
+    let out = read_sql_file(file, id, dialect);
+    let rollback = match rollback {
+        Some((rfile, rid)) => side_rollback(
+            m,
+            read_sql_file(rfile, rid, dialect),
+            Span::new(rid, 0, rfile.line_end(0)),
+            empty_why,
+        ),
+        None => Rollback::Missing,
+    };
+    push_step(m, out, Span::new(id, 0, file.line_end(0)), rollback);
 }
 
 fn side_rollback(m: &mut Migration, mut out: SqlOutput, span: Span, why: &'static str) -> Rollback {

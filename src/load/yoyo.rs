@@ -8,7 +8,6 @@ use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::load::python::{PyFile, arg, assignments, callee_name, named_list};
-use crate::load::sql::read_sql_file;
 use crate::migration::{
     Flavour, LoadProblem, Migration, Named, OpKind, OpaqueKind, Operation, Parents, Reach,
     Rollback, Step, SuppressionComment,
@@ -189,39 +188,14 @@ pub fn load_sql(
     m.parents = parents;
     m.parents_span = parents_span;
 
-    let mut out = read_sql_file(file, id, dialect);
-    let first_line = Span::new(id, 0, file.line_end(0));
-    let apply_does_work = out.statements > 0;
-    let apply = std::mem::take(&mut out.ops);
-    m.problems.append(&mut out.problems);
-    m.suppressions.append(&mut out.suppressions);
-
-    let rollback = match rollback {
-        None => Rollback::Missing,
-        Some((rfile, rid)) => {
-            let mut rout = read_sql_file(rfile, rid, dialect);
-            m.problems.append(&mut rout.problems);
-            m.suppressions.append(&mut rout.suppressions);
-            let span = Span::new(rid, 0, rfile.line_end(0));
-            if rout.statements == 0 {
-                Rollback::Empty {
-                    span,
-                    why: "the rollback file holds no SQL statement (empty or only comments)",
-                }
-            } else {
-                Rollback::Ops {
-                    span,
-                    ops: rout.ops,
-                }
-            }
-        }
-    };
-    m.steps.push(Step {
-        span: first_line,
-        apply,
-        apply_does_work,
+    crate::load::sqlfolder::file_step(
+        &mut m,
+        file,
+        id,
         rollback,
-    });
+        dialect,
+        "the rollback file holds no SQL statement (empty or only comments)",
+    );
     m
 }
 
