@@ -555,3 +555,114 @@ fn sarif_fixes_carry_the_edits_and_validate() {
     std::fs::write(&sarif, &out).unwrap();
     common::assert_valid_sarif(&sarif);
 }
+
+/// sqlx checksums what it applied: a committed migration is history, so
+/// plain `--fix` leaves it alone and fixes only the new one (a diesel
+/// folder's nested `up.sql` included), `--base` reports an edit to the
+/// committed one as `immutable-migration`, and the real sqlx-cli still
+/// applies the fixed folder.
+#[test]
+fn sql_folder_history_is_left_alone_and_new_migrations_are_fixed() {
+    let programs: std::collections::BTreeMap<&str, std::path::PathBuf> =
+        common::sql_tool_programs().into_iter().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let first = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("Cargo.toml", b"[package]\nname = \"app\"\n"),
+            ("migrations/20240101000000_notes.sql", first.as_bytes()),
+        ],
+    );
+    common::git(dir.path(), &["init", "-q", "-b", "main"]);
+    common::git(dir.path(), &["add", "."]);
+    common::git(dir.path(), &["commit", "-q", "-m", "first"]);
+    common::git(dir.path(), &["checkout", "-q", "-b", "change"]);
+    let second = format!(
+        "CREATE TABLE tags (\n    id INTEGER PRIMARY KEY,\n    created_at {TS},\n    updated_at {TS}\n);\n"
+    );
+    write_tree(
+        dir.path(),
+        &[("migrations/20240102000000_tags.sql", second.as_bytes())],
+    );
+    let (_, out, err) = run(dir.path(), &["lint", "--fix"]);
+    assert!(out.starts_with("Fixed 1 finding in 1 file."), "{out}{err}");
+    assert!(
+        err.contains("would edit migrations already applied; see --unsafe-fixes"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("migrations/20240101000000_notes.sql")).unwrap(),
+        first,
+        "history is not edited"
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("migrations/20240102000000_tags.sql"))
+            .unwrap()
+            .contains("CREATE TABLE IF NOT EXISTS tags")
+    );
+    let db = dir.path().join("app.db");
+    let out = std::process::Command::new(&programs["sqlx"])
+        .args(["migrate", "run", "--no-dotenv", "--database-url"])
+        .arg(format!("sqlite://{}?mode=rwc", db.display()))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Editing the committed migration: sqlx would refuse the checksum.
+    std::fs::write(
+        dir.path().join("migrations/20240101000000_notes.sql"),
+        "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT);\n",
+    )
+    .unwrap();
+    let (code, json, _) = run(dir.path(), &["lint", "--base", "main", "--format", "json"]);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["rule"] == "immutable-migration"
+                && d["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("20240101000000_notes.sql")),
+        "{json:#}"
+    );
+
+    // diesel: the fix lands in the new migration's nested up.sql.
+    let diesel = tempfile::tempdir().unwrap();
+    write_tree(
+        diesel.path(),
+        &[
+            (
+                "migrations/2024-01-01-000000_tags/up.sql",
+                second.as_bytes(),
+            ),
+            (
+                "migrations/2024-01-01-000000_tags/down.sql",
+                b"DROP TABLE tags;\n",
+            ),
+        ],
+    );
+    let (_, out, err) = run(diesel.path(), &["lint", "--fix"]);
+    assert!(
+        out.starts_with("Fixed 2 findings in 2 files."),
+        "{out}{err}"
+    );
+    assert!(
+        std::fs::read_to_string(
+            diesel
+                .path()
+                .join("migrations/2024-01-01-000000_tags/down.sql")
+        )
+        .unwrap()
+        .contains("DROP TABLE IF EXISTS tags")
+    );
+}
