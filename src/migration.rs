@@ -104,6 +104,9 @@ pub struct Migration {
     /// The operations could not be read (syntax errors): rules that judge
     /// operations stay silent rather than guess.
     pub ops_unknown: bool,
+    /// Whether the tool runs this migration inside a transaction (`None`:
+    /// not known statically, as for Alembic on SQLite).
+    pub in_transaction: Option<bool>,
     pub problems: Vec<LoadProblem>,
     pub suppressions: Vec<SuppressionComment>,
 }
@@ -121,6 +124,7 @@ impl Migration {
             docstring: Docstring::default(),
             steps: Vec::new(),
             ops_unknown: false,
+            in_transaction: None,
             problems: Vec::new(),
             suppressions: Vec::new(),
         }

@@ -1293,6 +1293,15 @@ fn what_the_sql_folder_tools_refuse_miglint_flags_with_the_matching_rule() {
             "revert-latest",
         ),
         (
+            "sqlx",
+            "pragma-in-transaction",
+            vec![
+                ("migrations/1_notes.sql", format!("{table}CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, note_id INTEGER REFERENCES notes (id) ON DELETE CASCADE, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')), updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')));\nINSERT INTO tags (id, note_id) VALUES (1, 1);\n")),
+                ("migrations/2_rebuild.sql", "PRAGMA foreign_keys = OFF;\nCREATE TABLE IF NOT EXISTS notes_new (id INTEGER PRIMARY KEY, body TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')), updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now')));\nINSERT INTO notes_new (id, body, created_at, updated_at) SELECT id, COALESCE(body, ''), created_at, updated_at FROM notes;\nDROP TABLE IF EXISTS notes;\nALTER TABLE notes_new RENAME TO notes;\nPRAGMA foreign_keys = ON;\n".into()),
+            ],
+            "run-rows-kept",
+        ),
+        (
             "diesel",
             "sqlite-exec",
             vec![
@@ -1403,6 +1412,13 @@ fn what_the_sql_folder_tools_refuse_miglint_flags_with_the_matching_rule() {
             "run" => (!ok).then(|| said.clone()),
             "run-both-tables" => (ok && tables().len() < 2)
                 .then(|| format!("ran, but the database holds only {:?}", tables())),
+            "run-rows-kept" => {
+                let rows: i64 = rusqlite::Connection::open(db)
+                    .unwrap()
+                    .query_row("SELECT count(*) FROM tags", [], |r| r.get(0))
+                    .unwrap();
+                (ok && rows == 0).then(|| "ran, and the rows of `tags` are gone".to_string())
+            }
             "revert" | "revert-latest" => {
                 assert!(ok, "{tool} case {i}: the upgrade should run: {said}");
                 let (ok, said) = run_tool(program, &dir, &strs(&down));

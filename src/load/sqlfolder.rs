@@ -29,6 +29,7 @@ pub fn load(
     });
     // The tool chains each migration to the one before it in version order.
     m.parents = Parents::Root;
+    m.in_transaction = in_transaction(tool, file);
     m.rollback_file = rollback.map(|(_, rid)| rid);
     let first_line = Span::new(id, 0, file.line_end(0));
 
@@ -71,6 +72,39 @@ pub fn load(
         "the down file holds no SQL statement (empty or only comments)",
     );
     m
+}
+
+/// Whether the tool wraps this migration in a transaction: sqlx unless the
+/// file starts with `-- no-transaction`, dbmate unless its up marker says
+/// `transaction:false`, refinery always, diesel unless the migration's
+/// `metadata.toml` sets `run_in_transaction = false`.
+fn in_transaction(tool: SqlTool, file: &SourceFile) -> Option<bool> {
+    let first = file.text.lines().next().unwrap_or("").trim();
+    match tool {
+        SqlTool::Sqlx => Some(first != "-- no-transaction"),
+        SqlTool::Dbmate => Some(
+            !file
+                .text
+                .lines()
+                .find(|l| l.trim_start().starts_with("-- migrate:up"))
+                .is_some_and(|l| l.contains("transaction:false")),
+        ),
+        SqlTool::Refinery => Some(true),
+        SqlTool::Diesel => {
+            let metadata = file.path.with_file_name("metadata.toml");
+            match std::fs::read_to_string(&metadata) {
+                Ok(text) => Some(!text.lines().any(|l| {
+                    let l: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+                    l == "run_in_transaction=false"
+                })),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(true),
+                Err(_) => None,
+            }
+        }
+        // golang-migrate wraps each file in a transaction unless the
+        // database URL says `x-no-tx-wrap=true`, which miglint cannot see.
+        SqlTool::GolangMigrate => None,
+    }
 }
 
 /// The one step of a migration kept as a SQL file and, when there is one,

@@ -20,6 +20,7 @@ pub mod model_drift;
 mod no_virtual_tables;
 mod not_null_default;
 mod parse_error;
+mod pragma_in_transaction;
 mod revision_chain;
 mod rollback_required;
 pub mod schema_consistency;
@@ -50,6 +51,7 @@ pub const ALL: &[RuleMeta] = &[
     not_null_default::META,
     sqlite_alter_support::META,
     sqlite_exec::META,
+    pragma_in_transaction::META,
     index_naming::META,
     no_virtual_tables::META,
     sqlite_types::META,

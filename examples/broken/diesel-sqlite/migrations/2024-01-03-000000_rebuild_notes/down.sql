@@ -1,0 +1,2 @@
+-- The rebuild keeps the same columns: nothing to undo.
+SELECT 1;
