@@ -618,3 +618,87 @@ fn named_pipes_and_dangling_links_are_skipped_not_waited_on() {
     assert_eq!(json["summary"]["skipped"], 2);
     assert!(rules_of(&json).iter().any(|(r, _, _)| r == "batch-mode"));
 }
+
+/// Odd SQL-folder input: a diesel folder with only `down.sql`, a sqlx down
+/// file without its up file, a dbmate file without markers, bytes that are
+/// not UTF-8 in a diesel `up.sql`, an empty refinery file. Each is named (a
+/// note or a finding at its place), nothing panics, and the good migration
+/// beside them is still linted.
+#[test]
+fn odd_sql_folder_files_are_named_and_the_rest_is_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = "CREATE TABLE notes (id INTEGER PRIMARY KEY);\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("diesel/migrations/2024-01-01-000000_notes/up.sql", good.as_bytes()),
+            (
+                "diesel/migrations/2024-01-01-000000_notes/down.sql",
+                b"DROP TABLE IF EXISTS notes;\n",
+            ),
+            (
+                "diesel/migrations/2024-01-02-000000_orphan/down.sql",
+                b"DROP TABLE IF EXISTS tags;\n",
+            ),
+            (
+                "diesel/migrations/2024-01-03-000000_bytes/up.sql",
+                b"ALTER TABLE notes ADD COLUMN t TEXT DEFAULT '\xff';\n",
+            ),
+            ("sqlx/Cargo.toml", b"[package]\nname = \"app\"\n"),
+            ("sqlx/migrations/1_notes.sql", good.as_bytes()),
+            ("sqlx/migrations/2_gone.down.sql", b"DROP TABLE gone;\n"),
+            (
+                "dbmate/db/migrations/20240101000000_notes.sql",
+                b"-- migrate:up\nCREATE TABLE notes (id INTEGER PRIMARY KEY);\n-- migrate:down\nDROP TABLE notes;\n",
+            ),
+            ("dbmate/db/migrations/20240102000000_plain.sql", b"CREATE TABLE x (a);\n"),
+            ("refinery/migrations/V1__notes.sql", good.as_bytes()),
+            ("refinery/migrations/V2__empty.sql", b""),
+        ],
+    );
+    let out = miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = rules_of(&json);
+    let has = |rule: &str, path: &str| rules.iter().any(|(r, p, _)| r == rule && p.ends_with(path));
+    // Not UTF-8: parse-error at the byte; the migration before it still linted.
+    assert!(
+        has("parse-error", "2024-01-03-000000_bytes/up.sql"),
+        "{rules:?}"
+    );
+    assert!(
+        has("timestamp-columns", "2024-01-01-000000_notes/up.sql"),
+        "{rules:?}"
+    );
+    // A dbmate file without `-- migrate:up`: dbmate runs nothing from it.
+    assert!(has("parse-error", "20240102000000_plain.sql"), "{rules:?}");
+    assert!(
+        has("timestamp-columns", "refinery/migrations/V1__notes.sql"),
+        "{rules:?}"
+    );
+    assert!(
+        has("timestamp-columns", "sqlx/migrations/1_notes.sql"),
+        "{rules:?}"
+    );
+    // Down files without their up file are named, not dropped in silence.
+    let text = miglint()
+        .current_dir(dir.path())
+        .args(["lint"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    for orphan in ["2024-01-02-000000_orphan/down.sql", "2_gone.down.sql"] {
+        assert!(
+            text.lines().any(|l| l.starts_with("note: skipped")
+                && l.contains(orphan)
+                && l.contains("a down file without its up file")),
+            "{orphan} not named:\n{text}"
+        );
+    }
+}
