@@ -42,14 +42,6 @@ pub struct FileName {
 }
 
 impl SqlTool {
-    pub const ALL: [SqlTool; 5] = [
-        SqlTool::Sqlx,
-        SqlTool::Diesel,
-        SqlTool::Refinery,
-        SqlTool::GolangMigrate,
-        SqlTool::Dbmate,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             SqlTool::Sqlx => "sqlx",
@@ -58,10 +50,6 @@ impl SqlTool {
             SqlTool::GolangMigrate => "golang-migrate",
             SqlTool::Dbmate => "dbmate",
         }
-    }
-
-    pub fn from_name(name: &str) -> Option<SqlTool> {
-        SqlTool::ALL.into_iter().find(|t| t.name() == name)
     }
 
     /// How the tool names a migration, for messages.
@@ -73,17 +61,6 @@ impl SqlTool {
             SqlTool::GolangMigrate => "<version>_<title>.up.sql with .down.sql",
             SqlTool::Dbmate => "<version>_<name>.sql with -- migrate:up and -- migrate:down",
         }
-    }
-
-    /// Whether the tool has a down side at all (refinery has none).
-    pub fn has_rollbacks(self) -> bool {
-        self != SqlTool::Refinery
-    }
-
-    /// Whether the tool keeps a checksum of each applied migration and
-    /// refuses to go on when an applied file changed.
-    pub fn checksums(self) -> bool {
-        matches!(self, SqlTool::Sqlx | SqlTool::Refinery)
     }
 
     /// The order the tool applies versions in: by number (sqlx's and

@@ -32,11 +32,6 @@ impl Flavour {
     pub fn is_yoyo(self) -> bool {
         matches!(self, Flavour::YoyoPy | Flavour::YoyoSql)
     }
-
-    /// Plain SQL, as a yoyo `.sql` file or a SQL-folder tool's file.
-    pub fn is_sql(self) -> bool {
-        matches!(self, Flavour::YoyoSql | Flavour::Sql(_))
-    }
 }
 
 /// A name with the place it was written.

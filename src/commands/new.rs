@@ -608,18 +608,12 @@ fn plan_tool(
     };
     let files = match (tool, down_name) {
         (SqlTool::Dbmate, _) => {
-            let body = |text: &str| {
-                text.split_once('\n')
-                    .map(|(_, b)| b.trim().to_string())
-                    .unwrap_or_default()
-            };
+            let (up, down) = sql_bodies(&changes);
             vec![(
                 set.dir.join(&up_name),
                 format!(
-                    "-- {}\n-- migrate:up\n{}\n\n-- migrate:down\n{}\n",
+                    "-- {}\n-- migrate:up\n{up}\n-- migrate:down\n{down}",
                     title.trim_end_matches('.'),
-                    body(&apply),
-                    body(&rollback)
                 ),
             )]
         }
@@ -847,7 +841,6 @@ fn yoyo_py_file(title: &str, depends: Option<&str>, changes: &[Change]) -> Strin
 
 /// yoyo `.sql` + `.rollback.sql` (the rollback undoes in reverse order).
 fn yoyo_sql_files(title: &str, depends: Option<&str>, changes: &[Change]) -> (String, String) {
-    let statements = sql_statements(changes);
     let header = format!(
         "-- {}\n{}",
         title.trim_end_matches('.'),
@@ -855,6 +848,17 @@ fn yoyo_sql_files(title: &str, depends: Option<&str>, changes: &[Change]) -> (St
             .map(|d| format!("-- depends: {d}\n"))
             .unwrap_or_default()
     );
+    let (apply, rollback) = sql_bodies(changes);
+    (
+        format!("{header}\n{apply}"),
+        format!("{header}\n{rollback}"),
+    )
+}
+
+/// The SQL that applies `changes` and the SQL that undoes them (last
+/// change first), or a comment saying what to write there.
+fn sql_bodies(changes: &[Change]) -> (String, String) {
+    let statements = sql_statements(changes);
     let apply: Vec<String> = statements.iter().map(|(a, _)| format!("{a};")).collect();
     let rollback: Vec<String> = statements
         .iter()
@@ -869,8 +873,8 @@ fn yoyo_sql_files(title: &str, depends: Option<&str>, changes: &[Change]) -> (St
         }
     };
     (
-        format!("{header}\n{}", or_note(apply, "write the change here")),
-        format!("{header}\n{}", or_note(rollback, "undo the change here")),
+        or_note(apply, "write the change here"),
+        or_note(rollback, "undo the change here"),
     )
 }
 

@@ -29,7 +29,7 @@ pub fn load(
     });
     // The tool chains each migration to the one before it in version order.
     m.parents = Parents::Root;
-    m.in_transaction = in_transaction(tool, file);
+    m.in_transaction = in_transaction(tool, file, rollback.map(|(r, _)| r));
     m.rollback_file = rollback.map(|(_, rid)| rid);
     let first_line = Span::new(id, 0, file.line_end(0));
 
@@ -77,8 +77,10 @@ pub fn load(
 /// Whether the tool wraps this migration in a transaction: sqlx unless the
 /// file starts with `-- no-transaction`, dbmate unless its up marker says
 /// `transaction:false`, refinery always, diesel unless the migration's
-/// `metadata.toml` sets `run_in_transaction = false`.
-fn in_transaction(tool: SqlTool, file: &SourceFile) -> Option<bool> {
+/// `metadata.toml` sets `run_in_transaction = false`. Only a `PRAGMA` asks
+/// (`pragma-in-transaction`), so diesel's file is looked for only beside a
+/// migration that holds one, not on every load.
+fn in_transaction(tool: SqlTool, file: &SourceFile, down: Option<&SourceFile>) -> Option<bool> {
     let first = file.text.lines().next().unwrap_or("").trim();
     match tool {
         SqlTool::Sqlx => Some(first != "-- no-transaction"),
@@ -90,6 +92,7 @@ fn in_transaction(tool: SqlTool, file: &SourceFile) -> Option<bool> {
                 .is_some_and(|l| l.contains("transaction:false")),
         ),
         SqlTool::Refinery => Some(true),
+        SqlTool::Diesel if !std::iter::once(file).chain(down).any(has_pragma) => None,
         SqlTool::Diesel => {
             let metadata = file.path.with_file_name("metadata.toml");
             match std::fs::read_to_string(&metadata) {
@@ -105,6 +108,13 @@ fn in_transaction(tool: SqlTool, file: &SourceFile) -> Option<bool> {
         // database URL says `x-no-tx-wrap=true`, which miglint cannot see.
         SqlTool::GolangMigrate => None,
     }
+}
+
+fn has_pragma(file: &SourceFile) -> bool {
+    file.text
+        .as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"pragma"))
 }
 
 /// The one step of a migration kept as a SQL file and, when there is one,
@@ -150,4 +160,47 @@ fn push_step(m: &mut Migration, mut out: SqlOutput, span: Span, rollback: Rollba
         apply_does_work: out.statements > 0,
         rollback,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn load_one(tool: SqlTool, path: &str, text: &str) -> Migration {
+        let file = SourceFile::from_bytes(Path::new(path), path.into(), text.as_bytes());
+        load(tool, &file, FileId(0), None, "x".into(), Dialect::Sqlite)
+    }
+
+    /// Each tool's way out of its transaction is read.
+    #[test]
+    fn each_tools_transaction_opt_out_is_read() {
+        let sqlx = |text| load_one(SqlTool::Sqlx, "m/1_a.sql", text).in_transaction;
+        assert_eq!(sqlx("PRAGMA foreign_keys = OFF;\n"), Some(true));
+        assert_eq!(
+            sqlx("-- no-transaction\nPRAGMA foreign_keys = OFF;\n"),
+            Some(false)
+        );
+        let dbmate = |text| load_one(SqlTool::Dbmate, "m/1_a.sql", text).in_transaction;
+        assert_eq!(dbmate("-- migrate:up\nSELECT 1;\n"), Some(true));
+        assert_eq!(
+            dbmate("-- migrate:up transaction:false\nSELECT 1;\n"),
+            Some(false)
+        );
+        assert_eq!(
+            load_one(SqlTool::Refinery, "m/V1__a.sql", "SELECT 1;").in_transaction,
+            Some(true)
+        );
+        // diesel's metadata.toml is looked for only where a pragma asks.
+        let diesel = |text| {
+            load_one(
+                SqlTool::Diesel,
+                "no-such-dir/2024-01-01-000000_a/up.sql",
+                text,
+            )
+            .in_transaction
+        };
+        assert_eq!(diesel("SELECT 1;"), None);
+        assert_eq!(diesel("PRAGMA foreign_keys = OFF;"), Some(true));
+    }
 }

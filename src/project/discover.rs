@@ -808,13 +808,12 @@ fn pair_tool_files(
     skipped: &mut Vec<Skipped>,
 ) -> Vec<FileInput> {
     use crate::layout::Part;
-    let key = |name: &str| pair_key(name);
     let mut downs: BTreeMap<String, (PathBuf, Vec<u8>)> = BTreeMap::new();
     let mut mains = Vec::new();
     for (name, path, bytes) in files {
         match tool.parse(&name) {
             Some(p) if p.part == Part::Down => {
-                downs.insert(key(&name), (path, bytes));
+                downs.insert(pair_key(&name), (path, bytes));
             }
             Some(p) => mains.push((name, path, bytes, p.part)),
             None if name.ends_with(".py") => {}
@@ -831,7 +830,7 @@ fn pair_tool_files(
     let mut out = Vec::new();
     for (name, path, bytes, part) in mains {
         let rollback = if part == Part::Up {
-            downs.remove(&key(&name))
+            downs.remove(&pair_key(&name))
         } else {
             None
         };
