@@ -703,3 +703,41 @@ fn unreadable_and_other_database_folders_are_named_never_passed_in_silence() {
         ))
         .stdout(predicate::str::contains("No migrations found"));
 }
+
+/// sqlx forward-only files need no down file, unless the project asks for
+/// reversible pairs with `allow-forward-only = false`.
+#[test]
+fn sqlx_forward_only_files_pass_unless_the_project_asks_for_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let ts = "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))";
+    let table = format!(
+        "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, created_at {ts}, updated_at {ts});\n"
+    );
+    write_tree(
+        dir.path(),
+        &[
+            ("Cargo.toml", b"[package]\nname = \"app\"\n"),
+            ("migrations/20240101000000_notes.sql", table.as_bytes()),
+        ],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "."])
+        .assert()
+        .code(0);
+    write_tree(
+        dir.path(),
+        &[(
+            "miglint.toml",
+            b"[rules.rollback-required]\nallow-forward-only = false\n",
+        )],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "."])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "`20240101000000_notes.sql` is forward-only: `sqlx migrate revert` cannot undo it",
+        ));
+}

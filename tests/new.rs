@@ -383,3 +383,23 @@ fn sql_folder_migrations_follow_each_tools_layout_lint_clean_and_apply() {
         }
     }
 }
+
+/// A forward-only sqlx folder gets a forward-only migration.
+#[test]
+fn a_forward_only_sqlx_folder_gets_a_forward_only_file() {
+    let dir = example("sql-folders/sqlx");
+    let migrations = dir.path().join("migrations");
+    for e in std::fs::read_dir(&migrations).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".down.sql") {
+            std::fs::remove_file(&path).unwrap();
+        } else {
+            std::fs::rename(&path, migrations.join(name.replace(".up.sql", ".sql"))).unwrap();
+        }
+    }
+    new(dir.path(), &["add tags", "--create-table", "tags"]);
+    assert!(migrations.join("20251123000000_add_tags.sql").is_file());
+    assert!(!migrations.join("20251123000000_add_tags.down.sql").exists());
+    lint_passes(dir.path());
+}
