@@ -16,7 +16,7 @@ use crate::app::queries::ColumnUse;
 use crate::chain::MigrationSet;
 use crate::migration::{Migration, SuppressionComment};
 use crate::paths::display_path;
-use crate::project::config::Settings;
+use crate::project::config::{Dialect, Settings};
 use crate::project::discover::{Discovery, Skipped};
 use crate::schema::Schema;
 use crate::schema::exec::ExecFailure;
@@ -174,7 +174,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     let mut bases = Vec::new();
     for (si, set) in set_inputs.into_iter().enumerate() {
         bases.push(set.base);
-        dirs.push((set.dir, set.flavour));
+        dirs.push((set.dir, set.flavour, set.dialect, set.dialect_evidence));
         for f in set.files {
             inputs.push((si, f));
         }
@@ -206,6 +206,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     }
 
     let mut crashed = Vec::new();
+    let dialects: Vec<Dialect> = dirs.iter().map(|d| d.2).collect();
     let loaded: Vec<(usize, Result<Migration, Crash>)> = jobs
         .par_iter()
         .map(|&(set, flavour, main, rollback)| {
@@ -213,7 +214,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
             let rb = rollback.map(|id| (sources.get(id), id));
             let result = catch_unwind(AssertUnwindSafe(|| {
                 inject_fault(file);
-                crate::load::load(flavour, file, main, rb, settings.dialect)
+                crate::load::load(flavour, file, main, rb, dialects[set])
             }))
             .map_err(|payload| (Span::new(main, 0, 0), panic_message(&*payload)));
             (set, result)
@@ -230,18 +231,15 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     let mut sets: Vec<MigrationSet> = dirs
         .into_iter()
         .zip(per_set)
-        .map(|((dir, flavour), migrations)| MigrationSet::new(dir, flavour, migrations))
+        .map(|((dir, flavour, dialect, evidence), migrations)| {
+            MigrationSet::new(dir, flavour, migrations).with_dialect(dialect, evidence)
+        })
         .collect();
     let mut changed = changed_only.then(BTreeSet::new);
     if let Some(label) = &base_label {
         for (set, files) in sets.iter_mut().zip(bases) {
-            let base = crate::chain::BaseSet::load(
-                set,
-                files.unwrap_or_default(),
-                label,
-                &mut sources,
-                settings.dialect,
-            );
+            let base =
+                crate::chain::BaseSet::load(set, files.unwrap_or_default(), label, &mut sources);
             if let Some(changed) = changed.as_mut() {
                 changed.extend(base.changed_files(set, &sources));
             }
@@ -253,11 +251,8 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     let sets = sets
         .into_iter()
         .map(|set| {
-            SetAnalysis::new(
-                set,
-                start.clone(),
-                execute_sql.then_some((&sources, cache_dir)),
-            )
+            let execute = execute_sql && set.dialect == Dialect::Sqlite;
+            SetAnalysis::new(set, start.clone(), execute.then_some((&sources, cache_dir)))
         })
         .collect();
     Loaded {
@@ -300,7 +295,11 @@ fn baseline(settings: &Settings, sources: &mut SourceDb) -> (Schema, Vec<(Span, 
     };
     let file = SourceFile::from_bytes(path, display_path(path, cwd.as_deref()), &bytes);
     let id = sources.add(file);
-    let (ops, problems) = crate::load::load_schema_sql(sources.get(id), id, settings.dialect);
+    let (ops, problems) = crate::load::load_schema_sql(
+        sources.get(id),
+        id,
+        settings.dialect.unwrap_or(Dialect::Sqlite),
+    );
     for op in &ops {
         crate::schema::replay::apply_quietly(&mut schema, op, crate::migration::Flavour::YoyoSql);
     }

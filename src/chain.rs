@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use crate::migration::{Flavour, Migration, Named, Parents, SetFlavour};
+use crate::project::config::Dialect;
 
 /// One migrations folder: its migrations in file-name order and their graph.
 pub struct MigrationSet {
@@ -17,6 +18,11 @@ pub struct MigrationSet {
     pub numbering: Option<Numbering>,
     /// With `--base`: the folder as it is at the merge base.
     pub base: Option<Box<BaseSet>>,
+    /// The database the folder is written for.
+    pub dialect: Dialect,
+    /// Where the project said so, when it was detected rather than
+    /// configured ([`crate::project::dialect`]).
+    pub dialect_evidence: Option<String>,
 }
 
 /// A migrations folder at the merge base (`--base`).
@@ -38,8 +44,8 @@ impl BaseSet {
         files: crate::project::discover::BaseFiles,
         label: &str,
         sources: &mut crate::source::SourceDb,
-        dialect: crate::project::config::Dialect,
     ) -> BaseSet {
+        let dialect = current.dialect;
         let mut add = |files: Vec<(String, Vec<u8>)>| -> Vec<(String, crate::source::FileId)> {
             files
                 .into_iter()
@@ -82,7 +88,8 @@ impl BaseSet {
         BaseSet {
             label: label.to_string(),
             files: ids,
-            migrations: MigrationSet::new(current.dir.clone(), current.flavour, migrations),
+            migrations: MigrationSet::new(current.dir.clone(), current.flavour, migrations)
+                .with_dialect(dialect, None),
         }
     }
 
@@ -177,7 +184,16 @@ impl MigrationSet {
             chain,
             numbering,
             base: None,
+            dialect: Dialect::Sqlite,
+            dialect_evidence: None,
         }
+    }
+
+    /// The set as linted for `dialect`, detected from `evidence` when given.
+    pub fn with_dialect(mut self, dialect: Dialect, evidence: Option<String>) -> Self {
+        self.dialect = dialect;
+        self.dialect_evidence = evidence;
+        self
     }
 
     /// Migrations in applied order (parents first).

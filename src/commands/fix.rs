@@ -153,7 +153,6 @@ fn alone(outcome: &Outcome, fix: &crate::diagnostic::Fix) -> Vec<(FileId, String
 /// to all of them or to none.
 pub fn apply(
     outcome: &Outcome,
-    settings: &crate::project::config::Settings,
     write: bool,
     unsafe_fixes: bool,
     check: Option<ChainCheck>,
@@ -208,7 +207,7 @@ pub fn apply(
                     Err(e) => Some(e.to_string()),
                 };
                 let new_text = apply_edits(&file.text, &edits);
-                let why = why.or_else(|| unreadable_after(outcome, settings, id, &new_text));
+                let why = why.or_else(|| unreadable_after(outcome, id, &new_text));
                 match why {
                     Some(why) => {
                         refused.insert(id, why);
@@ -338,17 +337,12 @@ pub fn apply(
 
 /// Reads the fixed text again as the migration it belongs to; a reason when
 /// it has more problems (syntax errors, SQL that no longer parses) than before.
-fn unreadable_after(
-    outcome: &Outcome,
-    settings: &crate::project::config::Settings,
-    id: FileId,
-    new_text: &str,
-) -> Option<String> {
-    let migration = outcome
+fn unreadable_after(outcome: &Outcome, id: FileId, new_text: &str) -> Option<String> {
+    let (set, migration) = outcome
         .sets
         .iter()
-        .flat_map(|s| s.migrations.iter())
-        .find(|m| m.file == id || m.rollback_file == Some(id))?;
+        .flat_map(|s| s.migrations.iter().map(move |m| (s, m)))
+        .find(|(_, m)| m.file == id || m.rollback_file == Some(id))?;
     let main = outcome.sources.get(migration.file);
     let rollback = migration.rollback_file.map(|r| outcome.sources.get(r));
     let replaced = |f: &SourceFile, fid: FileId| {
@@ -367,7 +361,7 @@ fn unreadable_after(
         new_rollback
             .as_ref()
             .map(|r| (r, migration.rollback_file.expect("has one"))),
-        settings.dialect,
+        set.dialect,
     );
     (reloaded.problems.len() > migration.problems.len()).then(|| {
         let first = reloaded

@@ -25,7 +25,7 @@ use super::{EXIT_CLEAN, EXIT_FINDINGS};
 pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
     let runs = |id: &str| rule_set.severity_of(id).is_some();
     let wanted = Wanted {
-        execute_sql: settings.dialect == Dialect::Sqlite && runs(rules::sqlite_exec::ID),
+        execute_sql: runs(rules::sqlite_exec::ID),
         queries: runs(rules::filtered_column_index::ID),
         models: runs(rules::model_drift::ID),
     };
@@ -144,6 +144,15 @@ fn check(rule_set: &RuleSet, loaded: Loaded, settings: &Settings) -> Outcome {
             .map(|(span, message)| Note { span, message }),
     );
     for set in &sets {
+        if let (Some(evidence), Some(first)) = (&set.dialect_evidence, set.migrations.first()) {
+            notes.push(Note {
+                span: Span::new(first.file, 0, 0),
+                message: format!(
+                    "this folder is linted as {}, as {evidence} says (set `dialect` to choose)",
+                    set.dialect.name()
+                ),
+            });
+        }
         notes.extend(set.replay.notes.iter().map(|(_, span, what)| Note {
             span: *span,
             message: format!("not read statically: {what}"),
@@ -244,7 +253,7 @@ fn report_unfixed(fixes: &super::fix::FixReport) {
 pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
     let (_, mut settings) = super::settings(args.config.as_deref())?;
     if let Some(d) = args.dialect {
-        settings.dialect = d;
+        settings.dialect = Some(d);
     }
     settings.cache_dir = (!args.no_cache).then(|| {
         args.cache_dir
@@ -310,13 +319,7 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
         Ok(run(&settings, &rule_set, discovery))
     };
     if args.diff {
-        let fixes = super::fix::apply(
-            &outcome,
-            &settings,
-            false,
-            args.unsafe_fixes,
-            Some(&with_fixes),
-        );
+        let fixes = super::fix::apply(&outcome, false, args.unsafe_fixes, Some(&with_fixes));
         for (_, diff) in &fixes.diffs {
             write!(out, "{diff}").map_err(|e| ConfigError(format!("cannot write output: {e}")))?;
         }
@@ -329,13 +332,7 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
     }
     let mut fixed_note = None;
     if args.fix {
-        let fixes = super::fix::apply(
-            &outcome,
-            &settings,
-            true,
-            args.unsafe_fixes,
-            Some(&with_fixes),
-        );
+        let fixes = super::fix::apply(&outcome, true, args.unsafe_fixes, Some(&with_fixes));
         report_unfixed(&fixes);
         if !fixes.failed.is_empty() {
             return Err(ConfigError(format!(

@@ -96,7 +96,9 @@ pub struct Settings {
     /// The folder paths in the configuration are relative to.
     pub root: PathBuf,
     pub config_path: Option<PathBuf>,
-    pub dialect: Dialect,
+    /// The dialect the configuration (or `--dialect`) sets for every
+    /// folder; `None`: each folder's is detected.
+    pub dialect: Option<Dialect>,
     pub migrations: Vec<PathBuf>,
     /// Files or folders holding the application's queries (default: the
     /// project's `.py` and `.sql` files outside the migration folders).
@@ -160,7 +162,7 @@ impl Settings {
         Settings {
             root,
             config_path: None,
-            dialect: Dialect::Sqlite,
+            dialect: None,
             migrations: Vec::new(),
             queries: Vec::new(),
             models: Vec::new(),
@@ -239,9 +241,7 @@ impl Settings {
             .to_path_buf();
         let mut settings = Settings::defaults(root.clone());
         settings.config_path = Some(path.to_path_buf());
-        if let Some(d) = raw.dialect {
-            settings.dialect = d;
-        }
+        settings.dialect = raw.dialect;
         settings.migrations = raw
             .migrations
             .unwrap_or_default()

@@ -12,6 +12,7 @@ use regex::bytes::Regex;
 use crate::migration::Flavour;
 use crate::migration::{SetFlavour, SqlTool};
 use crate::project::config::{ConfigError, Dialect, Settings};
+use crate::project::dialect::Database;
 
 /// A migrations folder and the files to load from it.
 #[derive(Debug)]
@@ -21,6 +22,11 @@ pub struct SetInput {
     pub files: Vec<FileInput>,
     /// With `--base`: this folder's files at the merge base and at the tip.
     pub base: Option<BaseFiles>,
+    /// The database the folder is linted for: the configured one, else the
+    /// one the project names ([`super::dialect`]), else SQLite.
+    pub dialect: Dialect,
+    /// Where the project named it, when it was detected.
+    pub dialect_evidence: Option<String>,
 }
 
 /// A folder's `.py` / `.sql` files (name, content) as `--base` sees them.
@@ -200,21 +206,45 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
     }
 
     for (dir, known) in dirs {
-        if let Some(database) = named_for_other_database(&dir, settings.dialect)
-            && !settings.migrations.iter().any(|m| clean(m) == dir)
+        let listed = settings.migrations.iter().any(|m| clean(m) == dir);
+        if let Some(configured) = settings.dialect
+            && let Some(database) = named_for_other_database(&dir, configured)
+            && !listed
         {
             discovery.skipped.push(Skipped {
                 path: dir.clone(),
                 reason: format!(
                     "the folder is named for {database}, and miglint lints {} here (list it in `migrations` to lint it anyway)",
-                    settings.dialect.name()
+                    configured.name()
                 ),
             });
             continue;
         }
         let set = read_dir(settings, &dir, known, &mut discovery.skipped)?;
         match set {
-            Some(set) => discovery.sets.push(set),
+            Some(mut set) => {
+                if settings.dialect.is_none()
+                    && let Some(found) = super::dialect::detect(&dir, set.flavour)
+                {
+                    match found.database {
+                        Database::Known(d) => {
+                            set.dialect = d;
+                            set.dialect_evidence = Some(found.evidence);
+                        }
+                        Database::Other(name) => {
+                            discovery.skipped.push(Skipped {
+                                path: dir.clone(),
+                                reason: format!(
+                                    "{} names {name}, which miglint does not lint yet (set `dialect` to lint it as SQLite or PostgreSQL)",
+                                    found.evidence
+                                ),
+                            });
+                            continue;
+                        }
+                    }
+                }
+                discovery.sets.push(set)
+            }
             None => {
                 for f in explicit.iter().filter(|f| f.parent() == Some(&dir)) {
                     discovery.skipped.push(Skipped {
@@ -251,24 +281,8 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
 /// written for, when that is not the dialect being linted: a project that
 /// keeps `migrations/sqlite` and `migrations/mysql` side by side.
 fn named_for_other_database(dir: &Path, dialect: Dialect) -> Option<&'static str> {
-    let names = dir
-        .components()
-        .rev()
-        .take(2)
-        .filter_map(|c| c.as_os_str().to_str())
-        .map(str::to_ascii_lowercase);
-    for name in names {
-        let database = match name.as_str() {
-            "mysql" | "mariadb" => "MySQL",
-            "postgres" | "postgresql" | "pg" | "psql" => "PostgreSQL",
-            "mssql" | "sqlserver" => "SQL Server",
-            "oracle" => "Oracle",
-            "sqlite" | "sqlite3" => "SQLite",
-            _ => continue,
-        };
-        return (database != dialect.name()).then_some(database);
-    }
-    None
+    let found = super::dialect::folder_name(dir)?;
+    (found.database != Database::Known(dialect)).then(|| found.database.name())
 }
 
 /// miglint's own configuration, or a file it reads settings from.
@@ -760,6 +774,8 @@ fn read_dir(
         flavour,
         files,
         base: None,
+        dialect: settings.dialect.unwrap_or(Dialect::Sqlite),
+        dialect_evidence: None,
     }))
 }
 

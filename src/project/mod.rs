@@ -2,6 +2,7 @@
 //! which flavour), which files hold the application, and its git history.
 
 pub mod config;
+pub mod dialect;
 pub mod discover;
 pub mod files;
 pub mod git;

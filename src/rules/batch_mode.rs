@@ -83,7 +83,7 @@ impl Unsure {
 
 impl Rule for BatchMode {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        if cx.settings.dialect != Dialect::Sqlite {
+        if set.dialect != Dialect::Sqlite {
             return;
         }
         let mut unsure: Option<Unsure> = None;

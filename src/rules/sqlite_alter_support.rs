@@ -23,7 +23,7 @@ const RENAME_COLUMN: SqliteVersion = SqliteVersion(3, 25, 0);
 
 impl Rule for SqliteAlterSupport {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        if cx.settings.dialect != Dialect::Sqlite {
+        if set.dialect != Dialect::Sqlite {
             return;
         }
         let version = cx.settings.sqlite_version;

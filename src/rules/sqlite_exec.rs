@@ -20,7 +20,7 @@ pub struct SqliteExec;
 
 impl Rule for SqliteExec {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        if cx.settings.dialect != Dialect::Sqlite {
+        if set.dialect != Dialect::Sqlite {
             return;
         }
         // Run while the set was built when the run knew this rule was on;

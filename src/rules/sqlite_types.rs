@@ -3,6 +3,7 @@
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::migration::{Column, OpKind};
+use crate::project::config::Dialect;
 use crate::sqlite::affinity;
 
 pub const META: RuleMeta = RuleMeta {
@@ -21,6 +22,9 @@ pub struct SqliteTypes;
 
 impl Rule for SqliteTypes {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
+        if set.dialect != Dialect::Sqlite {
+            return;
+        }
         for m in &set.migrations {
             for op in m.upgrade_ops() {
                 if op.sql.is_none() {
