@@ -748,3 +748,96 @@ fn sqlx_forward_only_files_pass_unless_the_project_asks_for_pairs() {
             "`20240101000000_notes.sql` is forward-only: `sqlx migrate revert` cannot undo it",
         ));
 }
+
+/// A monorepo linted from its root: each Alembic project as the database
+/// its `alembic.ini` names, and a package's own configuration for it.
+#[test]
+fn each_project_is_linted_with_its_own_database_and_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let migration: &[u8] = b"\"\"\"t\n\nRevision ID: 001\nRevises:\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"001\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.alter_column(\"t\", \"id\", nullable=False)\n\n\ndef downgrade():\n    op.drop_table(\"t\")\n";
+    let ini =
+        |url: &str| format!("[alembic]\nscript_location = migrations\nsqlalchemy.url = {url}\n");
+    let (lite, pg) = (
+        ini("sqlite:///app.db"),
+        ini("postgresql+psycopg://localhost/app"),
+    );
+    write_tree(
+        dir.path(),
+        &[
+            ("lite/alembic.ini", lite.as_bytes()),
+            ("lite/migrations/versions/001_t.py", migration),
+            ("pg/alembic.ini", pg.as_bytes()),
+            ("pg/migrations/versions/001_t.py", migration),
+            ("conf/alembic.ini", lite.as_bytes()),
+            ("conf/migrations/versions/001_t.py", migration),
+            (
+                "conf/pyproject.toml",
+                b"[tool.miglint.rules.batch-mode]\nseverity = \"warning\"\n",
+            ),
+        ],
+    );
+    let out = miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--select", "batch-mode"])
+        .assert()
+        .code(1);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    // SQLite needs a batch; PostgreSQL runs the ALTER as it is.
+    assert!(
+        text.contains(
+            "error[batch-mode]: `op.alter_column` on table `t` outside batch mode\n  --> lite/"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("--> pg/"), "{text}");
+    assert!(
+        text.contains(
+            "this folder is linted as PostgreSQL, as alembic.ini's `sqlalchemy.url` says"
+        ),
+        "{text}"
+    );
+    // The package's pyproject.toml governs its folder, from the root too.
+    assert!(
+        text.contains(
+            "warning[batch-mode]: `op.alter_column` on table `t` outside batch mode\n  --> conf/"
+        ),
+        "{text}"
+    );
+
+    let shown = stdout_of(
+        miglint()
+            .current_dir(dir.path())
+            .args(["lint", "--show-settings"]),
+    );
+    assert!(
+        shown.contains("configuration: conf/pyproject.toml"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("left to their own configuration: conf"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("pg/migrations/versions: alembic, 1 file, PostgreSQL (as alembic.ini's `sqlalchemy.url` says)"),
+        "{shown}"
+    );
+    // A machine format cannot hold two projects' reports in one document.
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--format", "json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("belong to 2 projects"));
+    // Named alone, the package is linted with its configuration.
+    miglint()
+        .current_dir(dir.path())
+        .args([
+            "lint",
+            "--select",
+            "batch-mode",
+            "conf/migrations/versions/001_t.py",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning[batch-mode]"));
+}

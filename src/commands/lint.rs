@@ -198,6 +198,11 @@ pub struct LintArgs {
     /// Lint the content staged for the next commit, not the working tree.
     #[arg(long)]
     pub staged: bool,
+    /// Print, for each project, the configuration file used, the settings
+    /// resolved from it, and each migrations folder with its database;
+    /// lint nothing.
+    #[arg(long)]
+    pub show_settings: bool,
     /// Compare with the merge base of HEAD and this branch: merged
     /// migrations must not change, new ones must come after the base's head
     /// (default in a GitHub pull request: origin/$GITHUB_BASE_REF).
@@ -251,7 +256,51 @@ fn report_unfixed(fixes: &super::fix::FixReport) {
 
 /// `miglint lint`.
 pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> {
-    let (_, mut settings) = super::settings(args.config.as_deref())?;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let groups = super::settings_by_path(args.config.as_deref(), &paths)?;
+    let format = args.format.unwrap_or_else(|| {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            Format::Github
+        } else {
+            Format::Text
+        }
+    });
+    if args.show_settings {
+        for (settings, paths) in groups {
+            show_settings(&args, settings, &paths, out)?;
+        }
+        return Ok(EXIT_CLEAN);
+    }
+    if groups.len() > 1 && matches!(format, Format::Json | Format::Sarif) {
+        let configs: Vec<String> = groups
+            .iter()
+            .map(|(s, _)| {
+                s.config_path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "no configuration".into())
+            })
+            .collect();
+        return Err(ConfigError(format!(
+            "these paths belong to {} projects ({}): lint one project at a time, or name one configuration with --config",
+            groups.len(),
+            configs.join(", ")
+        )));
+    }
+    let mut code = EXIT_CLEAN;
+    for (settings, paths) in groups {
+        code = code.max(lint_project(&args, settings, paths, format, out)?);
+    }
+    Ok(code)
+}
+
+/// The settings a run uses: the configuration's, with the command line's
+/// overrides.
+fn effective(args: &LintArgs, mut settings: Settings) -> Settings {
     if let Some(d) = args.dialect {
         settings.dialect = Some(d);
     }
@@ -260,12 +309,108 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
             .clone()
             .unwrap_or_else(|| settings.root.join(".miglint_cache"))
     });
+    settings
+}
+
+/// `--show-settings`: what one project is linted with.
+fn show_settings(
+    args: &LintArgs,
+    settings: Settings,
+    paths: &[PathBuf],
+    out: &mut dyn Write,
+) -> Result<(), ConfigError> {
+    let settings = effective(args, settings);
     let rule_set = RuleSet::build(&settings, &args.select, &args.ignore)?;
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths
+    let discovery = crate::project::discover::discover(&settings, paths)?;
+    let cwd = std::env::current_dir().ok();
+    let shown = |p: &std::path::Path| crate::paths::display_path(p, cwd.as_deref());
+    let list = |v: &[PathBuf], default: &str| {
+        if v.is_empty() {
+            default.to_string()
+        } else {
+            v.iter().map(|p| shown(p)).collect::<Vec<_>>().join(", ")
+        }
     };
+    let mut text = String::new();
+    let names: Vec<String> = paths.iter().map(|p| shown(p)).collect();
+    text += &format!("Project of {}\n", names.join(", "));
+    text += &format!(
+        "  configuration: {}\n",
+        settings
+            .config_path
+            .as_deref()
+            .map(shown)
+            .unwrap_or_else(|| "none found (defaults)".into())
+    );
+    text += &format!(
+        "  dialect: {}\n",
+        match (args.dialect, settings.dialect) {
+            (Some(d), _) => format!("{} (--dialect)", d.name()),
+            (None, Some(d)) => format!("{} (configured)", d.name()),
+            (None, None) => "detected per folder".into(),
+        }
+    );
+    text += &format!(
+        "  migrations: {}\n",
+        list(&settings.migrations, "found by name and content")
+    );
+    text += &format!(
+        "  queries: {}\n",
+        list(&settings.queries, "the project's .py and .sql files")
+    );
+    text += &format!(
+        "  models: {}\n",
+        list(&settings.models, "models.py, models/*.py")
+    );
+    if let Some(b) = &settings.baseline {
+        text += &format!("  baseline: {}\n", shown(b));
+    }
+    text += &format!("  sqlite-version: {}\n", settings.sqlite_version);
+    if !settings.nested.is_empty() {
+        text += &format!(
+            "  left to their own configuration: {}\n",
+            list(&settings.nested, "")
+        );
+    }
+    text += "  rules:";
+    for (meta, severity, _) in &rule_set.rules {
+        text += &format!(" {} ({}),", meta.id, severity.name());
+    }
+    text.pop();
+    text += "\n  folders:\n";
+    if discovery.sets.is_empty() {
+        text += "    none\n";
+    }
+    for set in &discovery.sets {
+        text += &format!(
+            "    {}: {}, {}, {}{}\n",
+            shown(&set.dir),
+            set.flavour.name(),
+            plural(set.files.len(), "file", "files"),
+            set.dialect.name(),
+            match &set.dialect_evidence {
+                Some(e) => format!(" (as {e} says)"),
+                None if settings.dialect.is_some() => String::new(),
+                None => " (nothing in the project names a database: the default)".into(),
+            }
+        );
+    }
+    for s in &discovery.skipped {
+        text += &format!("    skipped {}: {}\n", shown(&s.path), s.reason);
+    }
+    out.write_all(text.as_bytes()).map_err(super::io)
+}
+
+/// Lints one project (the paths one configuration governs).
+fn lint_project(
+    args: &LintArgs,
+    settings: Settings,
+    paths: Vec<PathBuf>,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<i32, ConfigError> {
+    let settings = effective(args, settings);
+    let rule_set = RuleSet::build(&settings, &args.select, &args.ignore)?;
     let base = args.base.clone().or_else(|| {
         std::env::var("GITHUB_BASE_REF")
             .ok()
@@ -351,13 +496,6 @@ pub fn command(args: LintArgs, out: &mut dyn Write) -> Result<i32, ConfigError> 
         }
     }
 
-    let format = args.format.unwrap_or_else(|| {
-        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-            Format::Github
-        } else {
-            Format::Text
-        }
-    });
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let opts = ReportOptions {

@@ -79,6 +79,9 @@ struct PyTool {
     miglint: Option<RawConfig>,
 }
 
+/// The files a configuration is read from, in the order one folder's are tried.
+const CONFIG_FILES: [&str; 3] = ["miglint.toml", ".miglint.toml", "pyproject.toml"];
+
 /// Per-rule settings from `[rules.<id>]`.
 #[derive(Clone, Debug, Default)]
 pub struct RuleConfig {
@@ -114,6 +117,9 @@ pub struct Settings {
     /// The schema databases start from before the first migration, as SQL
     /// (a schema dump), for chains that begin after `create_all` + `stamp`.
     pub baseline: Option<PathBuf>,
+    /// Folders below the root that hold a configuration of their own:
+    /// projects linted with theirs, not with this one.
+    pub nested: Vec<PathBuf>,
     /// Where results are kept between runs ([`crate::schema::cache`]); `None` keeps
     /// nothing. The command line turns it on; the library leaves it off.
     pub cache_dir: Option<PathBuf>,
@@ -170,6 +176,7 @@ impl Settings {
             sqlite_version: SqliteVersion::bundled(),
             rules: BTreeMap::new(),
             baseline: None,
+            nested: Vec::new(),
             cache_dir: None,
         }
     }
@@ -184,23 +191,75 @@ impl Settings {
                 ConfigError(format!("{}: has no [tool.miglint] table", path.display()))
             });
         }
+        Ok(Self::nearest(start)?.unwrap_or_else(|| Settings::defaults(start.to_path_buf())))
+    }
+
+    /// The configuration in `dir` itself, if it holds one: `miglint.toml`,
+    /// `.miglint.toml`, or a `pyproject.toml` with `[tool.miglint]`.
+    pub fn in_dir(dir: &Path) -> Result<Option<Settings>, ConfigError> {
+        for name in CONFIG_FILES {
+            let path = dir.join(name);
+            if !path.is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError(format!("cannot read config {}: {e}", path.display())))?;
+            if let Some(settings) = Self::from_text(&path, &text, name == "pyproject.toml")? {
+                return Ok(Some(settings));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The configuration nearest `start`, searching upward as ruff does.
+    pub fn nearest(start: &Path) -> Result<Option<Settings>, ConfigError> {
+        let absolute;
+        let start = if start.is_absolute() {
+            start
+        } else {
+            let cwd = std::env::current_dir()
+                .map_err(|e| ConfigError(format!("cannot read the working directory: {e}")))?;
+            absolute = cwd.join(start);
+            &absolute
+        };
         let mut dir = Some(start);
         while let Some(d) = dir {
-            for name in ["miglint.toml", ".miglint.toml", "pyproject.toml"] {
-                let path = d.join(name);
-                if !path.is_file() {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    ConfigError(format!("cannot read config {}: {e}", path.display()))
-                })?;
-                if let Some(settings) = Self::from_text(&path, &text, name == "pyproject.toml")? {
-                    return Ok(settings);
-                }
+            if let Some(settings) = Self::in_dir(d)? {
+                return Ok(Some(settings));
             }
             dir = d.parent();
         }
-        Ok(Settings::defaults(start.to_path_buf()))
+        Ok(None)
+    }
+
+    /// Configurations in folders below `dir` (not `dir` itself), each the
+    /// root of a project of its own: a monorepo's packages.
+    pub fn below(dir: &Path) -> Result<Vec<Settings>, ConfigError> {
+        let mut found = Vec::new();
+        let walker = ignore::WalkBuilder::new(dir)
+            .require_git(false)
+            .filter_entry(|e| {
+                !(e.file_type().is_some_and(|t| t.is_dir())
+                    && super::files::SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
+            })
+            .build();
+        let mut seen = std::collections::BTreeSet::new();
+        for entry in walker.flatten() {
+            let is_config = entry.file_type().is_some_and(|t| t.is_file())
+                && CONFIG_FILES.contains(&entry.file_name().to_string_lossy().as_ref());
+            let Some(parent) = entry.path().parent() else {
+                continue;
+            };
+            if !is_config || entry.depth() < 2 || !seen.insert(parent.to_path_buf()) {
+                continue;
+            }
+            if let Some(settings) = Self::in_dir(parent)? {
+                found.push(settings);
+            } else {
+                seen.remove(parent);
+            }
+        }
+        Ok(found)
     }
 
     /// Parses one configuration file. `Ok(None)`: a pyproject.toml without `[tool.miglint]`.

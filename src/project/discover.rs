@@ -205,6 +205,9 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
         }
     }
 
+    // Projects with a configuration of their own are linted with it.
+    let nested: Vec<PathBuf> = settings.nested.iter().map(|n| clean(n)).collect();
+    dirs.retain(|dir, _| !nested.iter().any(|n| dir.starts_with(n)));
     for (dir, known) in dirs {
         let listed = settings.migrations.iter().any(|m| clean(m) == dir);
         if let Some(configured) = settings.dialect
