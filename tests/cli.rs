@@ -841,3 +841,41 @@ fn each_project_is_linted_with_its_own_database_and_configuration() {
         .code(0)
         .stdout(predicate::str::contains("warning[batch-mode]"));
 }
+
+/// PostgreSQL statements the SQL parser does not read are never reported
+/// as errors: a kind the first words give is kept (`DROP INDEX
+/// CONCURRENTLY`), a function leaves tables alone, and a `DO` block makes
+/// what follows uncertain, with a note.
+#[test]
+fn postgres_statements_the_parser_lacks_are_read_or_noted_never_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_init.sql",
+                b"-- depends:\nCREATE TABLE IF NOT EXISTS users (id serial PRIMARY KEY, email text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email ON users (email);\nCREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql COST 1 AS $$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$;\nDROP INDEX CONCURRENTLY IF EXISTS idx_users_email;\nDO $$ BEGIN CREATE TYPE mood AS ENUM ('ok'); END $$;\n",
+            ),
+            (
+                "migrations/0001_init.rollback.sql",
+                b"DROP TABLE IF EXISTS users;\n",
+            ),
+        ],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "--no-cache", "--dialect", "postgresql", "."])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("parse-error").not())
+        .stdout(predicate::str::contains(
+            "note: migrations/0001_init.sql:6:1: not read statically: SQL miglint's parser does not read",
+        ));
+    let schema = stdout_of(miglint().current_dir(dir.path()).args([
+        "schema",
+        "--dialect",
+        "postgresql",
+        ".",
+    ]));
+    assert!(!schema.contains("idx_users_email"), "{schema}");
+}

@@ -891,3 +891,43 @@ fn table_names_from_model_classes_and_sorted_loops() {
     }
     assert!(!sql.contains("CREATE TABLE t_a "), "{sql}");
 }
+
+/// `sa.Column(..., index=True)` in `create_table` and in a plain
+/// `add_column`: Alembic creates the index (`ix_<table>_<column>`, unique
+/// with `unique=True`), so dropping it later is not a drop of nothing.
+#[test]
+fn column_index_true_creates_the_index_alembic_creates() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                "    op.create_table(\"things\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"name\", sa.String(50), index=True), sa.Column(\"code\", sa.String(50), index=True, unique=True))\n    op.add_column(\"things\", sa.Column(\"owner\", sa.Integer(), index=True))",
+                "    op.drop_table(\"things\")",
+            ),
+            (
+                "",
+                "    op.drop_index(\"ix_things_name\", table_name=\"things\")",
+                "    op.create_index(\"ix_things_name\", \"things\", [\"name\"])",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    assert!(notes.is_empty(), "{notes:#?}");
+    // The schema real Alembic builds on SQLite.
+    assert!(
+        sql.contains("CREATE UNIQUE INDEX ix_things_code ON things (code)"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("CREATE INDEX ix_things_owner ON things (owner)"),
+        "{sql}"
+    );
+    assert!(!sql.contains("ix_things_name"), "{sql}");
+    assert!(
+        !sql.contains("UNIQUE,") && !sql.contains("code VARCHAR(50) UNIQUE"),
+        "{sql}"
+    );
+}

@@ -801,9 +801,12 @@ impl<'a> OpReader<'a, '_> {
                 let mut explicit_nullable = Vec::new();
                 for c in items {
                     match self.column(c, &ev) {
-                        Some(Some(col)) => {
+                        Some(Some(mut col)) => {
                             if keyword(c, "nullable").is_some() {
                                 explicit_nullable.push(col.name.clone());
+                            }
+                            if let Some(ix) = column_index(c, &mut col, &name, &ev) {
+                                inline_indexes.push(ix);
                             }
                             columns.push(col)
                         }
@@ -873,10 +876,24 @@ impl<'a> OpReader<'a, '_> {
                     },
                 });
                 match col {
-                    Some(Some(column)) => OpKind::AddColumn {
-                        table: table_at(0, "table_name"),
-                        column,
-                    },
+                    Some(Some(mut column)) => {
+                        let table = table_at(0, "table_name");
+                        // Alembic creates a plain `add_column`'s index too.
+                        let call = arg(call, shift, "column").and_then(|c| match c {
+                            Expr::Call(c) => Some(c),
+                            other => match ev.value(other) {
+                                Some(Value::Item(range)) => self.call_at(range),
+                                _ => None,
+                            },
+                        });
+                        if !in_batch
+                            && let Some(ix) =
+                                call.and_then(|c| column_index(c, &mut column, &table, &ev))
+                        {
+                            inline_indexes.push(ix);
+                        }
+                        OpKind::AddColumn { table, column }
+                    }
                     Some(None) => {
                         unread.set(true);
                         OpKind::Unread {
@@ -1176,6 +1193,29 @@ impl<'a> OpReader<'a, '_> {
             span: self.py.span(call.range()),
         }))
     }
+}
+
+/// `sa.Column(..., index=True)`: the index SQLAlchemy creates with the
+/// table, named by its default convention `ix_<table>_<column>`; with
+/// `unique=True` too, that index is unique and the column has no separate
+/// UNIQUE constraint.
+fn column_index(
+    call: &ExprCall,
+    column: &mut Column,
+    table: &str,
+    ev: &Evaluator,
+) -> Option<IndexDef> {
+    if keyword(call, "index").and_then(|i| ev.truth(i)) != Some(true) {
+        return None;
+    }
+    let unique = std::mem::take(&mut column.unique);
+    Some(IndexDef {
+        name: Some(format!("ix_{table}_{}", column.name)),
+        table: table.to_string(),
+        columns: vec![column.name.clone()],
+        unique,
+        where_clause: None,
+    })
 }
 
 /// An index's columns: names, or expressions (`sa.text("lower(name)")`)

@@ -208,7 +208,12 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
             Err(err) => {
                 let (message, at) = split_location(&err.to_string(), &lines);
                 let syntax_ok = dialect == Dialect::Sqlite && sqlite_accepts(stmt_text);
-                if syntax_ok {
+                if dialect == Dialect::Postgresql {
+                    // No PostgreSQL here to say whether the statement is
+                    // valid: read what can be read, never report it.
+                    out.ops
+                        .push(postgres_unparsed(stmt, stmt_text, span, &message));
+                } else if syntax_ok {
                     out.ops.push(shallow_op(stmt, stmt_text, span));
                 } else {
                     let at = at.unwrap_or(start);
@@ -564,6 +569,9 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
         Some(Keyword::DROP) => {
             let object = kw(1);
             i = 2;
+            if kw(i) == Some(Keyword::CONCURRENTLY) {
+                i += 1;
+            }
             if kw(i) == Some(Keyword::IF) && kw(i + 1) == Some(Keyword::EXISTS) {
                 guarded = true;
                 i += 2;
@@ -607,6 +615,76 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
         reach: Reach::Always,
         if_exists: false,
     }
+}
+
+/// A PostgreSQL statement the parser does not read. Its kind, when the
+/// first words say (`DROP INDEX CONCURRENTLY ix`); else a function, type,
+/// extension or grant, which leaves tables as they are; else (a `DO` block,
+/// an `ALTER TABLE` form the parser lacks) the tables it names, or every
+/// table, become uncertain, with a note.
+fn postgres_unparsed(stmt: &[TokenWithSpan], text: &str, span: Span, why: &str) -> Operation {
+    let mut op = shallow_op(stmt, text, span);
+    if let Some(sql) = op.sql.as_mut() {
+        sql.parses = false;
+    }
+    if !matches!(op.kind, OpKind::Opaque { .. }) {
+        return op;
+    }
+    let words: Vec<Keyword> = stmt
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .take(4)
+        .map(|t| word(t).unwrap_or(Keyword::NoKeyword))
+        .collect();
+    let leaves_tables = match words.as_slice() {
+        [Keyword::CREATE, Keyword::OR, Keyword::REPLACE, object, ..]
+        | [Keyword::CREATE, object, ..] => !matches!(
+            object,
+            Keyword::TABLE | Keyword::INDEX | Keyword::UNIQUE | Keyword::VIEW | Keyword::RULE
+        ),
+        [Keyword::DROP | Keyword::ALTER, object, ..] => !matches!(
+            object,
+            Keyword::TABLE | Keyword::INDEX | Keyword::VIEW | Keyword::SCHEMA
+        ),
+        [
+            Keyword::COMMENT | Keyword::GRANT | Keyword::REVOKE | Keyword::SET | Keyword::RESET,
+            ..,
+        ] => true,
+        _ => false,
+    };
+    if leaves_tables {
+        op.kind = OpKind::Opaque {
+            what: OpaqueKind::Sql,
+            note: "PostgreSQL statement miglint does not model".into(),
+        };
+        return op;
+    }
+    let table = match words.as_slice() {
+        [Keyword::ALTER, Keyword::TABLE, ..] => {
+            let toks: Vec<&TokenWithSpan> = stmt
+                .iter()
+                .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+                .collect();
+            let mut i = 2;
+            while matches!(
+                toks.get(i).and_then(|t| word(t)),
+                Some(Keyword::IF | Keyword::EXISTS | Keyword::ONLY)
+            ) {
+                i += 1;
+            }
+            while toks.get(i + 1).map(|t| &t.token) == Some(&Token::Period) {
+                i += 2;
+            }
+            toks.get(i).map(|t| ident_text(t))
+        }
+        _ => None,
+    };
+    let first_line = why.lines().next().unwrap_or(why);
+    op.kind = OpKind::Unread {
+        tables: table.into_iter().collect(),
+        note: format!("SQL miglint's parser does not read ({first_line})"),
+    };
+    op
 }
 
 fn opaque_sql() -> OpKind {

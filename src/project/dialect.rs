@@ -5,6 +5,9 @@
 //! place that says something decides; places that disagree decide nothing.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
 
 use super::config::Dialect;
 use crate::migration::SetFlavour;
@@ -65,14 +68,58 @@ const LEVELS_UP: usize = 4;
 
 /// The database `dir` (a migrations folder of `flavour`) is written for, or
 /// `None` when the project does not say.
-pub fn detect(dir: &Path, flavour: SetFlavour) -> Option<Detected> {
+/// `files` are the folder's migrations, read last: code that only
+/// PostgreSQL runs, in a folder that never uses batch mode and never asks
+/// which database it is on.
+pub fn detect<'a>(
+    dir: &Path,
+    flavour: SetFlavour,
+    files: impl Iterator<Item = &'a [u8]>,
+) -> Option<Detected> {
     let ancestors = ancestors(dir);
     let found = match flavour {
         SetFlavour::Alembic => alembic(dir, &ancestors),
         SetFlavour::Yoyo => ini_url(&ancestors, "yoyo.ini", "database"),
         SetFlavour::Sql(_) => env_url(&ancestors).or_else(|| cargo_features(&ancestors)),
     };
-    found.or_else(|| folder_name(dir))
+    found
+        .or_else(|| folder_name(dir))
+        .or_else(|| postgres_only_code(files))
+}
+
+/// Types and statements only PostgreSQL has.
+static POSTGRES_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\bpostgresql\.(JSONB|UUID|ARRAY|ENUM|INET|CIDR|TSVECTOR|HSTORE|BYTEA|CITEXT|MONEY|DOUBLE_PRECISION)\b|\bCREATE\s+EXTENSION\b|\bALTER\s+TYPE\b|::(jsonb|uuid|regclass|text\[\])\b",
+    )
+    .expect("valid regex")
+});
+/// Code that works on more than one database: batch mode (SQLite's table
+/// copy) or a question about which database runs it.
+static PORTABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"batch_alter_table|dialect\.name|engine\.name|\.dialect\b|drivername|with_variant|is_sqlite|is_postgres|is_mysql",
+    )
+    .expect("valid regex")
+});
+
+fn postgres_only_code<'a>(files: impl Iterator<Item = &'a [u8]>) -> Option<Detected> {
+    let mut postgres = 0;
+    for text in files {
+        if PORTABLE.is_match(text) {
+            return None;
+        }
+        if POSTGRES_ONLY.is_match(text) {
+            postgres += 1;
+        }
+    }
+    (postgres > 0).then(|| Detected {
+        database: Database::Known(Dialect::Postgresql),
+        evidence: format!(
+            "PostgreSQL-only code in {postgres} migration{} (and no batch mode or dialect check in any)",
+            if postgres == 1 { "" } else { "s" }
+        ),
+    })
 }
 
 /// `dir` and the folders above it, nearest first, stopping after the one
@@ -210,7 +257,11 @@ pub fn folder_name(dir: &Path) -> Option<Detected> {
         .take(2)
         .filter_map(|c| c.as_os_str().to_str());
     for name in names {
-        if let Some(database) = Database::of_name(&name.to_ascii_lowercase()) {
+        // `versions/postgresql`, `psql_dos`, `sqlite-migrations`
+        let lower = name.to_ascii_lowercase();
+        let found = Database::of_name(&lower)
+            .or_else(|| lower.split(['_', '-', '.']).find_map(Database::of_name));
+        if let Some(database) = found {
             return Some(Detected {
                 database,
                 evidence: format!("the folder name `{name}`"),
@@ -298,6 +349,27 @@ mod tests {
         let d = folder_name(Path::new("app/versions/sqlite/versions")).unwrap();
         assert_eq!(d.database, Database::Known(Dialect::Sqlite));
         assert!(folder_name(Path::new("db/migrations")).is_none());
+        let d = folder_name(Path::new("backends/psql_dos/migrations")).unwrap();
+        assert_eq!(d.database, Database::Known(Dialect::Postgresql));
+    }
+
+    #[test]
+    fn postgres_only_migrations() {
+        let pg: &[u8] = b"sa.Column('data', postgresql.JSONB())\n";
+        let plain: &[u8] = b"op.add_column('t', sa.Column('a', sa.Text()))\n";
+        let batch: &[u8] = b"with op.batch_alter_table('t') as b:\n";
+        let d = postgres_only_code([plain, pg].into_iter()).unwrap();
+        assert_eq!(d.database, Database::Known(Dialect::Postgresql));
+        assert!(
+            d.evidence
+                .starts_with("PostgreSQL-only code in 1 migration ")
+        );
+        // A folder that also runs on SQLite says nothing about which it is.
+        assert_eq!(postgres_only_code([pg, batch].into_iter()), None);
+        let branch: &[u8] =
+            b"if op.get_bind().dialect.name == 'postgresql':\n    x = postgresql.JSONB()\n";
+        assert_eq!(postgres_only_code([branch].into_iter()), None);
+        assert_eq!(postgres_only_code([plain].into_iter()), None);
     }
 
     #[test]

@@ -227,7 +227,11 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
         match set {
             Some(mut set) => {
                 if settings.dialect.is_none()
-                    && let Some(found) = super::dialect::detect(&dir, set.flavour)
+                    && let Some(found) = super::dialect::detect(
+                        &dir,
+                        set.flavour,
+                        set.files.iter().map(|f| f.bytes.as_slice()),
+                    )
                 {
                     match found.database {
                         Database::Known(d) => {
