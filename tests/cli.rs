@@ -879,3 +879,45 @@ fn postgres_statements_the_parser_lacks_are_read_or_noted_never_errors() {
     ]));
     assert!(!schema.contains("idx_users_email"), "{schema}");
 }
+
+/// On PostgreSQL, constraints the migrations leave unnamed have the names
+/// the server gives them, and dropping those is no drop of nothing.
+#[test]
+fn postgres_automatic_constraint_names_are_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "from alembic import op\nimport sqlalchemy as sa\n\n";
+    let first = format!(
+        "\"\"\"a\n\nRevision ID: 001\nRevises:\n\"\"\"\n{head}revision = \"001\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\"teams\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"code\", sa.Text(), unique=True))\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"team_id\", sa.Integer(), sa.ForeignKey(\"teams.id\")))\n\n\ndef downgrade():\n    op.drop_table(\"users\")\n    op.drop_table(\"teams\")\n"
+    );
+    let second = format!(
+        "\"\"\"b\n\nRevision ID: 002\nRevises: 001\n\"\"\"\n{head}revision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade():\n    op.drop_constraint(\"users_team_id_fkey\", \"users\", type_=\"foreignkey\")\n    op.drop_constraint(\"teams_code_key\", \"teams\", type_=\"unique\")\n    op.drop_constraint(\"users_pkey\", \"users\", type_=\"primary\")\n\n\ndef downgrade():\n    op.create_primary_key(\"users_pkey\", \"users\", [\"id\"])\n    op.create_unique_constraint(\"teams_code_key\", \"teams\", [\"code\"])\n    op.create_foreign_key(\"users_team_id_fkey\", \"users\", \"teams\", [\"team_id\"], [\"id\"])\n"
+    );
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "alembic.ini",
+                b"[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql://localhost/app\n",
+            ),
+            ("migrations/versions/001_a.py", first.as_bytes()),
+            ("migrations/versions/002_b.py", second.as_bytes()),
+        ],
+    );
+    let text = stdout_of(miglint().current_dir(dir.path()).args([
+        "lint",
+        "--no-cache",
+        "--select",
+        "schema-consistency,downgrade-roundtrip",
+    ]));
+    assert!(text.contains("All checks passed"), "{text}");
+    // On SQLite the same names are unknown: SQLite names nothing.
+    let text = stdout_of(miglint().current_dir(dir.path()).args([
+        "lint",
+        "--no-cache",
+        "--dialect",
+        "sqlite",
+        "--select",
+        "schema-consistency",
+    ]));
+    assert!(text.contains("users_team_id_fkey"), "{text}");
+}

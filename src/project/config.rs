@@ -8,9 +8,10 @@ use serde::Deserialize;
 
 use crate::diagnostic::Severity;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
+    #[default]
     Sqlite,
     Postgresql,
 }

@@ -14,6 +14,7 @@ use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Exists, Flavour, IndexDef, Migration, OpKind,
     OpaqueKind, Operation, Reach, Rollback, TableConstraint,
 };
+use crate::project::config::Dialect;
 use crate::source::Span;
 
 use super::facts::{Conflict, DropRefusal, Event, Fact, Use};
@@ -36,6 +37,9 @@ pub struct Replay {
     /// Migrations whose effects could not be fully modelled (Python code,
     /// SQL built at run time): (migration index, what).
     pub opaque: Vec<(usize, String)>,
+    /// The database the chain was replayed for: it names what the
+    /// migrations leave unnamed.
+    pub dialect: Dialect,
 }
 
 /// What a replay hands over for each migration with SQL, as soon as it has
@@ -150,6 +154,8 @@ struct Ctx<'a> {
     /// (`table.column`) added, dropped or renamed (keys). A check on them
     /// may have been read before the change, so it is not decided.
     changed: BTreeSet<String>,
+    /// PostgreSQL names unnamed constraints itself (`<table>_pkey`).
+    postgres: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -161,6 +167,7 @@ impl<'a> Ctx<'a> {
             checks: HashMap::new(),
             changed: BTreeSet::new(),
             unsure: None,
+            postgres: false,
         }
     }
 
@@ -281,6 +288,7 @@ fn replay_inner(
 ) -> Replay {
     let mut out = Replay {
         schema: start.clone(),
+        dialect: set.dialect,
         ..Replay::default()
     };
     out.uncertain.seen = start.tables.keys().cloned().collect();
@@ -375,7 +383,9 @@ fn replay_migration(
     let before = touched.as_ref().map(|t| out.schema.subset(t));
 
     let (was_all, logged) = (out.uncertain.all, out.uncertain.log.len());
+    let postgres = out.dialect == Dialect::Postgresql;
     let mut cx = Ctx::new(Mode::Upgrade, &mut out.events, &mut out.uncertain);
+    cx.postgres = postgres;
     for op in m.upgrade_ops() {
         apply(&mut out.schema, op, m.flavour, &mut cx);
     }
@@ -403,6 +413,7 @@ fn replay_migration(
     };
     let mut scratch = out.schema.subset(&touched);
     let mut cx = Ctx::new(Mode::Downgrade, &mut out.events, &mut out.uncertain);
+    cx.postgres = postgres;
     for op in m.downgrade_ops() {
         apply(&mut scratch, op, m.flavour, &mut cx);
     }
@@ -824,7 +835,9 @@ fn apply_and_remember(schema: &mut Schema, op: &Operation, flavour: Flavour, cx:
             cx.uncertain.mark_name(name);
         }
         let mut ignored = Vec::new();
+        let postgres = cx.postgres;
         let mut quiet = Ctx::new(Mode::Downgrade, &mut ignored, cx.uncertain);
+        quiet.postgres = postgres;
         apply_certain(schema, op, flavour, &mut quiet);
         return true;
     }
@@ -1063,9 +1076,12 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             let Some(t) = table_or_report(schema, table, span, cx) else {
                 return;
             };
-            // The batch's naming convention names unnamed constraints.
+            // The batch's naming convention names unnamed constraints;
+            // else PostgreSQL named them when they were made.
             if !convention.is_empty() {
                 name_by_convention(t, convention);
+            } else if cx.postgres {
+                name_as_postgres(t);
             }
             let named =
                 |n: &Option<String>| n.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
@@ -1074,6 +1090,18 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             t.unique_constraints.retain(|u| !named(&u.name));
             t.checks.retain(|c| !named(c));
             let after = t.foreign_keys.len() + t.unique_constraints.len() + t.checks.len();
+            // A column's own UNIQUE: PostgreSQL named it `<table>_<column>_key`.
+            let mut column_unique = false;
+            if cx.postgres {
+                let table_name = t.name.clone();
+                for c in t.columns.iter_mut().filter(|c| {
+                    c.unique
+                        && postgres_name(&table_name, &c.name, "key").eq_ignore_ascii_case(name)
+                }) {
+                    c.unique = false;
+                    column_unique = true;
+                }
+            }
             let primary_key = named(&t.primary_key_name);
             if primary_key {
                 t.primary_key_name = None;
@@ -1082,7 +1110,7 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                     c.primary_key = false;
                 }
             }
-            if before == after && !primary_key {
+            if before == after && !primary_key && !column_unique {
                 cx.conflict(
                     span,
                     Conflict::ConstraintMissing {
@@ -1140,6 +1168,46 @@ fn name_by_convention(t: &mut Table, convention: &[(String, String)]) {
         if !columns.is_empty() {
             t.primary_key_name = convention_name(tpl, &table, &columns, None);
         }
+    }
+}
+
+/// The names PostgreSQL gives unnamed constraints: `<table>_pkey`,
+/// `<table>_<columns>_fkey`, `<table>_<columns>_key`, cut to fit its
+/// 63-byte names as PostgreSQL cuts them.
+fn name_as_postgres(t: &mut Table) {
+    let table = t.name.clone();
+    for fk in t.foreign_keys.iter_mut().filter(|f| f.name.is_none()) {
+        fk.name = Some(postgres_name(&table, &fk.columns.join("_"), "fkey"));
+    }
+    for u in t.unique_constraints.iter_mut().filter(|u| u.name.is_none()) {
+        u.name = Some(postgres_name(&table, &u.columns.join("_"), "key"));
+    }
+    if t.primary_key_name.is_none() && !t.primary_key_columns().is_empty() {
+        t.primary_key_name = Some(postgres_name(&table, "", "pkey"));
+    }
+}
+
+/// PostgreSQL's `makeObjectName`: `name1_name2_label`, the longer of the
+/// two names shortened a character at a time until the whole fits in 63
+/// bytes.
+fn postgres_name(name1: &str, name2: &str, label: &str) -> String {
+    const MAX: usize = 63;
+    let mut a: Vec<char> = name1.chars().collect();
+    let mut b: Vec<char> = name2.chars().collect();
+    let bytes = |v: &[char]| v.iter().map(|c| c.len_utf8()).sum::<usize>();
+    let overhead = label.len() + 1 + usize::from(!b.is_empty());
+    while bytes(&a) + bytes(&b) + overhead > MAX {
+        if bytes(&a) > bytes(&b) {
+            a.pop();
+        } else {
+            b.pop();
+        }
+    }
+    let (a, b): (String, String) = (a.into_iter().collect(), b.into_iter().collect());
+    if b.is_empty() {
+        format!("{a}_{label}")
+    } else {
+        format!("{a}_{b}_{label}")
     }
 }
 
@@ -1629,5 +1697,28 @@ mod tests {
         assert_eq!(d("\"active\"").unwrap(), "'active'");
         assert_eq!(d("sa.text(\"0\")").unwrap(), "0");
         assert_eq!(d("None"), None);
+    }
+}
+
+#[cfg(test)]
+mod postgres_names {
+    use super::postgres_name;
+
+    /// The names a PostgreSQL 16 server gave these constraints.
+    #[test]
+    fn cut_as_postgres_cuts_them() {
+        let table = "a_very_long_table_name_that_goes_on_and_on_forever";
+        assert_eq!(
+            postgres_name(table, "a_rather_long_column_name_too", "key"),
+            "a_very_long_table_name_that_g_a_rather_long_column_name_too_key"
+        );
+        assert_eq!(
+            postgres_name(table, "p", "fkey"),
+            "a_very_long_table_name_that_goes_on_and_on_forever_p_fkey"
+        );
+        assert_eq!(
+            postgres_name(table, "", "pkey"),
+            "a_very_long_table_name_that_goes_on_and_on_forever_pkey"
+        );
     }
 }
