@@ -921,3 +921,50 @@ fn postgres_automatic_constraint_names_are_known() {
     ]));
     assert!(text.contains("users_team_id_fkey"), "{text}");
 }
+
+/// On PostgreSQL every help text and fix is PostgreSQL: `now()` stamps,
+/// no `CREATE TRIGGER IF NOT EXISTS`, no batch mode, no SQLite types.
+#[test]
+fn postgres_advice_is_valid_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_init.sql",
+                b"-- depends:\nCREATE TABLE IF NOT EXISTS users (id serial PRIMARY KEY, email varchar(200) NOT NULL, data jsonb);\nCREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();\nCREATE INDEX ON users (email);\n",
+            ),
+            (
+                "migrations/0001_init.rollback.sql",
+                b"DROP TABLE IF EXISTS users;\n",
+            ),
+        ],
+    );
+    let text = stdout_of(miglint().current_dir(dir.path()).args([
+        "lint",
+        "--no-cache",
+        "--dialect",
+        "postgresql",
+        ".",
+    ]));
+    assert!(
+        text.contains("add `created_at TIMESTAMPTZ NOT NULL DEFAULT now()`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("write `CREATE OR REPLACE TRIGGER users_touch`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("PostgreSQL takes `IF NOT EXISTS` only with a name"),
+        "{text}"
+    );
+    for sqlite_only in [
+        "strftime",
+        "IF NOT EXISTS users_touch",
+        "sqlite-types",
+        "batch",
+    ] {
+        assert!(!text.contains(sqlite_only), "{sqlite_only}: {text}");
+    }
+}

@@ -3,6 +3,7 @@
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::diagnostic::Edit;
+use crate::project::config::Dialect;
 use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
@@ -25,10 +26,30 @@ impl Rule for IfExistsGuard {
                 let Some((object, name, creates)) = op.kind.object_kind() else {
                     continue;
                 };
-                if sql.guarded {
+                if sql.guarded || or_replace(&sql.statement) {
                     continue;
                 }
                 let span = cx.first_line(op.span);
+                if set.dialect == Dialect::Postgresql && creates {
+                    // PostgreSQL has no `CREATE TRIGGER IF NOT EXISTS`, and
+                    // takes `IF NOT EXISTS` only on a named index.
+                    let help = match object {
+                        "TRIGGER" => Some(format!(
+                            "write `CREATE OR REPLACE TRIGGER {name}` (PostgreSQL 14 and later), or drop it first with `DROP TRIGGER IF EXISTS {name} ON ...`"
+                        )),
+                        "INDEX" if name.is_empty() => Some(
+                            "name the index: PostgreSQL takes `IF NOT EXISTS` only with a name (`CREATE INDEX IF NOT EXISTS ix_... ON ...`)"
+                                .to_string(),
+                        ),
+                        _ => None,
+                    };
+                    if let Some(help) = help {
+                        cx.report(span, format!("`CREATE {object}` without a guard"))
+                            .label("fails if it exists already")
+                            .help(help);
+                        continue;
+                    }
+                }
                 let (verb, guard) = if creates {
                     ("CREATE", "IF NOT EXISTS")
                 } else {
@@ -62,4 +83,14 @@ impl Rule for IfExistsGuard {
             }
         }
     }
+}
+
+/// `CREATE OR REPLACE ...`: guarded by its own words.
+fn or_replace(statement: &str) -> bool {
+    let words: Vec<String> = statement
+        .split_whitespace()
+        .take(3)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    words.len() == 3 && words[0] == "CREATE" && words[1] == "OR" && words[2] == "REPLACE"
 }

@@ -7,7 +7,7 @@ use super::{Context, Rule, RuleMeta, Severity};
 use crate::analysis::SetAnalysis;
 use crate::app::models::{ModelColumn, ModelIndex, ModelTable, TypeFamily};
 use crate::migration::SetFlavour;
-use crate::project::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::project::config::{ConfigError, Dialect, RuleConfig, Settings, rule_options};
 use crate::schema::{Schema, Table};
 
 pub const ID: &str = "model-drift";
@@ -101,7 +101,7 @@ impl Rule for ModelDrift {
             }
             for column in &model.columns {
                 if table.column(&column.name).is_some() {
-                    compare_keys(model, column, schema, table, raw_sql, cx);
+                    compare_keys(model, column, schema, table, (raw_sql, set.dialect), cx);
                 }
             }
             for ix in &model.indexes {
@@ -221,7 +221,7 @@ fn compare_keys(
     column: &ModelColumn,
     schema: &Schema,
     table: &Table,
-    raw_sql: bool,
+    (raw_sql, dialect): (bool, Dialect),
     cx: &mut Context,
 ) {
     let who = format!("`{}.{}`", model.owner, column.attr);
@@ -230,9 +230,16 @@ fn compare_keys(
         match (raw_sql, unique) {
             (true, false) => format!("CREATE INDEX IF NOT EXISTS ix_{t}_{c} ON {t}({c})"),
             (true, true) => format!("CREATE UNIQUE INDEX IF NOT EXISTS ix_{t}_{c} ON {t}({c})"),
-            (false, false) => format!("batch_op.create_index(\"ix_{t}_{c}\", [\"{c}\"])"),
-            (false, true) => {
+            // SQLite's conventions run index changes in a batch.
+            (false, false) if dialect == Dialect::Sqlite => {
+                format!("batch_op.create_index(\"ix_{t}_{c}\", [\"{c}\"])")
+            }
+            (false, true) if dialect == Dialect::Sqlite => {
                 format!("batch_op.create_index(\"ix_{t}_{c}\", [\"{c}\"], unique=True)")
+            }
+            (false, false) => format!("op.create_index(\"ix_{t}_{c}\", \"{t}\", [\"{c}\"])"),
+            (false, true) => {
+                format!("op.create_index(\"ix_{t}_{c}\", \"{t}\", [\"{c}\"], unique=True)")
             }
         }
     };
@@ -287,10 +294,17 @@ fn compare_keys(
                 "{who} is a foreign key to `{ref_table}.{ref_column}` in the model, but not in the migrations"
             ),
         )
-        .help(format!(
-            "add it in a new migration: `batch_op.create_foreign_key(\"fk_{0}_{1}_{ref_table}\", \"{ref_table}\", [\"{1}\"], [\"{ref_column}\"])`",
-            table.name, column.name
-        ));
+        .help(if dialect == Dialect::Sqlite {
+            format!(
+                "add it in a new migration: `batch_op.create_foreign_key(\"fk_{0}_{1}_{ref_table}\", \"{ref_table}\", [\"{1}\"], [\"{ref_column}\"])`",
+                table.name, column.name
+            )
+        } else {
+            format!(
+                "add it in a new migration: `op.create_foreign_key(\"fk_{0}_{1}_{ref_table}\", \"{0}\", \"{ref_table}\", [\"{1}\"], [\"{ref_column}\"])`",
+                table.name, column.name
+            )
+        });
     }
 }
 

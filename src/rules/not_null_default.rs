@@ -42,7 +42,10 @@ impl Rule for NotNullDefault {
                         column.name
                     ),
                 )
-                .label("SQLite refuses this as soon as the table has rows")
+                .label(format!(
+                    "{} refuses this as soon as the table has rows",
+                    set.dialect.name()
+                ))
                 .help(help);
             }
         }

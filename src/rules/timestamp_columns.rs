@@ -11,7 +11,7 @@ use super::{Context, Rule, RuleMeta, Severity};
 use crate::analysis::SetAnalysis;
 use crate::diagnostic::Edit;
 use crate::migration::{Column, OpKind};
-use crate::project::config::{ConfigError, RuleConfig, Settings, rule_options};
+use crate::project::config::{ConfigError, Dialect, RuleConfig, Settings, rule_options};
 use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
@@ -45,8 +45,21 @@ fn build(config: Option<&RuleConfig>, _: &Settings) -> Result<Box<dyn Rule>, Con
     Ok(Box::new(rule_options::<TimestampColumns>(META.id, config)?))
 }
 
-/// How the conventions declare a timestamp column in SQL.
-const TIMESTAMP_SQL: &str = "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))";
+/// How the conventions declare a timestamp column in SQL, on each database.
+fn timestamp_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))",
+        Dialect::Postgresql => "TIMESTAMPTZ NOT NULL DEFAULT now()",
+    }
+}
+
+/// The default that stamps a row with the time it was written.
+fn now_default(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))",
+        Dialect::Postgresql => "DEFAULT now()",
+    }
+}
 
 /// The edit that adds `item` after the last column of the table created by
 /// the statement or call at `at` (none when its layout is not understood).
@@ -200,14 +213,14 @@ impl Rule for TimestampColumns {
                         None => {
                             let span = cx.first_line(op.span);
                             let help = if from_sql {
-                                format!("add `{wanted} {TIMESTAMP_SQL}`")
+                                format!("add `{wanted} {}`", timestamp_sql(set.dialect))
                             } else {
                                 format!(
                                     "add `sa.Column(\"{wanted}\", sa.DateTime(), nullable=False, server_default=sa.func.now())`"
                                 )
                             };
                             let item = if from_sql {
-                                format!("{wanted} {TIMESTAMP_SQL}")
+                                format!("{wanted} {}", timestamp_sql(set.dialect))
                             } else {
                                 format!(
                                     "sa.Column(\"{wanted}\", sa.DateTime(), nullable=False, server_default=sa.func.now())"
@@ -255,7 +268,7 @@ impl Rule for TimestampColumns {
                                 format!("`{name}.{wanted}` has no DEFAULT"),
                             )
                             .label("rows inserted without it would fail")
-                            .help("add `DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))`");
+                            .help(format!("add `{}`", now_default(set.dialect)));
                         }
                         Some(_) => {}
                     }
