@@ -224,6 +224,20 @@ pub struct Operation {
     pub reach: Reach,
     /// Alembic's own guard: `if_exists=True` / `if_not_exists=True` (1.12+).
     pub if_exists: bool,
+    /// How PostgreSQL runs it, where the migration chooses.
+    pub online: Online,
+}
+
+/// The ways a PostgreSQL migration keeps a busy table usable while it runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Online {
+    /// `CREATE/DROP INDEX CONCURRENTLY`, `postgresql_concurrently=True`.
+    pub concurrently: bool,
+    /// A constraint added `NOT VALID` (`postgresql_not_valid=True`).
+    pub not_valid: bool,
+    /// Inside Alembic's `autocommit_block()`: outside the migration's
+    /// transaction.
+    pub autocommit: bool,
 }
 
 /// When an operation runs.

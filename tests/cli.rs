@@ -114,8 +114,8 @@ fn json_output_is_the_documented_contract() {
     ] {
         assert!(first.get(key).is_some(), "missing {key}");
     }
-    assert_eq!(json["summary"]["errors"], 21);
-    assert_eq!(json["summary"]["warnings"], 4);
+    assert_eq!(json["summary"]["errors"], 22);
+    assert_eq!(json["summary"]["warnings"], 9);
 }
 
 #[test]
@@ -144,7 +144,7 @@ fn sarif_output_has_one_rule_entry_per_rule_and_located_results() {
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     assert_eq!(rules.len(), miglint::rules::ALL.len());
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 25);
+    assert_eq!(results.len(), 31);
     for r in results {
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
@@ -854,7 +854,7 @@ fn postgres_statements_the_parser_lacks_are_read_or_noted_never_errors() {
         &[
             (
                 "migrations/0001_init.sql",
-                b"-- depends:\nCREATE TABLE IF NOT EXISTS users (id serial PRIMARY KEY, email text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email ON users (email);\nCREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql COST 1 AS $$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$;\nDROP INDEX CONCURRENTLY IF EXISTS idx_users_email;\nDO $$ BEGIN CREATE TYPE mood AS ENUM ('ok'); END $$;\n",
+                b"-- depends:\n-- transactional: false\nCREATE TABLE IF NOT EXISTS users (id serial PRIMARY KEY, email text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email ON users (email);\nCREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql COST 1 AS $$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$;\nDROP INDEX CONCURRENTLY IF EXISTS idx_users_email;\nDO $$ BEGIN CREATE TYPE mood AS ENUM ('ok'); END $$;\n",
             ),
             (
                 "migrations/0001_init.rollback.sql",
@@ -869,7 +869,7 @@ fn postgres_statements_the_parser_lacks_are_read_or_noted_never_errors() {
         .code(0)
         .stdout(predicate::str::contains("parse-error").not())
         .stdout(predicate::str::contains(
-            "note: migrations/0001_init.sql:6:1: not read statically: SQL miglint's parser does not read",
+            "note: migrations/0001_init.sql:7:1: not read statically: SQL miglint's parser does not read",
         ));
     let schema = stdout_of(miglint().current_dir(dir.path()).args([
         "schema",
@@ -967,4 +967,52 @@ fn postgres_advice_is_valid_postgres() {
     ] {
         assert!(!text.contains(sqlite_only), "{sqlite_only}: {text}");
     }
+}
+
+/// The PostgreSQL lock rules read Alembic's operations as they read SQL:
+/// `postgresql_concurrently=True`, `autocommit_block()`, and tables the
+/// migration creates itself left alone.
+#[test]
+fn postgres_lock_rules_read_alembic_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "from alembic import op\nimport sqlalchemy as sa\n\n";
+    let first = format!(
+        "\"\"\"a\n\nRevision ID: 001\nRevises:\n\"\"\"\n{head}revision = \"001\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\"teams\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"team_id\", sa.Integer()), sa.Column(\"email\", sa.Text()))\n    op.create_index(\"ix_users_email\", \"users\", [\"email\"])\n    op.create_foreign_key(\"fk_users_team\", \"users\", \"teams\", [\"team_id\"], [\"id\"])\n\n\ndef downgrade():\n    op.drop_table(\"users\")\n    op.drop_table(\"teams\")\n"
+    );
+    let second = format!(
+        "\"\"\"b\n\nRevision ID: 002\nRevises: 001\n\"\"\"\n{head}revision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade():\n    op.create_index(\"ix_users_team_id\", \"users\", [\"team_id\"])\n    op.create_index(\"ix_users_team_email\", \"users\", [\"team_id\", \"email\"], postgresql_concurrently=True)\n    with op.get_context().autocommit_block():\n        op.drop_index(\"ix_users_email\", table_name=\"users\", postgresql_concurrently=True)\n    op.create_check_constraint(\"ck_users_email\", \"users\", \"email <> ''\")\n    op.alter_column(\"users\", \"email\", nullable=False)\n    op.alter_column(\"users\", \"team_id\", type_=sa.BigInteger())\n    op.alter_column(\"teams\", \"id\", new_column_name=\"team_id\")\n\n\ndef downgrade():\n    pass\n"
+    );
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "alembic.ini",
+                b"[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql://localhost/app\n",
+            ),
+            ("migrations/versions/001_a.py", first.as_bytes()),
+            ("migrations/versions/002_b.py", second.as_bytes()),
+        ],
+    );
+    let text = stdout_of(miglint().current_dir(dir.path()).args([
+        "lint",
+        "--no-cache",
+        "--select",
+        "concurrent-index,concurrently-in-transaction,constraint-not-valid,set-not-null,table-rewrite,renaming",
+    ]));
+    let found: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("warning[") || l.starts_with("error["))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "warning[concurrent-index]: creating an index without `CONCURRENTLY` locks `users` while it runs",
+            "error[concurrently-in-transaction]: PostgreSQL refuses `CONCURRENTLY` inside a transaction, and the tool runs this migration in one",
+            "warning[constraint-not-valid]: adding a check constraint to `users` checks every row while writes wait",
+            "warning[set-not-null]: `SET NOT NULL` on `email` reads all of `users` under an ACCESS EXCLUSIVE lock",
+            "warning[table-rewrite]: changing the type of `team_id` rewrites `users` and its indexes",
+            "warning[renaming]: renaming column `teams.id` to `team_id` breaks the code still running with the old name",
+        ],
+        "{text}"
+    );
 }

@@ -17,7 +17,7 @@ use crate::load::python::{
 };
 use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Flavour, ForeignKeyRef, Guard, IndexDef, Migration,
-    Named, OpKind, OpaqueKind, Operation, Parents, Reach, Rollback, Step, TableConstraint,
+    Named, Online, OpKind, OpaqueKind, Operation, Parents, Reach, Rollback, Step, TableConstraint,
 };
 use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile};
@@ -120,6 +120,8 @@ struct OpReader<'a, 'f> {
     /// The naming convention of the enclosing `batch_alter_table`, if it
     /// gives one.
     batch_convention: Convention,
+    /// Inside `with op.get_context().autocommit_block():`.
+    autocommit: bool,
     /// Column types defined in this file or imported from the project's
     /// (`TypeDecorator` subclasses), by name: what each stores, as written.
     types: HashMap<&'a str, &'a str>,
@@ -165,6 +167,7 @@ impl<'a> OpReader<'a, '_> {
             imported: HashMap::new(),
             types: HashMap::new(),
             batch_convention: Vec::new(),
+            autocommit: false,
             reach: Reach::Always,
             checks: 0,
             calling: Vec::new(),
@@ -268,7 +271,15 @@ impl<'a> OpReader<'a, '_> {
             Stmt::With(w) => {
                 let mut inner = batch.clone();
                 let convention_was = self.batch_convention.clone();
+                let autocommit_was = self.autocommit;
                 for item in &w.items {
+                    // `with op.get_context().autocommit_block():`
+                    if let Expr::Call(call) = &item.context_expr
+                        && let Expr::Attribute(a) = &*call.func
+                        && a.attr.as_str() == "autocommit_block"
+                    {
+                        self.autocommit = true;
+                    }
                     let (Expr::Call(call), Some(Expr::Name(alias))) =
                         (&item.context_expr, item.optional_vars.as_deref())
                     else {
@@ -289,6 +300,7 @@ impl<'a> OpReader<'a, '_> {
                 let exit = self.body(&w.body, inner);
                 self.reach = was;
                 self.batch_convention = convention_was;
+                self.autocommit = autocommit_was;
                 exit
             }
             Stmt::Expr(e) => {
@@ -584,6 +596,7 @@ impl<'a> OpReader<'a, '_> {
             call: None,
             reach: self.reach.clone(),
             if_exists: false,
+            online: Online::default(),
         });
     }
 
@@ -1025,6 +1038,15 @@ impl<'a> OpReader<'a, '_> {
             call: Some(method.to_string()),
             reach: self.reach.clone(),
             if_exists,
+            online: Online {
+                concurrently: keyword(call, "postgresql_concurrently")
+                    .and_then(|c| ev.truth(c))
+                    .unwrap_or(false),
+                not_valid: keyword(call, "postgresql_not_valid")
+                    .and_then(|c| ev.truth(c))
+                    .unwrap_or(false),
+                autocommit: self.autocommit,
+            },
         });
         // `sa.Index(...)` among `create_table`'s arguments: Alembic creates
         // it with the table.
@@ -1037,6 +1059,10 @@ impl<'a> OpReader<'a, '_> {
                 call: Some("create_index".to_string()),
                 reach: self.reach.clone(),
                 if_exists: false,
+                online: Online {
+                    autocommit: self.autocommit,
+                    ..Online::default()
+                },
             });
         }
     }
@@ -1062,12 +1088,14 @@ impl<'a> OpReader<'a, '_> {
                 call: Some("execute".into()),
                 reach: self.reach.clone(),
                 if_exists: false,
+                online: Online::default(),
             });
             return;
         };
         let out = self.py.read_sql(&text, &map, self.dialect);
         for mut op in out.ops {
             op.in_batch = in_batch;
+            op.online.autocommit = self.autocommit;
             op.call = Some("execute".into());
             op.reach = self.reach.clone();
             self.ops.push(op);

@@ -31,6 +31,9 @@ pub fn load(
         Flavour::YoyoSql => yoyo::load_sql(file, id, rollback, stem, dialect),
         Flavour::Sql(tool) => sqlfolder::load(tool, file, id, rollback, stem, dialect),
     };
+    if flavour.is_yoyo() {
+        m.in_transaction = Some(!yoyo::transactional_off(&file.text));
+    }
     for (f, fid) in std::iter::once((file, id)).chain(rollback) {
         if let Some((at, message)) = &f.decode_problem {
             m.problems.insert(

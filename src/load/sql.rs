@@ -22,7 +22,7 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace
 
 use crate::load::suppression::parse_suppression;
 use crate::migration::{
-    Column, ColumnChanges, ConstraintKind, ForeignKeyRef, IndexDef, LoadProblem, OpKind,
+    Column, ColumnChanges, ConstraintKind, ForeignKeyRef, IndexDef, LoadProblem, Online, OpKind,
     OpaqueKind, Operation, Reach, SqlInfo, SuppressionComment, TableConstraint,
 };
 use crate::project::config::Dialect;
@@ -243,6 +243,7 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
                         call: None,
                         reach: Reach::Always,
                         if_exists: false,
+                        online: Online::default(),
                     });
                 }
             }
@@ -508,6 +509,7 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
     let mut i = 0;
     let kw = |i: usize| toks.get(i).and_then(|t| word(t));
     let mut guarded = false;
+    let mut concurrently = false;
     // Reads a possibly schema-qualified name starting at `i`.
     let name_at = |mut i: usize| -> (String, usize) {
         let mut name = toks.get(i).map(|t| ident_text(t)).unwrap_or_default();
@@ -570,6 +572,7 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
             let object = kw(1);
             i = 2;
             if kw(i) == Some(Keyword::CONCURRENTLY) {
+                concurrently = true;
                 i += 1;
             }
             if kw(i) == Some(Keyword::IF) && kw(i + 1) == Some(Keyword::EXISTS) {
@@ -614,6 +617,10 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
         call: None,
         reach: Reach::Always,
         if_exists: false,
+        online: Online {
+            concurrently,
+            ..Online::default()
+        },
     }
 }
 
@@ -711,6 +718,8 @@ fn statement_ops(
     lines: &SqlLines,
     ops: &mut Vec<Operation>,
 ) {
+    // What the next operation pushed does to keep the table usable.
+    let online = std::cell::Cell::new(Online::default());
     let mut push = |kind: OpKind, guarded: bool| {
         ops.push(Operation {
             kind,
@@ -724,6 +733,7 @@ fn statement_ops(
             call: None,
             reach: Reach::Always,
             if_exists: false,
+            online: online.take(),
         })
     };
     let ident_span = |ident: &sqlparser::ast::Ident| {
@@ -775,16 +785,22 @@ fn statement_ops(
             },
             *if_not_exists,
         ),
-        Statement::CreateIndex(ix) => push(
-            OpKind::CreateIndex(IndexDef {
-                name: ix.name.as_ref().map(object_name),
-                table: object_name(&ix.table_name),
-                columns: ix.columns.iter().map(index_column).collect(),
-                unique: ix.unique,
-                where_clause: ix.predicate.as_ref().map(|p| p.to_string()),
-            }),
-            ix.if_not_exists,
-        ),
+        Statement::CreateIndex(ix) => {
+            online.set(Online {
+                concurrently: ix.concurrently,
+                ..Online::default()
+            });
+            push(
+                OpKind::CreateIndex(IndexDef {
+                    name: ix.name.as_ref().map(object_name),
+                    table: object_name(&ix.table_name),
+                    columns: ix.columns.iter().map(index_column).collect(),
+                    unique: ix.unique,
+                    where_clause: ix.predicate.as_ref().map(|p| p.to_string()),
+                }),
+                ix.if_not_exists,
+            )
+        }
         Statement::CreateView(v) => push(
             OpKind::CreateView {
                 name: object_name(&v.name),
@@ -827,6 +843,12 @@ fn statement_ops(
         Statement::AlterTable(alter) => {
             let table = object_name(&alter.name);
             for op in &alter.operations {
+                if let AlterTableOperation::AddConstraint { not_valid, .. } = op {
+                    online.set(Online {
+                        not_valid: *not_valid,
+                        ..Online::default()
+                    });
+                }
                 push(alter_op(&table, op, &ident_span, &written), alter.if_exists);
             }
         }

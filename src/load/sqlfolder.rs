@@ -77,9 +77,9 @@ pub fn load(
 /// Whether the tool wraps this migration in a transaction: sqlx unless the
 /// file starts with `-- no-transaction`, dbmate unless its up marker says
 /// `transaction:false`, refinery always, diesel unless the migration's
-/// `metadata.toml` sets `run_in_transaction = false`. Only a `PRAGMA` asks
-/// (`pragma-in-transaction`), so diesel's file is looked for only beside a
-/// migration that holds one, not on every load.
+/// `metadata.toml` sets `run_in_transaction = false`. Only a `PRAGMA` or
+/// `CONCURRENTLY` asks (`pragma-in-transaction`, `concurrently-in-transaction`),
+/// so diesel's file is looked for only beside a migration that holds one.
 fn in_transaction(tool: SqlTool, file: &SourceFile, down: Option<&SourceFile>) -> Option<bool> {
     let first = file.text.lines().next().unwrap_or("").trim();
     match tool {
@@ -92,7 +92,7 @@ fn in_transaction(tool: SqlTool, file: &SourceFile, down: Option<&SourceFile>) -
                 .is_some_and(|l| l.contains("transaction:false")),
         ),
         SqlTool::Refinery => Some(true),
-        SqlTool::Diesel if !std::iter::once(file).chain(down).any(has_pragma) => None,
+        SqlTool::Diesel if !std::iter::once(file).chain(down).any(asks) => None,
         SqlTool::Diesel => {
             let metadata = file.path.with_file_name("metadata.toml");
             match std::fs::read_to_string(&metadata) {
@@ -110,11 +110,16 @@ fn in_transaction(tool: SqlTool, file: &SourceFile, down: Option<&SourceFile>) -
     }
 }
 
-fn has_pragma(file: &SourceFile) -> bool {
-    file.text
-        .as_bytes()
-        .windows(6)
-        .any(|w| w.eq_ignore_ascii_case(b"pragma"))
+/// Whether the file holds a statement that cares about the transaction
+/// (`PRAGMA foreign_keys`, `CREATE INDEX CONCURRENTLY`).
+fn asks(file: &SourceFile) -> bool {
+    let has = |word: &[u8]| {
+        file.text
+            .as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    has(b"pragma") || has(b"concurrently")
 }
 
 /// The one step of a migration kept as a SQL file and, when there is one,

@@ -9,7 +9,7 @@ use ruff_text_size::Ranged;
 
 use crate::load::python::{PyFile, arg, assignments, callee_name, named_list};
 use crate::migration::{
-    Flavour, LoadProblem, Migration, Named, OpKind, OpaqueKind, Operation, Parents, Reach,
+    Flavour, LoadProblem, Migration, Named, Online, OpKind, OpaqueKind, Operation, Parents, Reach,
     Rollback, Step, SuppressionComment,
 };
 use crate::project::config::Dialect;
@@ -165,6 +165,7 @@ impl<'a> StepReader<'a, '_> {
             call: None,
             reach: Reach::Always,
             if_exists: false,
+            online: Online::default(),
         };
         (vec![op], 1)
     }
@@ -235,6 +236,15 @@ fn depends_header(text: &str, id: FileId) -> (Parents, Option<Span>) {
         Parents::Of(names)
     };
     (parents, span)
+}
+
+/// yoyo runs a migration outside a transaction when it says
+/// `__transactional__ = False` (Python) or `-- transactional: false` (SQL).
+pub fn transactional_off(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+        l == "__transactional__=False" || l.eq_ignore_ascii_case("--transactional:false")
+    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ use crate::project::config::{ConfigError, RuleConfig, Settings};
 use crate::source::{FileId, SourceDb, Span};
 
 mod batch_mode;
+mod concurrent_index;
+mod concurrently_in_transaction;
+mod constraint_not_valid;
 mod downgrade_roundtrip;
 pub mod filtered_column_index;
 mod foreign_key_target;
@@ -20,14 +23,18 @@ pub mod model_drift;
 mod no_virtual_tables;
 mod not_null_default;
 mod parse_error;
+mod postgres;
 mod pragma_in_transaction;
+mod renaming;
 mod revision_chain;
 mod rollback_required;
 pub mod schema_consistency;
 mod sequential_numbering;
+mod set_not_null;
 mod sqlite_alter_support;
 pub mod sqlite_exec;
 mod sqlite_types;
+mod table_rewrite;
 mod timestamp_columns;
 pub mod unused_ignore;
 mod version_order;
@@ -52,6 +59,12 @@ pub const ALL: &[RuleMeta] = &[
     sqlite_alter_support::META,
     sqlite_exec::META,
     pragma_in_transaction::META,
+    concurrently_in_transaction::META,
+    concurrent_index::META,
+    constraint_not_valid::META,
+    set_not_null::META,
+    table_rewrite::META,
+    renaming::META,
     index_naming::META,
     no_virtual_tables::META,
     sqlite_types::META,

@@ -24,20 +24,6 @@ static FOREIGN_KEYS: LazyLock<regex::Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// How the tool lets a migration run outside a transaction.
-fn opt_out(tool: SqlTool) -> &'static str {
-    match tool {
-        SqlTool::Sqlx => "start the file with `-- no-transaction`",
-        SqlTool::Diesel => {
-            "add `metadata.toml` with `run_in_transaction = false` beside its up.sql"
-        }
-        SqlTool::Dbmate => "write `-- migrate:up transaction:false`",
-        SqlTool::Refinery | SqlTool::GolangMigrate => {
-            "run it outside the tool, on a connection with no transaction open"
-        }
-    }
-}
-
 impl Rule for PragmaInTransaction {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         for m in &set.migrations {
@@ -65,7 +51,7 @@ impl Rule for PragmaInTransaction {
                 .label("ignored inside a transaction")
                 .help(format!(
                     "{effect}. To switch foreign keys off for this migration, {}; or rebuild the table without the pragma and check `PRAGMA foreign_key_check` at the end",
-                    opt_out(tool)
+                    super::postgres::transaction_opt_out(m.flavour)
                 ).trim_start().to_string());
             }
         }

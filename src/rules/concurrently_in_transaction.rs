@@ -1,0 +1,49 @@
+//! `concurrently-in-transaction`: `CREATE/DROP INDEX CONCURRENTLY` in a
+//! migration the tool runs inside a transaction, which PostgreSQL refuses.
+
+use super::postgres::{in_transaction, transaction_opt_out};
+use super::{Context, Rule, RuleMeta, Severity, no_options};
+use crate::analysis::SetAnalysis;
+use crate::migration::{OpKind, Reach};
+use crate::project::config::Dialect;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "concurrently-in-transaction",
+    severity: Severity::Error,
+    summary: "CONCURRENTLY in a migration run inside a transaction, which PostgreSQL refuses",
+    doc: include_str!("../../rules/concurrently-in-transaction.md"),
+    has_examples: true,
+    build: no_options::<ConcurrentlyInTransaction>,
+};
+
+#[derive(Default)]
+pub struct ConcurrentlyInTransaction;
+
+impl Rule for ConcurrentlyInTransaction {
+    fn check(&self, set: &SetAnalysis, cx: &mut Context) {
+        if set.dialect != Dialect::Postgresql {
+            return;
+        }
+        for m in &set.migrations {
+            for op in m.upgrade_ops().chain(m.downgrade_ops()) {
+                let index = matches!(op.kind, OpKind::CreateIndex(_) | OpKind::DropIndex { .. });
+                if !index || !op.online.concurrently || op.reach == Reach::Maybe {
+                    continue;
+                }
+                if in_transaction(m, op) != Some(true) {
+                    continue;
+                }
+                let span = cx.first_line(op.span);
+                cx.report(
+                    span,
+                    "PostgreSQL refuses `CONCURRENTLY` inside a transaction, and the tool runs this migration in one",
+                )
+                .label("ERROR: cannot run inside a transaction block")
+                .help(format!(
+                    "{}; keep the rest of the migration in a migration of its own",
+                    transaction_opt_out(m.flavour)
+                ));
+            }
+        }
+    }
+}
