@@ -7,7 +7,9 @@
 # the registry (pinned by Cargo.lock), and the real Alembic and yoyo the
 # oracle tests run against come from PyPI (pinned by requirements-dev.txt)
 # into .venv; sqlx-cli, diesel_cli and refinery_cli are built from crates.io
-# at pinned versions by scripts/tools.sh into .cache/tools.
+# at pinned versions by scripts/tools.sh into .cache/tools; a PostgreSQL
+# server comes from the pinned pgserver wheel (scripts/postgres.sh, started
+# and stopped by the tests) into .cache/postgres-<version>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

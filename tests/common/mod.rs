@@ -282,3 +282,52 @@ pub fn sql_tool_programs() -> Vec<(&'static str, std::path::PathBuf)> {
         ("dbmate", find("dbmate")),
     ]
 }
+
+/// A throwaway PostgreSQL server (`scripts/postgres.sh`: the pinned
+/// `pgserver` wheel's binaries, unpacked once into `.cache`), listening on
+/// a socket in its own folder; stopped when dropped.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+}
+
+impl Postgres {
+    pub fn start() -> Postgres {
+        let dir = tempfile::tempdir().unwrap();
+        // Under root the server runs as `nobody`, which must reach the folder.
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let out = std::process::Command::new(Self::script())
+            .arg("start")
+            .arg(dir.path().join("data"))
+            .arg(dir.path().join("socket"))
+            .output()
+            .expect("run scripts/postgres.sh");
+        assert!(
+            out.status.success(),
+            "scripts/postgres.sh start failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Postgres { dir }
+    }
+
+    fn script() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/postgres.sh")
+    }
+
+    /// The folder of the server's socket (libpq's `host`).
+    pub fn socket(&self) -> std::path::PathBuf {
+        self.dir.path().join("socket")
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(Self::script())
+            .arg("stop")
+            .arg(self.dir.path().join("data"))
+            .output();
+    }
+}

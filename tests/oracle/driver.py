@@ -1,5 +1,6 @@
 """Runs generated migration chains with real Alembic or real yoyo and
-prints, as JSON, what SQLite holds after each step.
+prints, as JSON, what SQLite holds after each step (or PostgreSQL, for an
+Alembic job with "postgres": the folder of a server's socket).
 
     python driver.py jobs.json > results.json
 
@@ -58,6 +59,83 @@ def dump(db_path):
         conn.close()
 
 
+def postgres_database(job):
+    """A fresh database on the job's PostgreSQL server ("postgres": the
+    folder of its socket), named for the job; its SQLAlchemy URL."""
+    import os
+    import re
+
+    import psycopg
+
+    host = job["postgres"]
+    name = "chain_" + re.sub(r"\W", "_", os.path.basename(job["dir"]))
+    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@/{name}?host={host}", {"host": host, "user": "postgres", "dbname": name}
+
+
+def dump_postgres(conninfo):
+    """The same facts, from PostgreSQL's catalog. Types and defaults are
+    left out (PostgreSQL spells them its own way); the indexes behind
+    PRIMARY KEY and UNIQUE constraints are constraints, as in SQLite."""
+    import psycopg
+
+    with psycopg.connect(**conninfo) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname != 'alembic_version' ORDER BY 1"
+            )
+        ]
+        columns, indexes, fks = [], [], []
+        for t in tables:
+            pk = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                    "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+                    (t,),
+                )
+            }
+            for name, notnull in conn.execute(
+                "SELECT attname, attnotnull FROM pg_attribute WHERE attrelid = %s::regclass "
+                "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                (t,),
+            ):
+                columns.append([t, name, None, bool(notnull), None, name in pk])
+            for name, unique, keys in conn.execute(
+                "SELECT c.relname, i.indisunique, i.indkey::int2[] FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+                (t,),
+            ):
+                cols = []
+                for k in keys:
+                    if k == 0:
+                        cols.append(None)  # an expression
+                    else:
+                        cols.append(
+                            conn.execute(
+                                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum = %s",
+                                (t, k),
+                            ).fetchone()[0]
+                        )
+                indexes.append([name, t, cols, bool(unique)])
+            for frm, ref_table, to in conn.execute(
+                "SELECT a.attname, r.relname, b.attname FROM pg_constraint k "
+                "JOIN LATERAL unnest(k.conkey, k.confkey) AS u(c, f) ON true "
+                "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.c "
+                "JOIN pg_class r ON r.oid = k.confrelid "
+                "JOIN pg_attribute b ON b.attrelid = k.confrelid AND b.attnum = u.f "
+                "WHERE k.conrelid = %s::regclass AND k.contype = 'f'",
+                (t,),
+            ):
+                fks.append([t, frm, ref_table, to])
+        return {"tables": tables, "columns": sorted(columns, key=str), "indexes": sorted(indexes, key=str), "fks": sorted(fks)}
+
+
 def run_alembic(job):
     from alembic import command
     from alembic.config import Config
@@ -65,7 +143,13 @@ def run_alembic(job):
     cfg = Config(f"{job['dir']}/alembic.ini")
     cfg.set_main_option("script_location", f"{job['dir']}/migrations")
     db = f"{job['dir']}/oracle.db"
-    cfg.set_main_option("sqlalchemy.url", f"sqlite:///{db}")
+    if "postgres" in job:
+        url, conninfo = postgres_database(job)
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        snapshot = lambda: dump_postgres(conninfo)  # noqa: E731
+    else:
+        cfg.set_main_option("sqlalchemy.url", f"sqlite:///{db}")
+        snapshot = lambda: dump(db)  # noqa: E731
     steps = []
     revisions = job.get("revisions")
     if revisions is None:
@@ -75,11 +159,11 @@ def run_alembic(job):
         revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
     for rev in revisions:
         command.upgrade(cfg, rev)
-        steps.append({"at": rev, "way": "up", "schema": dump(db)})
+        steps.append({"at": rev, "way": "up", "schema": snapshot()})
     for i in range(len(revisions) - 1, -1, -1):
         target = revisions[i - 1] if i > 0 else "base"
         command.downgrade(cfg, target)
-        steps.append({"at": target, "way": "down", "schema": dump(db)})
+        steps.append({"at": target, "way": "down", "schema": snapshot()})
     return steps
 
 
