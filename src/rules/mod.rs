@@ -24,6 +24,7 @@ mod no_virtual_tables;
 mod not_null_default;
 mod parse_error;
 mod postgres;
+mod postgres_types;
 mod pragma_in_transaction;
 mod renaming;
 mod revision_chain;
@@ -65,6 +66,7 @@ pub const ALL: &[RuleMeta] = &[
     set_not_null::META,
     table_rewrite::META,
     renaming::META,
+    postgres_types::META,
     index_naming::META,
     no_virtual_tables::META,
     sqlite_types::META,

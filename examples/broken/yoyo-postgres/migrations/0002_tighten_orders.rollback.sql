@@ -1,3 +1,4 @@
+ALTER TABLE orders DROP COLUMN IF EXISTS shipped_at;
 ALTER TABLE orders RENAME COLUMN email TO customer_email;
 ALTER TABLE orders ALTER COLUMN status TYPE varchar(20);
 ALTER TABLE orders ALTER COLUMN customer_email DROP NOT NULL;
