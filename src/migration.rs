@@ -399,6 +399,11 @@ pub enum OpKind {
         name: String,
         table: Option<String>,
     },
+    /// `ALTER INDEX from RENAME TO to` (PostgreSQL).
+    RenameIndex {
+        from: String,
+        to: String,
+    },
     AddConstraint {
         table: String,
         constraint: TableConstraint,
@@ -469,6 +474,7 @@ impl OpKind {
             | OpKind::DropConstraint { table, .. } => vec![table],
             OpKind::CreateIndex(ix) => vec![&ix.table],
             OpKind::DropIndex { table, .. } => vec![table.as_deref().unwrap_or("")],
+            OpKind::RenameIndex { .. } => vec![""],
             OpKind::Unread { tables, .. } => tables.iter().map(String::as_str).collect(),
             OpKind::CreateView { .. }
             | OpKind::DropView { .. }

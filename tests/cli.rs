@@ -1016,3 +1016,82 @@ fn postgres_lock_rules_read_alembic_operations() {
         "{text}"
     );
 }
+
+/// `ALTER INDEX ... RENAME TO ...` (how PostgreSQL projects rename an
+/// index, Alembic having no operation for it) moves the index's name.
+#[test]
+fn alter_index_rename_moves_the_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "migrations/0001_a.sql",
+                b"CREATE TABLE IF NOT EXISTS t (id bigserial PRIMARY KEY, a text, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());\nCREATE INDEX IF NOT EXISTS idx_t_a ON t (a);\n",
+            ),
+            ("migrations/0001_a.rollback.sql", b"DROP TABLE IF EXISTS t;\n"),
+            (
+                "migrations/0002_b.sql",
+                b"ALTER INDEX idx_t_a RENAME TO idx_t_a_renamed;\nDROP INDEX IF EXISTS idx_t_a_renamed;\nDROP INDEX idx_t_a;\n",
+            ),
+            (
+                "migrations/0002_b.rollback.sql",
+                b"CREATE INDEX IF NOT EXISTS idx_t_a ON t (a);\n",
+            ),
+        ],
+    );
+    let text = stdout_of(miglint().current_dir(dir.path()).args([
+        "lint",
+        "--no-cache",
+        "--dialect",
+        "postgresql",
+        "--select",
+        "schema-consistency",
+    ]));
+    let found: Vec<&str> = text.lines().filter(|l| l.starts_with("error[")).collect();
+    assert_eq!(
+        found,
+        ["error[schema-consistency]: index `idx_t_a` does not exist"],
+        "{text}"
+    );
+}
+
+/// PostgreSQL drops a column's indexes with it ("Indexes and table
+/// constraints involving the column will be automatically dropped"), where
+/// SQLite's batch copy fails on them.
+#[test]
+fn postgres_drops_a_columns_indexes_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "from alembic import op\nimport sqlalchemy as sa\n\n";
+    let first = format!(
+        "\"\"\"a\n\nRevision ID: 001\nRevises:\n\"\"\"\n{head}revision = \"001\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"a\", sa.Text()))\n    op.create_index(\"ix_t_a\", \"t\", [\"a\"])\n\n\ndef downgrade():\n    op.drop_table(\"t\")\n"
+    );
+    let second = format!(
+        "\"\"\"b\n\nRevision ID: 002\nRevises: 001\n\"\"\"\n{head}revision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade():\n    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.drop_column(\"a\")\n\n\ndef downgrade():\n    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.add_column(sa.Column(\"a\", sa.Text()))\n        batch_op.create_index(\"ix_t_a\", [\"a\"])\n"
+    );
+    write_tree(
+        dir.path(),
+        &[
+            ("alembic.ini", b"[alembic]\nscript_location = migrations\n"),
+            ("migrations/versions/001_a.py", first.as_bytes()),
+            ("migrations/versions/002_b.py", second.as_bytes()),
+        ],
+    );
+    let lint = |dialect: &str| {
+        stdout_of(miglint().current_dir(dir.path()).args([
+            "lint",
+            "--no-cache",
+            "--dialect",
+            dialect,
+            "--select",
+            "schema-consistency,downgrade-roundtrip",
+        ]))
+    };
+    let sqlite = lint("sqlite");
+    assert!(
+        sqlite.contains("is still covered by index `ix_t_a`"),
+        "{sqlite}"
+    );
+    let postgres = lint("postgresql");
+    assert!(postgres.contains("All checks passed"), "{postgres}");
+}

@@ -840,6 +840,16 @@ fn statement_ops(
                 push(kind, *if_exists);
             }
         }
+        Statement::AlterIndex {
+            name,
+            operation: sqlparser::ast::AlterIndexOperation::RenameIndex { index_name },
+        } => push(
+            OpKind::RenameIndex {
+                from: object_name(name),
+                to: object_name(index_name),
+            },
+            false,
+        ),
         Statement::AlterTable(alter) => {
             let table = object_name(&alter.name);
             for op in &alter.operations {

@@ -25,6 +25,11 @@ pub fn on_live_tables(set: &SetAnalysis) -> Vec<(&Migration, &Operation, String)
                     created.insert(name.to_ascii_lowercase());
                     continue;
                 }
+                OpKind::RenameIndex { from, to }
+                    if created.contains(&format!("index:{}", from.to_ascii_lowercase())) =>
+                {
+                    created.insert(format!("index:{}", to.to_ascii_lowercase()));
+                }
                 OpKind::CreateIndex(ix) if ix.name.is_some() => {
                     // An index made here and dropped here was never live.
                     created.insert(format!(

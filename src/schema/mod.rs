@@ -146,6 +146,18 @@ impl Schema {
         self.indexes.insert(k, index);
     }
 
+    /// `ALTER INDEX from RENAME TO to`: `false` when there is no `from`.
+    pub(crate) fn rename_index(&mut self, from: &str, to: &str) -> bool {
+        match self.remove_index(from) {
+            Some(mut ix) => {
+                ix.name = to.to_string();
+                self.add_index(ix);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn remove_index(&mut self, name: &str) -> Option<Index> {
         let ix = self.indexes.remove(&key(name))?;
         if let Some(set) = self.by_table.get_mut(&key(&ix.table)) {
@@ -264,6 +276,14 @@ fn touched_names(m: &Migration, schema: &Schema) -> Touched {
                     t.tables.insert(key(table));
                 } else if let Some(ix) = schema.indexes.get(&key(name)) {
                     t.tables.insert(key(&ix.table));
+                }
+            }
+            OpKind::RenameIndex { from, to } => {
+                for name in [from, to] {
+                    t.indexes.insert(key(name));
+                    if let Some(ix) = schema.indexes.get(&key(name)) {
+                        t.tables.insert(key(&ix.table));
+                    }
                 }
             }
             OpKind::CreateView { name } | OpKind::DropView { name } => {

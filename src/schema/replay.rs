@@ -1057,6 +1057,17 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                 );
             }
         }
+        OpKind::RenameIndex { from, to } => {
+            if !schema.rename_index(from, to) && !guarded(op) {
+                cx.conflict(
+                    span,
+                    Conflict::IndexMissing {
+                        index: from.clone(),
+                        table: None,
+                    },
+                );
+            }
+        }
         OpKind::AddConstraint { table, constraint } => {
             let Some(t) = table_or_report(schema, table, span, cx) else {
                 return;
@@ -1463,7 +1474,8 @@ fn drop_column(
         );
         return;
     };
-    if op.sql.is_some() {
+    // PostgreSQL drops the column's indexes and constraints with it.
+    if op.sql.is_some() && !cx.postgres {
         // SQLite refuses ALTER TABLE DROP COLUMN in these cases.
         let in_unique = t
             .unique_constraints
@@ -1489,7 +1501,7 @@ fn drop_column(
                 },
             );
         }
-    } else if flavour == Flavour::Alembic && op.in_batch && !covering.is_empty() {
+    } else if flavour == Flavour::Alembic && op.in_batch && !covering.is_empty() && !cx.postgres {
         cx.conflict(
             span,
             Conflict::BatchDropIndexedColumn {
