@@ -177,3 +177,22 @@ fn a_virtual_table_is_there_for_later_migrations() {
         )]
     );
 }
+
+/// A `server_default` made of adjacent string literals (as black splits a
+/// long `sa.text(...)`) is the one string Python makes of it: the table it
+/// belongs to is built in SQLite and the migrations after it run there.
+#[test]
+fn a_default_split_over_adjacent_literals_is_read_as_one_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = "from alembic import op\nimport sqlalchemy as sa\n\nrevision = \"001\"\ndown_revision = None\n\n\ndef upgrade() -> None:\n    op.create_table(\n        \"flow\",\n        sa.Column(\n            \"id\",\n            sa.String(),\n            server_default=sa.text(\n                \"(lower(hex(randomblob(4))) || '-' || \"\n                \"lower(hex(randomblob(2))))\"\n            ),\n            primary_key=True,\n        ),\n        sa.Column(\"name\", sa.String(), nullable=True),\n    )\n\n\ndef downgrade() -> None:\n    op.drop_table(\"flow\")\n";
+    let second = "from alembic import op\nimport sqlalchemy as sa\n\nrevision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade() -> None:\n    op.execute(\"CREATE INDEX ix_flow_name_nocase ON flow (name COLLATE NOCASE)\")\n\n\ndef downgrade() -> None:\n    op.execute(\"DROP INDEX ix_flow_name_nocase\")\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("alembic.ini", b"[alembic]\nscript_location = migrations\n"),
+            ("migrations/versions/001_flow.py", first.as_bytes()),
+            ("migrations/versions/002_index.py", second.as_bytes()),
+        ],
+    );
+    assert_eq!(exec_findings(dir.path()), vec![]);
+}

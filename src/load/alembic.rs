@@ -939,7 +939,7 @@ impl<'a> OpReader<'a, '_> {
                 if let Some(d) = keyword(call, "server_default") {
                     changes.default = Some(match d {
                         Expr::NoneLiteral(_) => None,
-                        other => Some(self.py.text(other.range()).to_string()),
+                        other => Some(self.default_text(other, &ev)),
                     });
                 }
                 OpKind::AlterColumn {
@@ -1065,6 +1065,28 @@ impl<'a> OpReader<'a, '_> {
                 },
             });
         }
+    }
+
+    /// A `server_default=` as written, except that a string made of
+    /// several literals or with escapes (`sa.text("(lower(hex(" "randomblob(4))))")`)
+    /// is written as the one string Python makes of it.
+    fn default_text(&self, d: &Expr, ev: &Evaluator) -> String {
+        let raw = self.py.text(d.range()).to_string();
+        let (inner, text_call) = match d {
+            Expr::Call(c) if callee_name(c) == Some("text") => (arg(c, 0, "text"), true),
+            other => (Some(other), false),
+        };
+        if let Some(Expr::StringLiteral(s)) = inner
+            && (s.value.is_implicit_concatenated() || raw.contains('\\'))
+            && let Some(value) = inner.and_then(|i| ev.string(i))
+        {
+            return if text_call {
+                format!("sa.text(\"{value}\")")
+            } else {
+                format!("\"{value}\"")
+            };
+        }
+        raw
     }
 
     /// `op.execute("SQL")` or `op.execute(sa.text("SQL"))`: the SQL is read
@@ -1211,7 +1233,7 @@ impl<'a> OpReader<'a, '_> {
             nullable: keyword(call, "nullable")
                 .and_then(|n| ev.truth(n))
                 .unwrap_or(!primary_key),
-            default: keyword(call, "server_default").map(|d| self.py.text(d.range()).to_string()),
+            default: keyword(call, "server_default").map(|d| self.default_text(d, ev)),
             primary_key,
             unique: keyword(call, "unique")
                 .and_then(|u| ev.truth(u))
