@@ -174,7 +174,13 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     let mut bases = Vec::new();
     for (si, set) in set_inputs.into_iter().enumerate() {
         bases.push(set.base);
-        dirs.push((set.dir, set.flavour, set.dialect, set.dialect_evidence));
+        dirs.push((
+            set.dir,
+            set.flavour,
+            set.dialect,
+            set.dialect_evidence,
+            set.env_lock_timeout,
+        ));
         for f in set.files {
             inputs.push((si, f));
         }
@@ -231,9 +237,14 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     let mut sets: Vec<MigrationSet> = dirs
         .into_iter()
         .zip(per_set)
-        .map(|((dir, flavour, dialect, evidence), migrations)| {
-            MigrationSet::new(dir, flavour, migrations).with_dialect(dialect, evidence)
-        })
+        .map(
+            |((dir, flavour, dialect, evidence, lock_timeout), migrations)| {
+                let mut set =
+                    MigrationSet::new(dir, flavour, migrations).with_dialect(dialect, evidence);
+                set.env_lock_timeout = lock_timeout;
+                set
+            },
+        )
         .collect();
     let mut changed = changed_only.then(BTreeSet::new);
     if let Some(label) = &base_label {

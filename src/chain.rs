@@ -23,6 +23,8 @@ pub struct MigrationSet {
     /// Where the project said so, when it was detected rather than
     /// configured ([`crate::project::dialect`]).
     pub dialect_evidence: Option<String>,
+    /// Alembic's `env.py` sets `lock_timeout` for every migration.
+    pub env_lock_timeout: bool,
 }
 
 /// A migrations folder at the merge base (`--base`).
@@ -186,6 +188,7 @@ impl MigrationSet {
             base: None,
             dialect: Dialect::Sqlite,
             dialect_evidence: None,
+            env_lock_timeout: false,
         }
     }
 

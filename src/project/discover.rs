@@ -27,6 +27,8 @@ pub struct SetInput {
     pub dialect: Dialect,
     /// Where the project named it, when it was detected.
     pub dialect_evidence: Option<String>,
+    /// The folder's `env.py` sets `lock_timeout` for every migration.
+    pub env_lock_timeout: bool,
 }
 
 /// A folder's `.py` / `.sql` files (name, content) as `--base` sees them.
@@ -783,6 +785,11 @@ fn read_dir(
         base: None,
         dialect: settings.dialect.unwrap_or(Dialect::Sqlite),
         dialect_evidence: None,
+        env_lock_timeout: flavour == SetFlavour::Alembic
+            && dir
+                .parent()
+                .and_then(|p| std::fs::read_to_string(p.join("env.py")).ok())
+                .is_some_and(|env| env.contains("lock_timeout")),
     }))
 }
 

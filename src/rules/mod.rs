@@ -19,6 +19,7 @@ mod if_exists_guard;
 mod immutable_migration;
 mod index_naming;
 pub mod internal_error;
+mod lock_timeout;
 pub mod model_drift;
 mod no_virtual_tables;
 mod not_null_default;
@@ -66,6 +67,7 @@ pub const ALL: &[RuleMeta] = &[
     set_not_null::META,
     table_rewrite::META,
     renaming::META,
+    lock_timeout::META,
     postgres_types::META,
     index_naming::META,
     no_virtual_tables::META,

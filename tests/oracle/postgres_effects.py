@@ -7,9 +7,11 @@ said at DEBUG1.
     python postgres_effects.py SOCKET_DIR cases.json > effects.json
 
 cases.json: [{"name": "...", "setup": ["SQL", ...], "migration": ["SQL", ...],
-"transaction": true | false, "after": ["SQL", ...]}] — each case on a fresh
-database: setup, then the migration (in one transaction, or statement by
-statement in autocommit), then "after" (queries the code would run).
+"transaction": true | false, "after": ["SQL", ...], "blocker": true | false}]
+— each case on a fresh database: setup, then the migration (in one
+transaction, or statement by statement in autocommit), then "after"
+(queries the code would run). With "blocker", another session holds a
+read of the table open while the migration runs (given 2 s at most).
 """
 
 import json
@@ -38,9 +40,16 @@ def run_case(host, case):
         for sql in case["setup"]:
             setup.execute(sql)
         before = filenode(setup, "orders")
+    blocker = None
+    if case.get("blocker"):
+        # A long report: it holds ACCESS SHARE on the table until it ends.
+        blocker = psycopg.connect(**info)
+        blocker.execute("SELECT count(*) FROM orders")
     migration = psycopg.connect(**info, autocommit=not case["transaction"])
     migration.add_notice_handler(lambda d: out["notices"].append(d.message_primary))
     migration.execute("SET client_min_messages = debug1")
+    if blocker is not None:
+        migration.execute("SET statement_timeout = '2s'")
     try:
         if case["transaction"]:
             # psycopg opens the transaction at the first statement.
@@ -63,6 +72,9 @@ def run_case(host, case):
         migration.rollback()
     finally:
         migration.close()
+        if blocker is not None:
+            blocker.rollback()
+            blocker.close()
     with psycopg.connect(**info, autocommit=True) as check:
         out["rewritten"] = filenode(check, "orders") != before
         for sql in case.get("after", []):
