@@ -692,8 +692,8 @@ fn unreadable_and_other_database_folders_are_named_never_passed_in_silence() {
                 b"CREATE TABLE users (id INTEGER);\n",
             ),
             (
-                "b/migrations/mysql/V1__users.sql",
-                b"CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY);\n",
+                "b/migrations/oracle/V1__users.sql",
+                b"CREATE TABLE users (id NUMBER PRIMARY KEY);\n",
             ),
         ],
     );
@@ -706,7 +706,7 @@ fn unreadable_and_other_database_folders_are_named_never_passed_in_silence() {
             "note: skipped a/migrations: named like a migrations folder, but its .sql files match no layout",
         ))
         .stdout(predicate::str::contains(
-            "note: skipped b/migrations/mysql: the folder name `mysql` names MySQL, which miglint does not lint yet",
+            "note: skipped b/migrations/oracle: the folder name `oracle` names Oracle, which miglint does not lint yet",
         ))
         .stdout(predicate::str::contains("No migrations found"));
 }
@@ -1094,4 +1094,50 @@ fn postgres_drops_a_columns_indexes_with_it() {
     );
     let postgres = lint("postgresql");
     assert!(postgres.contains("All checks passed"), "{postgres}");
+}
+
+/// A MySQL project: its DDL read with MySQL's grammar, no SQLite advice,
+/// and the rules that judge the replayed schema off, with a note, until
+/// the replay is proven against a real MySQL server.
+#[test]
+fn mysql_is_read_and_checked_without_the_replay_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let migration = "\"\"\"a\n\nRevision ID: 001\nRevises:\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"001\"\ndown_revision = None\n\n\ndef upgrade():\n    op.execute(\"CREATE TABLE `users` (`id` INT UNSIGNED NOT NULL AUTO_INCREMENT, `email` VARCHAR(200), PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4\")\n    op.alter_column(\"users\", \"email\", nullable=False, existing_type=sa.String(200))\n    op.drop_index(\"ix_missing\", table_name=\"users\")\n\n\ndef downgrade():\n    op.drop_table(\"users\")\n";
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "alembic.ini",
+                b"[alembic]\nscript_location = migrations\nsqlalchemy.url = mysql+pymysql://app@localhost/app\n",
+            ),
+            ("migrations/versions/001_a.py", migration.as_bytes()),
+        ],
+    );
+    let text = stdout_of(
+        miglint()
+            .current_dir(dir.path())
+            .args(["lint", "--no-cache"]),
+    );
+    for absent in [
+        "[parse-error]",
+        "[batch-mode]",
+        "[schema-consistency]",
+        "sqlite",
+        "strftime",
+    ] {
+        assert!(!text.contains(absent), "{absent}: {text}");
+    }
+    assert!(
+        text.contains("this folder is linted as MySQL, as alembic.ini's `sqlalchemy.url` says"),
+        "{text}"
+    );
+    assert!(text.contains("on MySQL, schema-consistency, foreign-key-target, downgrade-roundtrip, filtered-column-index, model-drift are off"), "{text}");
+    assert!(
+        text.contains("error[timestamp-columns]: table `users` has no `created_at` column"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"),
+        "{text}"
+    );
 }

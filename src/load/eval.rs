@@ -760,6 +760,7 @@ pub fn dialect_name(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Sqlite => "sqlite",
         Dialect::Postgresql => "postgresql",
+        Dialect::Mysql => "mysql",
     }
 }
 

@@ -15,7 +15,7 @@ use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnOption, ObjectName, ObjectType, Statement,
     TableConstraint as SqlConstraint,
 };
-use sqlparser::dialect::{Dialect as SqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::dialect::{Dialect as SqlDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
@@ -122,6 +122,7 @@ fn dialect_impl(dialect: Dialect) -> Box<dyn SqlDialect> {
     match dialect {
         Dialect::Sqlite => Box::new(SQLiteDialect {}),
         Dialect::Postgresql => Box::new(PostgreSqlDialect {}),
+        Dialect::Mysql => Box::new(MySqlDialect {}),
     }
 }
 
@@ -208,11 +209,11 @@ pub fn read_sql(src: &SqlSource, dialect: Dialect, file: &SourceFile, out: &mut 
             Err(err) => {
                 let (message, at) = split_location(&err.to_string(), &lines);
                 let syntax_ok = dialect == Dialect::Sqlite && sqlite_accepts(stmt_text);
-                if dialect == Dialect::Postgresql {
-                    // No PostgreSQL here to say whether the statement is
+                if dialect != Dialect::Sqlite {
+                    // No server here to say whether the statement is
                     // valid: read what can be read, never report it.
                     out.ops
-                        .push(postgres_unparsed(stmt, stmt_text, span, &message));
+                        .push(unparsed_unchecked(stmt, stmt_text, span, &message));
                 } else if syntax_ok {
                     out.ops.push(shallow_op(stmt, stmt_text, span));
                 } else {
@@ -624,12 +625,12 @@ fn shallow_op(stmt: &[TokenWithSpan], text: &str, span: Span) -> Operation {
     }
 }
 
-/// A PostgreSQL statement the parser does not read. Its kind, when the
+/// A PostgreSQL or MySQL statement the parser does not read. Its kind, when the
 /// first words say (`DROP INDEX CONCURRENTLY ix`); else a function, type,
 /// extension or grant, which leaves tables as they are; else (a `DO` block,
 /// an `ALTER TABLE` form the parser lacks) the tables it names, or every
 /// table, become uncertain, with a note.
-fn postgres_unparsed(stmt: &[TokenWithSpan], text: &str, span: Span, why: &str) -> Operation {
+fn unparsed_unchecked(stmt: &[TokenWithSpan], text: &str, span: Span, why: &str) -> Operation {
     let mut op = shallow_op(stmt, text, span);
     if let Some(sql) = op.sql.as_mut() {
         sql.parses = false;
@@ -662,7 +663,7 @@ fn postgres_unparsed(stmt: &[TokenWithSpan], text: &str, span: Span, why: &str) 
     if leaves_tables {
         op.kind = OpKind::Opaque {
             what: OpaqueKind::Sql,
-            note: "PostgreSQL statement miglint does not model".into(),
+            note: "statement miglint does not model".into(),
         };
         return op;
     }

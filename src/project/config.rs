@@ -14,6 +14,9 @@ pub enum Dialect {
     #[default]
     Sqlite,
     Postgresql,
+    /// MySQL and MariaDB: read, and checked by the rules that need no
+    /// replay (the replay is not yet proven against a real server).
+    Mysql,
 }
 
 impl Dialect {
@@ -22,6 +25,7 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "SQLite",
             Dialect::Postgresql => "PostgreSQL",
+            Dialect::Mysql => "MySQL",
         }
     }
 }
@@ -32,8 +36,9 @@ impl std::str::FromStr for Dialect {
         match s {
             "sqlite" => Ok(Dialect::Sqlite),
             "postgresql" | "postgres" => Ok(Dialect::Postgresql),
+            "mysql" | "mariadb" => Ok(Dialect::Mysql),
             other => Err(format!(
-                "unknown dialect `{other}` (expected `sqlite` or `postgresql`)"
+                "unknown dialect `{other}` (expected `sqlite`, `postgresql` or `mysql`)"
             )),
         }
     }

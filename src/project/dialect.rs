@@ -46,7 +46,7 @@ impl Database {
             "postgresql" | "postgres" | "pg" | "psql" | "pgsql" => {
                 Database::Known(Dialect::Postgresql)
             }
-            "mysql" | "mariadb" => Database::Other("MySQL"),
+            "mysql" | "mariadb" => Database::Known(Dialect::Mysql),
             "mssql" | "sqlserver" => Database::Other("SQL Server"),
             "oracle" => Database::Other("Oracle"),
             _ => return None,
@@ -308,7 +308,11 @@ mod tests {
         );
         assert_eq!(
             Database::of_url("mysql+pymysql://u@h/db"),
-            Some(Database::Other("MySQL"))
+            Some(Database::Known(Dialect::Mysql))
+        );
+        assert_eq!(
+            Database::of_url("mssql+pyodbc://u@h/db"),
+            Some(Database::Other("SQL Server"))
         );
         // alembic init's placeholder and interpolations say nothing.
         assert_eq!(

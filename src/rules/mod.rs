@@ -76,6 +76,16 @@ pub const ALL: &[RuleMeta] = &[
     internal_error::META,
 ];
 
+/// The rules that judge the replayed schema. On MySQL they stay off (with
+/// a note) until the replay is held against a real MySQL server.
+pub const NEED_REPLAY: &[&str] = &[
+    schema_consistency::ID,
+    "foreign-key-target",
+    "downgrade-roundtrip",
+    filtered_column_index::ID,
+    model_drift::ID,
+];
+
 /// Builds a rule from its `[rules.<id>]` table (options already validated).
 pub type BuildRule = fn(Option<&RuleConfig>, &Settings) -> Result<Box<dyn Rule>, ConfigError>;
 

@@ -50,6 +50,7 @@ fn timestamp_sql(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Sqlite => "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))",
         Dialect::Postgresql => "TIMESTAMPTZ NOT NULL DEFAULT now()",
+        Dialect::Mysql => "DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
     }
 }
 
@@ -58,6 +59,7 @@ fn now_default(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Sqlite => "DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))",
         Dialect::Postgresql => "DEFAULT now()",
+        Dialect::Mysql => "DEFAULT CURRENT_TIMESTAMP(6)",
     }
 }
 
