@@ -9,6 +9,39 @@ fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
     String::from_utf8(cmd.output().unwrap().stdout).unwrap()
 }
 
+/// An Alembic project whose `alembic.ini` names a PostgreSQL database, with
+/// these revisions as `001_a.py`, `002_b.py`, ...
+fn postgres_alembic_project(dir: &std::path::Path, revisions: &[&str]) {
+    let mut files: Vec<(String, Vec<u8>)> = vec![(
+        "alembic.ini".into(),
+        b"[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql://localhost/app\n"
+            .to_vec(),
+    )];
+    for (i, text) in revisions.iter().enumerate() {
+        let name = format!(
+            "migrations/versions/{:03}_{}.py",
+            i + 1,
+            (b'a' + i as u8) as char
+        );
+        files.push((name, text.as_bytes().to_vec()));
+    }
+    let borrowed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    write_tree(dir, &borrowed);
+}
+
+/// An Alembic revision file: `upgrade` and `downgrade` are the bodies,
+/// indented.
+fn revision(id: &str, parent: Option<&str>, upgrade: &str, downgrade: &str) -> String {
+    let down_revision = parent.map_or("None".to_string(), |p| format!("\"{p}\""));
+    let revises = parent.unwrap_or("");
+    format!(
+        "\"\"\"{id}\n\nRevision ID: {id}\nRevises: {revises}\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{id}\"\ndown_revision = {down_revision}\n\n\ndef upgrade():\n{upgrade}\n\n\ndef downgrade():\n{downgrade}\n"
+    )
+}
+
 #[test]
 fn clean_examples_pass_with_exit_zero() {
     for example in [
@@ -885,24 +918,19 @@ fn postgres_statements_the_parser_lacks_are_read_or_noted_never_errors() {
 #[test]
 fn postgres_automatic_constraint_names_are_known() {
     let dir = tempfile::tempdir().unwrap();
-    let head = "from alembic import op\nimport sqlalchemy as sa\n\n";
-    let first = format!(
-        "\"\"\"a\n\nRevision ID: 001\nRevises:\n\"\"\"\n{head}revision = \"001\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\"teams\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"code\", sa.Text(), unique=True))\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"team_id\", sa.Integer(), sa.ForeignKey(\"teams.id\")))\n\n\ndef downgrade():\n    op.drop_table(\"users\")\n    op.drop_table(\"teams\")\n"
+    let first = revision(
+        "001",
+        None,
+        "    op.create_table(\"teams\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"code\", sa.Text(), unique=True))\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"team_id\", sa.Integer(), sa.ForeignKey(\"teams.id\")))",
+        "    op.drop_table(\"users\")\n    op.drop_table(\"teams\")",
     );
-    let second = format!(
-        "\"\"\"b\n\nRevision ID: 002\nRevises: 001\n\"\"\"\n{head}revision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade():\n    op.drop_constraint(\"users_team_id_fkey\", \"users\", type_=\"foreignkey\")\n    op.drop_constraint(\"teams_code_key\", \"teams\", type_=\"unique\")\n    op.drop_constraint(\"users_pkey\", \"users\", type_=\"primary\")\n\n\ndef downgrade():\n    op.create_primary_key(\"users_pkey\", \"users\", [\"id\"])\n    op.create_unique_constraint(\"teams_code_key\", \"teams\", [\"code\"])\n    op.create_foreign_key(\"users_team_id_fkey\", \"users\", \"teams\", [\"team_id\"], [\"id\"])\n"
+    let second = revision(
+        "002",
+        Some("001"),
+        "    op.drop_constraint(\"users_team_id_fkey\", \"users\", type_=\"foreignkey\")\n    op.drop_constraint(\"teams_code_key\", \"teams\", type_=\"unique\")\n    op.drop_constraint(\"users_pkey\", \"users\", type_=\"primary\")",
+        "    op.create_primary_key(\"users_pkey\", \"users\", [\"id\"])\n    op.create_unique_constraint(\"teams_code_key\", \"teams\", [\"code\"])\n    op.create_foreign_key(\"users_team_id_fkey\", \"users\", \"teams\", [\"team_id\"], [\"id\"])",
     );
-    write_tree(
-        dir.path(),
-        &[
-            (
-                "alembic.ini",
-                b"[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql://localhost/app\n",
-            ),
-            ("migrations/versions/001_a.py", first.as_bytes()),
-            ("migrations/versions/002_b.py", second.as_bytes()),
-        ],
-    );
+    postgres_alembic_project(dir.path(), &[&first, &second]);
     let text = stdout_of(miglint().current_dir(dir.path()).args([
         "lint",
         "--no-cache",
@@ -975,24 +1003,19 @@ fn postgres_advice_is_valid_postgres() {
 #[test]
 fn postgres_lock_rules_read_alembic_operations() {
     let dir = tempfile::tempdir().unwrap();
-    let head = "from alembic import op\nimport sqlalchemy as sa\n\n";
-    let first = format!(
-        "\"\"\"a\n\nRevision ID: 001\nRevises:\n\"\"\"\n{head}revision = \"001\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\"teams\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"team_id\", sa.Integer()), sa.Column(\"email\", sa.Text()))\n    op.create_index(\"ix_users_email\", \"users\", [\"email\"])\n    op.create_foreign_key(\"fk_users_team\", \"users\", \"teams\", [\"team_id\"], [\"id\"])\n\n\ndef downgrade():\n    op.drop_table(\"users\")\n    op.drop_table(\"teams\")\n"
+    let first = revision(
+        "001",
+        None,
+        "    op.create_table(\"teams\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"team_id\", sa.Integer()), sa.Column(\"email\", sa.Text()))\n    op.create_index(\"ix_users_email\", \"users\", [\"email\"])\n    op.create_foreign_key(\"fk_users_team\", \"users\", \"teams\", [\"team_id\"], [\"id\"])",
+        "    op.drop_table(\"users\")\n    op.drop_table(\"teams\")",
     );
-    let second = format!(
-        "\"\"\"b\n\nRevision ID: 002\nRevises: 001\n\"\"\"\n{head}revision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade():\n    op.create_index(\"ix_users_team_id\", \"users\", [\"team_id\"])\n    op.create_index(\"ix_users_team_email\", \"users\", [\"team_id\", \"email\"], postgresql_concurrently=True)\n    with op.get_context().autocommit_block():\n        op.drop_index(\"ix_users_email\", table_name=\"users\", postgresql_concurrently=True)\n    op.create_check_constraint(\"ck_users_email\", \"users\", \"email <> ''\")\n    op.alter_column(\"users\", \"email\", nullable=False)\n    op.alter_column(\"users\", \"team_id\", type_=sa.BigInteger())\n    op.alter_column(\"teams\", \"id\", new_column_name=\"team_id\")\n\n\ndef downgrade():\n    pass\n"
+    let second = revision(
+        "002",
+        Some("001"),
+        "    op.create_index(\"ix_users_team_id\", \"users\", [\"team_id\"])\n    op.create_index(\"ix_users_team_email\", \"users\", [\"team_id\", \"email\"], postgresql_concurrently=True)\n    with op.get_context().autocommit_block():\n        op.drop_index(\"ix_users_email\", table_name=\"users\", postgresql_concurrently=True)\n    op.create_check_constraint(\"ck_users_email\", \"users\", \"email <> ''\")\n    op.alter_column(\"users\", \"email\", nullable=False)\n    op.alter_column(\"users\", \"team_id\", type_=sa.BigInteger())\n    op.alter_column(\"teams\", \"id\", new_column_name=\"team_id\")",
+        "    pass",
     );
-    write_tree(
-        dir.path(),
-        &[
-            (
-                "alembic.ini",
-                b"[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql://localhost/app\n",
-            ),
-            ("migrations/versions/001_a.py", first.as_bytes()),
-            ("migrations/versions/002_b.py", second.as_bytes()),
-        ],
-    );
+    postgres_alembic_project(dir.path(), &[&first, &second]);
     let text = stdout_of(miglint().current_dir(dir.path()).args([
         "lint",
         "--no-cache",
@@ -1062,12 +1085,17 @@ fn alter_index_rename_moves_the_name() {
 #[test]
 fn postgres_drops_a_columns_indexes_with_it() {
     let dir = tempfile::tempdir().unwrap();
-    let head = "from alembic import op\nimport sqlalchemy as sa\n\n";
-    let first = format!(
-        "\"\"\"a\n\nRevision ID: 001\nRevises:\n\"\"\"\n{head}revision = \"001\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"a\", sa.Text()))\n    op.create_index(\"ix_t_a\", \"t\", [\"a\"])\n\n\ndef downgrade():\n    op.drop_table(\"t\")\n"
+    let first = revision(
+        "001",
+        None,
+        "    op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"a\", sa.Text()))\n    op.create_index(\"ix_t_a\", \"t\", [\"a\"])",
+        "    op.drop_table(\"t\")",
     );
-    let second = format!(
-        "\"\"\"b\n\nRevision ID: 002\nRevises: 001\n\"\"\"\n{head}revision = \"002\"\ndown_revision = \"001\"\n\n\ndef upgrade():\n    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.drop_column(\"a\")\n\n\ndef downgrade():\n    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.add_column(sa.Column(\"a\", sa.Text()))\n        batch_op.create_index(\"ix_t_a\", [\"a\"])\n"
+    let second = revision(
+        "002",
+        Some("001"),
+        "    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.drop_column(\"a\")",
+        "    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.add_column(sa.Column(\"a\", sa.Text()))\n        batch_op.create_index(\"ix_t_a\", [\"a\"])",
     );
     write_tree(
         dir.path(),

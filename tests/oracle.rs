@@ -661,50 +661,72 @@ fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
     let mut failures = Vec::new();
     let mut compared = 0;
     for ((dir, _, _), result) in jobs.iter().zip(&results) {
-        if let Some(e) = result.get("error") {
-            failures.push(format!(
-                "{}: the real tool refused the chain: {e}",
-                dir.display()
-            ));
-            continue;
-        }
         let settings = Settings::defaults(dir.clone());
-        let discovery =
-            miglint::project::discover::discover(&settings, std::slice::from_ref(dir)).unwrap();
-        let loaded =
-            miglint::analysis::analyse(&settings, discovery, miglint::analysis::Wanted::default());
-        let set = &loaded.sets[0];
-        if let Some(e) = set.replay.events.first() {
+        compared += compare_steps(dir, result, &settings, &mut failures, |ours, theirs| {
+            (ours.clone(), normalize_driver(theirs))
+        });
+    }
+    fail_keeping_chains(root, &failures, compared, "schema comparisons");
+    eprintln!("oracle: {chains} chains, {compared} schema comparisons, all equal");
+}
+
+/// Lints `dir` with `settings` and compares miglint's schema after each
+/// step with the one the real tool reported in `result` (both through
+/// `shape`); what differs goes to `failures`. Returns how many steps were
+/// compared.
+fn compare_steps(
+    dir: &Path,
+    result: &serde_json::Value,
+    settings: &Settings,
+    failures: &mut Vec<String>,
+    shape: impl Fn(&serde_json::Value, &serde_json::Value) -> (serde_json::Value, serde_json::Value),
+) -> usize {
+    if let Some(e) = result.get("error") {
+        failures.push(format!(
+            "{}: the real tool refused the chain: {e}",
+            dir.display()
+        ));
+        return 0;
+    }
+    let discovery = miglint::project::discover::discover(settings, &[dir.to_path_buf()]).unwrap();
+    let loaded =
+        miglint::analysis::analyse(settings, discovery, miglint::analysis::Wanted::default());
+    let set = &loaded.sets[0];
+    if let Some(e) = set.replay.events.first() {
+        failures.push(format!(
+            "{}: replay meets `{:?}` on a chain the real tool runs",
+            dir.display(),
+            e.fact
+        ));
+    }
+    let mut compared = 0;
+    for step in result["steps"].as_array().unwrap() {
+        let at = step["at"].as_str().unwrap();
+        let ours = if at == "base" {
+            facts(&Schema::default())
+        } else {
+            facts(&miglint::schema::replay::replay_until(set, &set.start, Some(at)).schema)
+        };
+        let (ours, theirs) = shape(&ours, &step["schema"]);
+        compared += 1;
+        if ours != theirs {
             failures.push(format!(
-                "{}: replay meets `{:?}` on a chain the real tool runs",
+                "{} ({} to {at}):\n  real: {theirs}\n  ours: {ours}",
                 dir.display(),
-                e.fact
+                step["way"]
             ));
-        }
-        for step in result["steps"].as_array().unwrap() {
-            let at = step["at"].as_str().unwrap();
-            let ours = if at == "base" {
-                facts(&Schema::default())
-            } else {
-                facts(&miglint::schema::replay::replay_until(set, &set.start, Some(at)).schema)
-            };
-            let theirs = normalize_driver(&step["schema"]);
-            compared += 1;
-            if ours != theirs {
-                failures.push(format!(
-                    "{} ({} to {at}):\n  real: {theirs}\n  ours: {ours}",
-                    dir.display(),
-                    step["way"]
-                ));
-            }
         }
     }
+    compared
+}
+
+/// Fails with the first differences, keeping the chains for inspection.
+fn fail_keeping_chains(root: tempfile::TempDir, failures: &[String], compared: usize, what: &str) {
     assert!(compared > 0);
     if !failures.is_empty() {
-        // Keep the chains for inspection.
         let kept = root.keep();
         panic!(
-            "{} of {compared} schema comparisons differ (chains kept in {}):\n{}",
+            "{} of {compared} {what} differ (chains kept in {}):\n{}",
             failures.len(),
             kept.display(),
             failures
@@ -715,7 +737,6 @@ fn replay_matches_real_alembic_and_yoyo_on_generated_chains() {
                 .join("\n")
         );
     }
-    eprintln!("oracle: {chains} chains, {compared} schema comparisons, all equal");
 }
 
 /// Runs the driver on `(dir, flavour, revisions)` jobs; returns its results.
@@ -1509,59 +1530,12 @@ fn replay_matches_real_postgres_on_generated_alembic_chains() {
     let mut failures = Vec::new();
     let mut compared = 0;
     for ((dir, _), result) in jobs.iter().zip(&results) {
-        if let Some(e) = result.get("error") {
-            failures.push(format!(
-                "{}: PostgreSQL refused the chain: {e}",
-                dir.display()
-            ));
-            continue;
-        }
         let mut settings = Settings::defaults(dir.clone());
         settings.dialect = Some(miglint::project::config::Dialect::Postgresql);
-        let discovery =
-            miglint::project::discover::discover(&settings, std::slice::from_ref(dir)).unwrap();
-        let loaded =
-            miglint::analysis::analyse(&settings, discovery, miglint::analysis::Wanted::default());
-        let set = &loaded.sets[0];
-        if let Some(e) = set.replay.events.first() {
-            failures.push(format!(
-                "{}: replay meets `{:?}` on a chain PostgreSQL runs",
-                dir.display(),
-                e.fact
-            ));
-        }
-        for step in result["steps"].as_array().unwrap() {
-            let at = step["at"].as_str().unwrap();
-            let ours = if at == "base" {
-                facts(&Schema::default())
-            } else {
-                facts(&miglint::schema::replay::replay_until(set, &set.start, Some(at)).schema)
-            };
-            let (ours, theirs) = (without_types(&ours), without_types(&step["schema"]));
-            compared += 1;
-            if ours != theirs {
-                failures.push(format!(
-                    "{} ({} to {at}):\n  real: {theirs}\n  ours: {ours}",
-                    dir.display(),
-                    step["way"]
-                ));
-            }
-        }
+        compared += compare_steps(dir, result, &settings, &mut failures, |ours, theirs| {
+            (without_types(ours), without_types(theirs))
+        });
     }
-    assert!(compared > 0);
-    if !failures.is_empty() {
-        let kept = root.keep();
-        panic!(
-            "{} of {compared} PostgreSQL schema comparisons differ (chains kept in {}):\n{}",
-            failures.len(),
-            kept.display(),
-            failures
-                .iter()
-                .take(8)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
+    fail_keeping_chains(root, &failures, compared, "PostgreSQL schema comparisons");
     eprintln!("postgres oracle: {chains} chains, {compared} schema comparisons, all equal");
 }
