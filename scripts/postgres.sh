@@ -28,7 +28,10 @@ install() {
     rm -rf "$CACHE"
     # pip keeps the binaries' execute bits and the pgserver.libs folder next
     # to pgserver/, where psql and initdb look for their libpq.
-    python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+    # The test command's .venv has pip; a bare system Python may not.
+    local python=python3
+    [ -x .venv/bin/python ] && python=.venv/bin/python
+    "$python" -m pip install --quiet --disable-pip-version-check --no-deps \
         --only-binary=:all: --platform manylinux2014_x86_64 \
         --python-version 3.11 --implementation cp --abi cp311 \
         --target "$CACHE" --require-hashes \
