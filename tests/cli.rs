@@ -1041,7 +1041,8 @@ fn postgres_lock_rules_read_alembic_operations() {
 }
 
 /// `ALTER INDEX ... RENAME TO ...` (how PostgreSQL projects rename an
-/// index, Alembic having no operation for it) moves the index's name.
+/// index, Alembic having no operation for it) moves the index's name, also
+/// when the index is the one PostgreSQL made for a primary key.
 #[test]
 fn alter_index_rename_moves_the_name() {
     let dir = tempfile::tempdir().unwrap();
@@ -1055,7 +1056,7 @@ fn alter_index_rename_moves_the_name() {
             ("migrations/0001_a.rollback.sql", b"DROP TABLE IF EXISTS t;\n"),
             (
                 "migrations/0002_b.sql",
-                b"ALTER INDEX idx_t_a RENAME TO idx_t_a_renamed;\nDROP INDEX IF EXISTS idx_t_a_renamed;\nDROP INDEX idx_t_a;\n",
+                b"ALTER INDEX idx_t_a RENAME TO idx_t_a_renamed;\nDROP INDEX IF EXISTS idx_t_a_renamed;\nDROP INDEX idx_t_a;\nALTER INDEX t_pkey RENAME TO things_pkey;\nALTER TABLE t DROP CONSTRAINT things_pkey;\n",
             ),
             (
                 "migrations/0002_b.rollback.sql",

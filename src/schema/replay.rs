@@ -1058,7 +1058,9 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             }
         }
         OpKind::RenameIndex { from, to } => {
-            if !schema.rename_index(from, to) && !guarded(op) {
+            let renamed = schema.rename_index(from, to)
+                || (cx.postgres && rename_constraint_index(schema, from, to));
+            if !renamed && !guarded(op) {
                 cx.conflict(
                     span,
                     Conflict::IndexMissing {
@@ -1196,6 +1198,48 @@ fn name_as_postgres(t: &mut Table) {
     if t.primary_key_name.is_none() && !t.primary_key_columns().is_empty() {
         t.primary_key_name = Some(postgres_name(&table, "", "pkey"));
     }
+}
+
+/// `ALTER INDEX from RENAME TO to` on the index PostgreSQL made for a
+/// primary key or unique constraint (`<table>_pkey`, `<table>_<col>_key`):
+/// the constraint takes the new name. `false` when no constraint has it.
+fn rename_constraint_index(schema: &mut Schema, from: &str, to: &str) -> bool {
+    let is = |n: &str| n.eq_ignore_ascii_case(from);
+    for t in schema.tables.values_mut() {
+        let table = t.name.clone();
+        let primary_key = t.primary_key_name.clone().or_else(|| {
+            (!t.primary_key_columns().is_empty()).then(|| postgres_name(&table, "", "pkey"))
+        });
+        if primary_key.as_deref().is_some_and(is) {
+            t.primary_key_name = Some(to.to_string());
+            return true;
+        }
+        if let Some(u) = t.unique_constraints.iter_mut().find(|u| {
+            let name = u
+                .name
+                .clone()
+                .unwrap_or_else(|| postgres_name(&table, &u.columns.join("_"), "key"));
+            is(&name)
+        }) {
+            u.name = Some(to.to_string());
+            return true;
+        }
+        if let Some(c) = t
+            .columns
+            .iter_mut()
+            .find(|c| c.unique && is(&postgres_name(&table, &c.name, "key")))
+        {
+            // The column's own UNIQUE, now under a name of its own.
+            c.unique = false;
+            let column = c.name.clone();
+            t.unique_constraints.push(crate::schema::UniqueConstraint {
+                name: Some(to.to_string()),
+                columns: vec![column],
+            });
+            return true;
+        }
+    }
+    false
 }
 
 /// PostgreSQL's `makeObjectName`: `name1_name2_label`, the longer of the
