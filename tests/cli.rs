@@ -1170,3 +1170,37 @@ fn mysql_is_read_and_checked_without_the_replay_rules() {
         "{text}"
     );
 }
+
+/// What real PostgreSQL projects showed to be noise: an index dropped just
+/// before its table, a column renamed in the migration that added it, and
+/// type advice about a column that is gone by head.
+#[test]
+fn postgres_lock_rules_leave_moot_operations_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "yoyo.ini",
+                b"[DEFAULT]\nsources = migrations\ndatabase = postgresql://localhost/shop\n",
+            ),
+            (
+                "migrations/0001_a.sql",
+                b"CREATE TABLE IF NOT EXISTS t (id bigserial PRIMARY KEY, at timestamp, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());\nCREATE TABLE IF NOT EXISTS old (id bigserial PRIMARY KEY, a text, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());\nCREATE INDEX IF NOT EXISTS idx_old_a ON old (a);\n",
+            ),
+            ("migrations/0001_a.rollback.sql", b"DROP TABLE IF EXISTS old;\nDROP TABLE IF EXISTS t;\n"),
+            (
+                "migrations/0002_b.sql",
+                b"SET lock_timeout = '5s';\nDROP INDEX IF EXISTS idx_old_a;\nDROP TABLE IF EXISTS old;\nALTER TABLE t ADD COLUMN IF NOT EXISTS note text;\nALTER TABLE t RENAME COLUMN note TO remark;\nALTER TABLE t DROP COLUMN IF EXISTS at;\n",
+            ),
+            ("migrations/0002_b.rollback.sql", b"SELECT 1;\n"),
+        ],
+    );
+    let text = stdout_of(miglint().current_dir(dir.path()).args([
+        "lint",
+        "--no-cache",
+        "--select",
+        "concurrent-index,renaming,postgres-types",
+    ]));
+    assert!(text.contains("All checks passed"), "{text}");
+}

@@ -20,8 +20,18 @@ pub struct ConcurrentIndex;
 
 impl Rule for ConcurrentIndex {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        for (_, op, table) in on_live_tables(set) {
+        for (m, op, table) in on_live_tables(set) {
             if op.online.concurrently {
+                continue;
+            }
+            // An index dropped just before its table: DROP TABLE takes the
+            // same lock whatever happens to the index.
+            if matches!(op.kind, OpKind::DropIndex { .. })
+                && !table.is_empty()
+                && m.upgrade_ops().any(|o| {
+                    matches!(&o.kind, OpKind::DropTable { name } if name.eq_ignore_ascii_case(&table))
+                })
+            {
                 continue;
             }
             let (what, lock, help) = match &op.kind {

@@ -47,7 +47,11 @@ pub fn on_live_tables(set: &SetAnalysis) -> Vec<(&Migration, &Operation, String)
                     if created.contains(&format!("index:{}", name.to_ascii_lowercase())) {
                         continue;
                     }
-                    table.clone().unwrap_or_default()
+                    // SQL's DROP INDEX names no table: the one it was made on.
+                    table
+                        .clone()
+                        .or_else(|| index_table(set, name))
+                        .unwrap_or_default()
                 }
                 other => match other.tables().first() {
                     Some(t) => t.to_string(),
@@ -61,6 +65,25 @@ pub fn on_live_tables(set: &SetAnalysis) -> Vec<(&Migration, &Operation, String)
         }
     }
     out
+}
+
+/// The table the chain last created index `name` on.
+fn index_table(set: &SetAnalysis, name: &str) -> Option<String> {
+    set.migrations
+        .iter()
+        .flat_map(|m| m.upgrade_ops())
+        .filter_map(|op| match &op.kind {
+            OpKind::CreateIndex(ix)
+                if ix
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name)) =>
+            {
+                Some(ix.table.clone())
+            }
+            _ => None,
+        })
+        .last()
 }
 
 /// Whether the tool runs `op` of `m` inside a transaction: Alembic on

@@ -106,6 +106,15 @@ impl Rule for PostgresTypes {
                     _ => continue,
                 };
                 for column in columns {
+                    // Advice about a table or column gone by head is noise.
+                    let at_head = set
+                        .replay
+                        .schema
+                        .table(table)
+                        .is_some_and(|t| t.column(&column.name).is_some());
+                    if !at_head {
+                        continue;
+                    }
                     let Some((why, help)) = self.judge(column) else {
                         continue;
                     };

@@ -20,8 +20,16 @@ pub struct Renaming;
 
 impl Rule for Renaming {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        for (_, op, _) in on_live_tables(set) {
+        for (m, op, _) in on_live_tables(set) {
+            // A column this migration added is not in use yet.
+            let added_here = |table: &str, column: &str| {
+                m.upgrade_ops().any(|o| {
+                    matches!(&o.kind, OpKind::AddColumn { table: t, column: c }
+                        if t.eq_ignore_ascii_case(table) && c.name.eq_ignore_ascii_case(column))
+                })
+            };
             let (what, from, to) = match &op.kind {
+                OpKind::RenameColumn { table, from, .. } if added_here(table, from) => continue,
                 OpKind::RenameColumn { table, from, to } => {
                     ("column", format!("{table}.{from}"), to.clone())
                 }
@@ -30,6 +38,7 @@ impl Rule for Renaming {
                     column,
                     changes,
                 } => match &changes.new_name {
+                    Some(_) if added_here(table, column) => continue,
                     Some(to) => ("column", format!("{table}.{column}"), to.clone()),
                     None => continue,
                 },
