@@ -3,7 +3,7 @@
 //! schema with its facts, what real SQLite refused, and what the
 //! application reads (queries, models) when a rule asks for it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::app::models::ModelSet;
 use crate::app::queries::ColumnUse;
 use crate::chain::MigrationSet;
-use crate::migration::{Migration, SuppressionComment};
+use crate::migration::{Migration, OpKind, Operation, Reach, SuppressionComment};
 use crate::paths::display_path;
 use crate::project::config::{Dialect, Settings};
 use crate::project::discover::{Discovery, Skipped};
@@ -77,6 +77,87 @@ impl SetAnalysis {
             queries: Vec::new(),
             models: Arc::default(),
         }
+    }
+}
+
+impl SetAnalysis {
+    /// The operations of this folder's upgrades that run on a table already in use:
+    /// not one the same migration creates (empty, and unseen by the application
+    /// until the migration commits), on PostgreSQL, when they run for sure or
+    /// under a guard the chain decides.
+    pub fn on_live_tables(&self) -> Vec<(&Migration, &Operation, String)> {
+        let set = self;
+        let mut out = Vec::new();
+        if set.dialect != Dialect::Postgresql {
+            return out;
+        }
+        for m in &set.migrations {
+            let mut created: HashSet<String> = HashSet::new();
+            for op in m.upgrade_ops() {
+                match &op.kind {
+                    OpKind::CreateTable { name, .. } => {
+                        created.insert(name.to_ascii_lowercase());
+                        continue;
+                    }
+                    OpKind::RenameIndex { from, to }
+                        if created.contains(&format!("index:{}", from.to_ascii_lowercase())) =>
+                    {
+                        created.insert(format!("index:{}", to.to_ascii_lowercase()));
+                    }
+                    OpKind::CreateIndex(ix) if ix.name.is_some() => {
+                        // An index made here and dropped here was never live.
+                        created.insert(format!(
+                            "index:{}",
+                            ix.name.as_deref().unwrap_or("").to_ascii_lowercase()
+                        ));
+                    }
+                    _ => {}
+                }
+                if op.reach == Reach::Maybe {
+                    continue;
+                }
+                let table = match &op.kind {
+                    OpKind::DropIndex { name, table } => {
+                        if created.contains(&format!("index:{}", name.to_ascii_lowercase())) {
+                            continue;
+                        }
+                        // SQL's DROP INDEX names no table: the one it was made on.
+                        table
+                            .clone()
+                            .or_else(|| self.index_table(name))
+                            .unwrap_or_default()
+                    }
+                    other => match other.tables().first() {
+                        Some(t) => t.to_string(),
+                        None => continue,
+                    },
+                };
+                if !table.is_empty() && created.contains(&table.to_ascii_lowercase()) {
+                    continue;
+                }
+                out.push((m, op, table));
+            }
+        }
+        out
+    }
+
+    /// The table the chain last created index `name` on.
+    fn index_table(&self, name: &str) -> Option<String> {
+        self.migrations
+            .iter()
+            .flat_map(|m| m.upgrade_ops())
+            .filter_map(|op| match &op.kind {
+                OpKind::CreateIndex(ix)
+                    if ix
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name)) =>
+                {
+                    Some(ix.table.clone())
+                }
+                _ => None,
+            })
+            .last()
     }
 }
 

@@ -173,6 +173,16 @@ impl Migration {
         self.steps.iter().flat_map(|s| s.apply.iter())
     }
 
+    /// Whether the tool runs `op` of this migration inside a transaction: Alembic on
+    /// PostgreSQL does, outside `autocommit_block()`; yoyo and the SQL-folder
+    /// tools as their loaders read it. `None` when it cannot be known.
+    pub fn runs_in_transaction(&self, op: &Operation) -> Option<bool> {
+        match self.flavour {
+            Flavour::Alembic => Some(!op.online.autocommit),
+            _ => self.in_transaction,
+        }
+    }
+
     /// Operations run by the downgrade, in the order they run (last step first).
     pub fn downgrade_ops(&self) -> impl Iterator<Item = &Operation> {
         self.steps.iter().rev().flat_map(|s| match &s.rollback {

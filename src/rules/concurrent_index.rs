@@ -1,7 +1,7 @@
 //! `concurrent-index`: on PostgreSQL, an index created or dropped on a table
 //! in use without `CONCURRENTLY`.
 
-use super::postgres::{on_live_tables, shown};
+use super::shown;
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::migration::OpKind;
@@ -20,7 +20,7 @@ pub struct ConcurrentIndex;
 
 impl Rule for ConcurrentIndex {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        for (m, op, table) in on_live_tables(set) {
+        for (m, op, table) in set.on_live_tables() {
             if op.online.concurrently {
                 continue;
             }

@@ -1,7 +1,7 @@
 //! `concurrently-in-transaction`: `CREATE/DROP INDEX CONCURRENTLY` in a
 //! migration the tool runs inside a transaction, which PostgreSQL refuses.
 
-use super::postgres::{in_transaction, transaction_opt_out};
+use super::transaction_opt_out;
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::migration::{OpKind, Reach};
@@ -30,7 +30,7 @@ impl Rule for ConcurrentlyInTransaction {
                 if !index || !op.online.concurrently || op.reach == Reach::Maybe {
                     continue;
                 }
-                if in_transaction(m, op) != Some(true) {
+                if m.runs_in_transaction(op) != Some(true) {
                     continue;
                 }
                 let span = cx.first_line(op.span);

@@ -1,7 +1,7 @@
 //! `constraint-not-valid`: on PostgreSQL, a foreign key or check added to a
 //! table in use without `NOT VALID`.
 
-use super::postgres::{on_live_tables, shown};
+use super::shown;
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::migration::{ConstraintKind, OpKind};
@@ -20,7 +20,7 @@ pub struct ConstraintNotValid;
 
 impl Rule for ConstraintNotValid {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        for (_, op, table) in on_live_tables(set) {
+        for (_, op, table) in set.on_live_tables() {
             if op.online.not_valid {
                 continue;
             }

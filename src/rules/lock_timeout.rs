@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use super::postgres::{on_live_tables, shown};
+use super::shown;
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::migration::{Migration, OpKind, Operation};
@@ -58,7 +58,7 @@ impl Rule for LockTimeout {
             return;
         }
         let mut reported: Vec<*const Migration> = Vec::new();
-        for (m, op, table) in on_live_tables(set) {
+        for (m, op, table) in set.on_live_tables() {
             if !locks(op) || reported.contains(&(m as *const Migration)) || sets_timeout(m) {
                 continue;
             }

@@ -5,6 +5,7 @@
 use crate::analysis::SetAnalysis;
 use crate::diagnostic::Diagnostic;
 pub use crate::diagnostic::Severity;
+use crate::migration::{Flavour, SqlTool};
 use crate::project::config::{ConfigError, RuleConfig, Settings};
 use crate::source::{FileId, SourceDb, Span};
 
@@ -24,7 +25,6 @@ pub mod model_drift;
 mod no_virtual_tables;
 mod not_null_default;
 mod parse_error;
-mod postgres;
 mod postgres_types;
 mod pragma_in_transaction;
 mod renaming;
@@ -158,6 +158,32 @@ impl Context<'_> {
 
     pub fn text(&self, span: Span) -> &str {
         self.sources.get(span.file).slice(span)
+    }
+}
+
+/// How each tool lets a migration run outside a transaction.
+pub fn transaction_opt_out(flavour: Flavour) -> &'static str {
+    match flavour {
+        Flavour::Alembic => "run it inside `with op.get_context().autocommit_block():`",
+        Flavour::YoyoPy => "set `__transactional__ = False` in the migration",
+        Flavour::YoyoSql => "put `-- transactional: false` at the top of the file",
+        Flavour::Sql(SqlTool::Sqlx) => "start the file with `-- no-transaction`",
+        Flavour::Sql(SqlTool::Diesel) => {
+            "add `metadata.toml` with `run_in_transaction = false` beside its up.sql"
+        }
+        Flavour::Sql(SqlTool::Dbmate) => "write `-- migrate:up transaction:false`",
+        Flavour::Sql(SqlTool::Refinery | SqlTool::GolangMigrate) => {
+            "run it outside the tool, on a connection with no transaction open"
+        }
+    }
+}
+
+/// The table name the way messages show it.
+pub fn shown(table: &str) -> String {
+    if table.is_empty() {
+        "its table".to_string()
+    } else {
+        format!("`{table}`")
     }
 }
 

@@ -51,7 +51,7 @@ impl Rule for PragmaInTransaction {
                 .label("ignored inside a transaction")
                 .help(format!(
                     "{effect}. To switch foreign keys off for this migration, {}; or rebuild the table without the pragma and check `PRAGMA foreign_key_check` at the end",
-                    super::postgres::transaction_opt_out(m.flavour)
+                    super::transaction_opt_out(m.flavour)
                 ).trim_start().to_string());
             }
         }

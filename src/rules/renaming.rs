@@ -1,7 +1,6 @@
 //! `renaming`: on PostgreSQL, a column or table renamed while the
 //! application still uses the old name.
 
-use super::postgres::on_live_tables;
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::migration::OpKind;
@@ -20,7 +19,7 @@ pub struct Renaming;
 
 impl Rule for Renaming {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        for (m, op, _) in on_live_tables(set) {
+        for (m, op, _) in set.on_live_tables() {
             // A column this migration added is not in use yet.
             let added_here = |table: &str, column: &str| {
                 m.upgrade_ops().any(|o| {

@@ -1,7 +1,7 @@
 //! `set-not-null`: on PostgreSQL, `SET NOT NULL` on a column of a table in
 //! use with no validated check that proves it first.
 
-use super::postgres::{on_live_tables, shown};
+use super::shown;
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::migration::{ConstraintKind, OpKind};
@@ -38,7 +38,7 @@ impl Rule for SetNotNull {
                 _ => None,
             })
             .collect();
-        for (_, op, table) in on_live_tables(set) {
+        for (_, op, table) in set.on_live_tables() {
             let OpKind::AlterColumn {
                 column, changes, ..
             } = &op.kind

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use super::postgres::{on_live_tables, shown};
+use super::shown;
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
 use crate::migration::{OpKind, Operation};
@@ -32,7 +32,8 @@ static VOLATILE: LazyLock<regex::Regex> = LazyLock::new(|| {
 
 impl Rule for TableRewrite {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        let live: Vec<(&Operation, String)> = on_live_tables(set)
+        let live: Vec<(&Operation, String)> = set
+            .on_live_tables()
             .into_iter()
             .map(|(_, op, table)| (op, table))
             .collect();
