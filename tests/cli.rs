@@ -1204,3 +1204,40 @@ fn postgres_lock_rules_leave_moot_operations_alone() {
     ]));
     assert!(text.contains("All checks passed"), "{text}");
 }
+
+/// An `env.py` that sets `lock_timeout` for every migration answers
+/// `lock-timeout` for the whole folder.
+#[test]
+fn lock_timeout_set_in_env_py_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = revision(
+        "001",
+        None,
+        "    op.create_table(\"t\", sa.Column(\"id\", sa.BigInteger(), primary_key=True))",
+        "    op.drop_table(\"t\")",
+    );
+    let second = revision(
+        "002",
+        Some("001"),
+        "    op.add_column(\"t\", sa.Column(\"note\", sa.Text()))",
+        "    op.drop_column(\"t\", \"note\")",
+    );
+    postgres_alembic_project(dir.path(), &[&first, &second]);
+    let lint = || {
+        stdout_of(miglint().current_dir(dir.path()).args([
+            "lint",
+            "--no-cache",
+            "--select",
+            "lock-timeout",
+        ]))
+    };
+    assert!(lint().contains("warning[lock-timeout]"));
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/env.py",
+            b"with connectable.connect() as connection:\n    connection.exec_driver_sql(\"SET lock_timeout = '5s'\")\n",
+        )],
+    );
+    assert!(lint().contains("All checks passed"), "{}", lint());
+}
