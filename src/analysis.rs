@@ -260,7 +260,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
             set.flavour,
             set.dialect,
             set.dialect_evidence,
-            set.env_lock_timeout,
+            set.env,
         ));
         for f in set.files {
             inputs.push((si, f));
@@ -318,14 +318,17 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     let mut sets: Vec<MigrationSet> = dirs
         .into_iter()
         .zip(per_set)
-        .map(
-            |((dir, flavour, dialect, evidence, lock_timeout), migrations)| {
-                let mut set =
-                    MigrationSet::new(dir, flavour, migrations).with_dialect(dialect, evidence);
-                set.env_lock_timeout = lock_timeout;
-                set
-            },
-        )
+        .map(|((dir, flavour, dialect, evidence, env), mut migrations)| {
+            if flavour == crate::migration::SetFlavour::Alembic {
+                for m in &mut migrations {
+                    m.in_transaction = env.transaction;
+                }
+            }
+            let mut set =
+                MigrationSet::new(dir, flavour, migrations).with_dialect(dialect, evidence);
+            set.env = env;
+            set
+        })
         .collect();
     let mut changed = changed_only.then(BTreeSet::new);
     if let Some(label) = &base_label {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::migration::{Flavour, Migration, Named, Parents, SetFlavour};
 use crate::project::config::Dialect;
+use crate::project::env_py::AlembicEnv;
 
 /// One migrations folder: its migrations in file-name order and their graph.
 pub struct MigrationSet {
@@ -23,8 +24,8 @@ pub struct MigrationSet {
     /// Where the project said so, when it was detected rather than
     /// configured ([`crate::project::dialect`]).
     pub dialect_evidence: Option<String>,
-    /// Alembic's `env.py` sets `lock_timeout` for every migration.
-    pub env_lock_timeout: bool,
+    /// What Alembic's `env.py` says about every migration.
+    pub env: AlembicEnv,
 }
 
 /// A migrations folder at the merge base (`--base`).
@@ -188,7 +189,7 @@ impl MigrationSet {
             base: None,
             dialect: Dialect::Sqlite,
             dialect_evidence: None,
-            env_lock_timeout: false,
+            env: AlembicEnv::default(),
         }
     }
 

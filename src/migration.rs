@@ -100,7 +100,8 @@ pub struct Migration {
     /// operations stay silent rather than guess.
     pub ops_unknown: bool,
     /// Whether the tool runs this migration inside a transaction (`None`:
-    /// not known statically, as for Alembic on SQLite).
+    /// not known statically, as for an Alembic `env.py` that hands the run
+    /// to the application).
     pub in_transaction: Option<bool>,
     pub problems: Vec<LoadProblem>,
     pub suppressions: Vec<SuppressionComment>,
@@ -173,12 +174,13 @@ impl Migration {
         self.steps.iter().flat_map(|s| s.apply.iter())
     }
 
-    /// Whether the tool runs `op` of this migration inside a transaction: Alembic on
-    /// PostgreSQL does, outside `autocommit_block()`; yoyo and the SQL-folder
-    /// tools as their loaders read it. `None` when it cannot be known.
+    /// Whether the tool runs `op` of this migration inside a transaction:
+    /// Alembic as its `env.py` says, never inside `autocommit_block()`; yoyo
+    /// and the SQL-folder tools as their loaders read it. `None` when it
+    /// cannot be known.
     pub fn runs_in_transaction(&self, op: &Operation) -> Option<bool> {
         match self.flavour {
-            Flavour::Alembic => Some(!op.online.autocommit),
+            Flavour::Alembic if op.online.autocommit => Some(false),
             _ => self.in_transaction,
         }
     }

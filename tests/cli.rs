@@ -1241,3 +1241,55 @@ fn lock_timeout_set_in_env_py_counts() {
     );
     assert!(lint().contains("All checks passed"), "{}", lint());
 }
+
+/// Whether Alembic runs a migration in a transaction is `env.py`'s to say:
+/// the template's `begin_transaction()` does, an autocommit connection does
+/// not, and an `env.py` that hands the run to the application's code leaves
+/// it unknown, so `concurrently-in-transaction` stays silent and a note says
+/// why (a real project's connection was in autocommit).
+#[test]
+fn concurrently_in_transaction_follows_env_py() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = revision(
+        "001",
+        None,
+        "    op.create_table(\"t\", sa.Column(\"id\", sa.BigInteger(), primary_key=True))",
+        "    op.drop_table(\"t\")",
+    );
+    let second = revision(
+        "002",
+        Some("001"),
+        "    op.create_index(\"ix_t_id\", \"t\", [\"id\"], postgresql_concurrently=True)",
+        "    op.drop_index(\"ix_t_id\", table_name=\"t\", postgresql_concurrently=True)",
+    );
+    postgres_alembic_project(dir.path(), &[&first, &second]);
+    let lint = |env: &str| {
+        write_tree(dir.path(), &[("migrations/env.py", env.as_bytes())]);
+        stdout_of(miglint().current_dir(dir.path()).args([
+            "lint",
+            "--no-cache",
+            "--select",
+            "concurrently-in-transaction",
+        ]))
+    };
+    let template = "with connectable.connect() as connection:\n    context.configure(connection=connection)\n    with context.begin_transaction():\n        context.run_migrations()\n";
+    let text = lint(template);
+    assert_eq!(
+        text.matches("error[concurrently-in-transaction]").count(),
+        2,
+        "{text}"
+    );
+    let autocommit = template.replace(
+        "connectable.connect()",
+        "connectable.connect().execution_options(isolation_level=\"AUTOCOMMIT\")",
+    );
+    assert!(lint(&autocommit).contains("All checks passed"));
+    let text = lint(
+        "from app.storage import run_migrations_online\n\nrun_migrations_online(context, config)\n",
+    );
+    assert!(text.contains("All checks passed"), "{text}");
+    assert!(
+        text.contains("002_b.py:14:5: concurrently-in-transaction: `env.py` hands the run to code miglint does not read"),
+        "{text}"
+    );
+}

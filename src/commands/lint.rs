@@ -167,6 +167,19 @@ fn check(rule_set: &RuleSet, loaded: Loaded, settings: &Settings) -> Outcome {
                 ),
             });
         }
+        if rule_set
+            .severity_of(rules::concurrently_in_transaction::META.id)
+            .is_some()
+            && let Some(span) = rules::concurrently_in_transaction::unknown_transaction(set)
+        {
+            notes.push(Note {
+                span,
+                message: format!(
+                    "{}: `env.py` hands the run to code miglint does not read, so whether CONCURRENTLY runs inside a transaction is not known",
+                    rules::concurrently_in_transaction::META.id
+                ),
+            });
+        }
         notes.extend(set.replay.notes.iter().map(|(_, span, what)| Note {
             span: *span,
             message: format!("not read statically: {what}"),

@@ -27,8 +27,8 @@ pub struct SetInput {
     pub dialect: Dialect,
     /// Where the project named it, when it was detected.
     pub dialect_evidence: Option<String>,
-    /// The folder's `env.py` sets `lock_timeout` for every migration.
-    pub env_lock_timeout: bool,
+    /// What an Alembic folder's `env.py` says about every migration.
+    pub env: super::env_py::AlembicEnv,
 }
 
 /// A folder's `.py` / `.sql` files (name, content) as `--base` sees them.
@@ -785,11 +785,11 @@ fn read_dir(
         base: None,
         dialect: settings.dialect.unwrap_or(Dialect::Sqlite),
         dialect_evidence: None,
-        env_lock_timeout: flavour == SetFlavour::Alembic
-            && dir
-                .parent()
-                .and_then(|p| std::fs::read_to_string(p.join("env.py")).ok())
-                .is_some_and(|env| env.contains("lock_timeout")),
+        env: if flavour == SetFlavour::Alembic {
+            super::env_py::AlembicEnv::of_versions(dir)
+        } else {
+            Default::default()
+        },
     }))
 }
 

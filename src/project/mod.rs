@@ -4,5 +4,6 @@
 pub mod config;
 pub mod dialect;
 pub mod discover;
+pub mod env_py;
 pub mod files;
 pub mod git;

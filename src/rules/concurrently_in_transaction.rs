@@ -4,8 +4,9 @@
 use super::transaction_opt_out;
 use super::{Context, Rule, RuleMeta, Severity, no_options};
 use crate::analysis::SetAnalysis;
-use crate::migration::{OpKind, Reach};
+use crate::migration::{Migration, OpKind, Operation, Reach};
 use crate::project::config::Dialect;
+use crate::source::Span;
 
 pub const META: RuleMeta = RuleMeta {
     id: "concurrently-in-transaction",
@@ -19,17 +20,36 @@ pub const META: RuleMeta = RuleMeta {
 #[derive(Default)]
 pub struct ConcurrentlyInTransaction;
 
+/// The operations the rule is about: an index created or dropped
+/// CONCURRENTLY, for certain.
+fn concurrent_index_ops(m: &Migration) -> impl Iterator<Item = &Operation> {
+    m.upgrade_ops().chain(m.downgrade_ops()).filter(|op| {
+        matches!(op.kind, OpKind::CreateIndex(_) | OpKind::DropIndex { .. })
+            && op.online.concurrently
+            && op.reach != Reach::Maybe
+    })
+}
+
+/// The first CONCURRENTLY of a PostgreSQL folder where whether it runs in a
+/// transaction is not known (the rule stays silent there; a note says so).
+pub fn unknown_transaction(set: &SetAnalysis) -> Option<Span> {
+    if set.dialect != Dialect::Postgresql {
+        return None;
+    }
+    set.migrations.iter().find_map(|m| {
+        concurrent_index_ops(m)
+            .find(|op| m.runs_in_transaction(op).is_none())
+            .map(|op| op.span)
+    })
+}
+
 impl Rule for ConcurrentlyInTransaction {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
         if set.dialect != Dialect::Postgresql {
             return;
         }
         for m in &set.migrations {
-            for op in m.upgrade_ops().chain(m.downgrade_ops()) {
-                let index = matches!(op.kind, OpKind::CreateIndex(_) | OpKind::DropIndex { .. });
-                if !index || !op.online.concurrently || op.reach == Reach::Maybe {
-                    continue;
-                }
+            for op in concurrent_index_ops(m) {
                 if m.runs_in_transaction(op) != Some(true) {
                     continue;
                 }

@@ -54,7 +54,7 @@ fn sets_timeout(m: &Migration) -> bool {
 
 impl Rule for LockTimeout {
     fn check(&self, set: &SetAnalysis, cx: &mut Context) {
-        if set.env_lock_timeout {
+        if set.env.lock_timeout {
             return;
         }
         let mut reported: Vec<*const Migration> = Vec::new();

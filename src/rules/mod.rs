@@ -11,7 +11,7 @@ use crate::source::{FileId, SourceDb, Span};
 
 mod batch_mode;
 mod concurrent_index;
-mod concurrently_in_transaction;
+pub mod concurrently_in_transaction;
 mod constraint_not_valid;
 mod downgrade_roundtrip;
 pub mod filtered_column_index;
