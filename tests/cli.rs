@@ -1293,3 +1293,54 @@ fn concurrently_in_transaction_follows_env_py() {
         "{text}"
     );
 }
+
+/// PostgreSQL refuses to drop a table that other tables' foreign keys still
+/// point at (a real project's downgrade dropped the parent first, and the
+/// server refused it); dropping the child first, or CASCADE, is fine.
+#[test]
+fn postgres_drop_of_a_referenced_table_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |order: &str| {
+        revision(
+            "001",
+            None,
+            "    op.create_table(\"parent\", sa.Column(\"id\", sa.BigInteger(), primary_key=True))\n    op.create_table(\"child\", sa.Column(\"id\", sa.BigInteger(), primary_key=True), sa.Column(\"parent_id\", sa.BigInteger(), sa.ForeignKey(\"parent.id\")))",
+            order,
+        )
+    };
+    let lint = || {
+        stdout_of(miglint().current_dir(dir.path()).args([
+            "lint",
+            "--no-cache",
+            "--select",
+            "schema-consistency",
+        ]))
+    };
+    postgres_alembic_project(
+        dir.path(),
+        &[&create(
+            "    op.drop_table(\"parent\")\n    op.drop_table(\"child\")",
+        )],
+    );
+    let text = lint();
+    assert!(
+        text.contains(
+            "PostgreSQL refuses to drop table `parent`: foreign keys of `child` still point at it"
+        ),
+        "{text}"
+    );
+    postgres_alembic_project(
+        dir.path(),
+        &[&create(
+            "    op.drop_table(\"child\")\n    op.drop_table(\"parent\")",
+        )],
+    );
+    assert!(lint().contains("All checks passed"), "{}", lint());
+    postgres_alembic_project(
+        dir.path(),
+        &[&create(
+            "    op.execute(\"DROP TABLE parent CASCADE\")\n    op.drop_table(\"child\")",
+        )],
+    );
+    assert!(lint().contains("All checks passed"), "{}", lint());
+}

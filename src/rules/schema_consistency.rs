@@ -81,6 +81,13 @@ pub fn message(conflict: &Conflict) -> String {
             column,
             index,
         } => format!("column `{table}.{column}` is still covered by index `{index}`"),
+        Conflict::TableReferenced { table, by } => format!(
+            "PostgreSQL refuses to drop table `{table}`: foreign keys of {} still point at it",
+            by.iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Conflict::ObjectExists { kind, name } => format!("{kind} `{name}` already exists"),
         Conflict::ObjectMissing { kind, name } => format!("{kind} `{name}` does not exist"),
     }
@@ -115,6 +122,11 @@ fn report(conflict: &Conflict, span: Span, cx: &mut Context) {
         }
         Conflict::ColumnExists { .. } => {
             d.label("added again here");
+        }
+        Conflict::TableReferenced { .. } => {
+            d.label("dropped here").help(
+                "drop the referencing tables (or their foreign keys) first, or write `DROP TABLE ... CASCADE`",
+            );
         }
         Conflict::NeverCreated { .. } => {
             d.label("first used here; not checked further")

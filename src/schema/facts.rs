@@ -132,6 +132,12 @@ pub enum Conflict {
         column: String,
         index: String,
     },
+    /// PostgreSQL: a table dropped (without CASCADE) while foreign keys of
+    /// the tables `by` still point at it.
+    TableReferenced {
+        table: String,
+        by: Vec<String>,
+    },
     /// A view or trigger (`kind`) created twice, or dropped when absent.
     ObjectExists {
         kind: &'static str,

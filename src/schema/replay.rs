@@ -245,6 +245,9 @@ impl<'a> Ctx<'a> {
                     || table.as_deref().is_some_and(|t| u.table(t))
                     || (u.all && table.is_none())
             }
+            Conflict::TableReferenced { table, by } => {
+                u.table(table) || by.iter().any(|t| u.table(t))
+            }
             Conflict::ObjectExists { name, .. } | Conflict::ObjectMissing { name, .. } => {
                 u.all || u.name(name)
             }
@@ -960,6 +963,33 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             // SQLite drops a table's indexes and triggers with it.
             for k in schema.index_keys_of(name) {
                 schema.remove_index(&k);
+            }
+            // PostgreSQL refuses to drop a table other tables' foreign keys
+            // point at, unless CASCADE drops those keys too.
+            let cascade = op
+                .sql
+                .as_ref()
+                .is_some_and(|s| s.statement.to_ascii_uppercase().contains("CASCADE"));
+            if cx.postgres && !cascade {
+                let by: Vec<String> = schema
+                    .tables
+                    .values()
+                    .filter(|t| {
+                        t.foreign_keys
+                            .iter()
+                            .any(|fk| fk.ref_table.eq_ignore_ascii_case(name))
+                    })
+                    .map(|t| t.name.clone())
+                    .collect();
+                if !by.is_empty() {
+                    cx.conflict(
+                        span,
+                        Conflict::TableReferenced {
+                            table: name.clone(),
+                            by,
+                        },
+                    );
+                }
             }
         }
         OpKind::RenameTable { from, to } => {
