@@ -12,6 +12,13 @@
 //! what the fixes add. Where the manifest names a project's models, Alembic's
 //! `compare_metadata` at head is the oracle for `model-drift`. The Python
 //! environment comes from `scripts/test.sh`.
+//!
+//! The chains of the projects that support PostgreSQL run again on a real
+//! PostgreSQL server (`scripts/postgres.sh`), linted with `dialect =
+//! "postgresql"` and held against `tests/realworld/expected-postgresql.json`
+//! the same way.
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -57,6 +64,36 @@ fn real_projects_chains_hold_against_real_alembic() {
             ".cache/realworld/measure.md",
             "--check",
             "tests/realworld/expected.json",
+        ],
+    );
+    let server = common::Postgres::start();
+    let socket = server.socket();
+    let socket = socket.to_str().expect("a UTF-8 socket path");
+    run(
+        "run.py",
+        &[
+            "--postgres",
+            socket,
+            "--out",
+            ".cache/realworld/alembic-postgresql.json",
+        ],
+    );
+    drop(server);
+    run(
+        "measure.py",
+        &[
+            "--database",
+            "postgresql",
+            "--alembic",
+            ".cache/realworld/alembic-postgresql.json",
+            "--miglint",
+            env!("CARGO_BIN_EXE_miglint"),
+            "--out",
+            ".cache/realworld/measure-postgresql.json",
+            "--markdown",
+            ".cache/realworld/measure-postgresql.md",
+            "--check",
+            "tests/realworld/expected-postgresql.json",
         ],
     );
     run(

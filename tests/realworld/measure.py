@@ -60,11 +60,21 @@ TRUTH_RULES = {"schema-consistency", "sqlite-exec", "foreign-key-target", "parse
 # ---------------------------------------------------------------------------
 
 
-def lint_dir(chain_id, lint_root="lint"):
-    return os.path.join(CACHE, lint_root, chain_id)
+# Which database the run was on (--database): the dialect miglint is told,
+# the folder its configurations go to, and how types are compared.
+DATABASE = "sqlite"
+DATABASE_NAME = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
-def write_config(project, chain, baseline_sql="", projects=CACHE, lint_root="lint"):
+def lint_root():
+    return "lint" if DATABASE == "sqlite" else f"lint-{DATABASE}"
+
+
+def lint_dir(chain_id, root=None):
+    return os.path.join(CACHE, root or lint_root(), chain_id)
+
+
+def write_config(project, chain, baseline_sql="", projects=CACHE, lint_root=None):
     """miglint.toml for one chain, in .cache (never beside the project's files);
     a chain that starts from create_all gets that schema as its baseline.
     `projects`: where the unpacked projects are (fixcheck.py lints copies)."""
@@ -74,7 +84,7 @@ def write_config(project, chain, baseline_sql="", projects=CACHE, lint_root="lin
     d = lint_dir(chain["id"], lint_root)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "miglint.toml"), "w") as f:
-        f.write('dialect = "sqlite"\n')
+        f.write(f'dialect = "{DATABASE}"\n')
         f.write("migrations = [" + ", ".join(json.dumps(x) for x in folders) + "]\n")
         # The application is the unpacked project, never what lies around
         # this folder. Only the migration folders and a few files are
@@ -299,7 +309,7 @@ def direct_cause(path, line, stmt, msg):
     _, headers = enclosing(path, line)
     for h in headers:
         if DIALECT.search(h):
-            return "dialect branch (code for another database replayed on SQLite)"
+            return "dialect branch (code for another database replayed here)"
     for h in headers:
         if GUARD.search(h) and h.startswith(("if", "elif", "for", "while")):
             return "inspector guard (op run only if the object is / is not there)"
@@ -520,12 +530,70 @@ def norm_type(t):
     return re.sub(r"\s+", "", (t or "").upper())
 
 
+# A declared type (as miglint reports it: SQLAlchemy's generic names or SQL)
+# in PostgreSQL's format_type() spelling.
+PG_TYPES = {
+    "INTEGER": "integer", "INT": "integer", "INT4": "integer", "SERIAL": "integer",
+    "BIGINT": "bigint", "INT8": "bigint", "BIGSERIAL": "bigint",
+    "SMALLINT": "smallint", "INT2": "smallint", "SMALLSERIAL": "smallint",
+    "VARCHAR": "character varying", "CHARACTERVARYING": "character varying",
+    "CHAR": "character", "CHARACTER": "character", "TEXT": "text",
+    "FLOAT": "double precision", "DOUBLE": "double precision", "DOUBLEPRECISION": "double precision",
+    "FLOAT8": "double precision", "REAL": "real", "FLOAT4": "real",
+    "BOOLEAN": "boolean", "BOOL": "boolean", "DATE": "date",
+    "DATETIME": "timestamp without time zone", "TIMESTAMP": "timestamp without time zone",
+    "TIMESTAMPWITHOUTTIMEZONE": "timestamp without time zone",
+    "TIMESTAMPTZ": "timestamp with time zone", "TIMESTAMPWITHTIMEZONE": "timestamp with time zone",
+    "TIME": "time without time zone", "TIMETZ": "time with time zone",
+    "NUMERIC": "numeric", "DECIMAL": "numeric", "BLOB": "bytea", "BYTEA": "bytea",
+    "LARGEBINARY": "bytea", "BINARY": "bytea", "VARBINARY": "bytea",
+    "JSON": "json", "JSONB": "jsonb", "UUID": "uuid", "INTERVAL": "interval",
+}
+
+
+def pg_type(declared):
+    """`declared` as PostgreSQL spells it, or None for a name this table
+    does not know (an enum, a project's own TypeDecorator): not compared."""
+    m = re.fullmatch(r"([A-Z0-9]+)(\(([^)]*)\))?(\[\])?", norm_type(declared))
+    if not m or m.group(1) not in PG_TYPES:
+        return None
+    base, args, array = PG_TYPES[m.group(1)], m.group(3), m.group(4) or ""
+    if m.group(1) == "FLOAT" and args:
+        base = "real" if int(args) <= 24 else "double precision"
+        args = None
+    if args and base in ("integer", "bigint", "smallint", "text", "boolean", "date", "bytea", "json", "jsonb", "uuid"):
+        args = None  # INTEGER(11) and the like: PostgreSQL has no length for them
+    if args and base.startswith(("timestamp", "time ")):
+        first, _, rest = base.partition(" ")
+        return f"{first}({args}) {rest}{array}"
+    return f"{base}({args}){array}" if args else f"{base}{array}"
+
+
+def same_type(database_type, declared):
+    """Whether miglint's type is the database's. On PostgreSQL, an enum
+    type is not compared: miglint does not model them yet."""
+    if DATABASE == "postgresql":
+        if database_type.startswith("enum "):
+            return True
+        ours = pg_type(declared)
+        return ours is None or ours == database_type
+    return norm_type(database_type) == norm_type(declared)
+
+
+def database_default(default):
+    """A column default as the database holds it; a serial column's
+    sequence is no default written by the migration."""
+    if DATABASE == "postgresql" and default and default.startswith("nextval("):
+        return None
+    return default
+
+
 def compare_schema(mig, real):
     """Counts of equal / different / one-side-only tables, columns, indexes, fks."""
     out = {}
     mt = {t["name"]: t for t in mig.get("tables", [])}
     rt = set(real["tables"])
-    out["tables"] = {"equal": len(rt & set(mt)), "only_sqlite": sorted(rt - set(mt)),
+    out["tables"] = {"equal": len(rt & set(mt)), "only_database": sorted(rt - set(mt)),
                      "only_miglint": sorted(set(mt) - rt)}
     rcols = {(c[0], c[1]): c for c in real["columns"]}
     mcols = {}
@@ -536,13 +604,13 @@ def compare_schema(mig, real):
     for key in set(rcols) & set(mcols):
         r, m = rcols[key], mcols[key]
         d = []
-        if norm_type(r[2]) != norm_type(m["type"]):
+        if not same_type(r[2], m["type"]):
             d.append("type")
         if r[3] != (not m["nullable"]):
             d.append("nullable")
         if r[5] != bool(m["primary_key"]):
             d.append("pk")
-        if (r[4] is None) != (m["default"] is None):
+        if (database_default(r[4]) is None) != (m["default"] is None):
             d.append("default")
         if d:
             diff.append([*key, d, [r[2], r[3], r[4], r[5]], [m["type"], not m["nullable"], m["default"], m["primary_key"]]])
@@ -552,7 +620,7 @@ def compare_schema(mig, real):
     both = rt & set(mt)
     out["columns"] = {
         "equal": eq, "different": len(diff), "different_by": dict(why), "examples": diff[:8],
-        "only_sqlite": sorted(".".join(k) for k in set(rcols) - set(mcols) if k[0] in both),
+        "only_database": sorted(".".join(k) for k in set(rcols) - set(mcols) if k[0] in both),
         "only_miglint": sorted(".".join(k) for k in set(mcols) - set(rcols) if k[0] in both),
     }
     rix = {(i[1], i[0]): i for i in real["indexes"]}
@@ -565,7 +633,7 @@ def compare_schema(mig, real):
         else:
             diff.append([*key, [r[2], r[3]], [m["columns"], m["unique"]]])
     out["indexes"] = {"equal": eq, "different": len(diff), "examples": diff[:8],
-                      "only_sqlite": sorted(".".join(k) for k in set(rix) - set(mix)),
+                      "only_database": sorted(".".join(k) for k in set(rix) - set(mix)),
                       "only_miglint": sorted(".".join(k) for k in set(mix) - set(rix))}
     rfk = {(f[0], f[1], f[2], f[3]) for f in real["fks"]}
     mfk = set()
@@ -573,7 +641,7 @@ def compare_schema(mig, real):
         for f in t.get("foreign_keys", []):
             for a, b in zip(f["columns"], f["ref_columns"] or [None] * len(f["columns"])):
                 mfk.add((t["name"], a, f["ref_table"], b))
-    out["fks"] = {"equal": len(rfk & mfk), "only_sqlite": sorted(map(list, rfk - mfk)),
+    out["fks"] = {"equal": len(rfk & mfk), "only_database": sorted(map(list, rfk - mfk)),
                   "only_miglint": sorted(map(list, mfk - rfk))}
     return out
 
@@ -629,7 +697,7 @@ def differences(cmp):
     out = []
     for what in ("tables", "columns", "indexes", "fks"):
         c = cmp[what]
-        for side in ("only_sqlite", "only_miglint"):
+        for side in ("only_database", "only_miglint"):
             if c.get(side):
                 out.append(f"{what} {side.replace('_', ' ')}: {', '.join(map(str, c[side][:3]))}")
         if c.get("different"):
@@ -711,7 +779,8 @@ def measure_chain(binary, project, chain, result):
 
 
 def markdown(report):
-    out = ["# miglint against real Alembic\n"]
+    DB = DATABASE_NAME[DATABASE]
+    out = [f"# miglint against real Alembic on {DB}\n"]
     totals = collections.Counter()
     for cid, r in report.items():
         out.append(f"## {cid}\n")
@@ -724,20 +793,20 @@ def markdown(report):
             for e in v["examples"]:
                 out.append(f"  - `{e['at']}` `{e['source']}` ({e['rule']}: {e['message']})")
         s = r["schema"]
-        out.append(f"\nschema at {r['schema_compared_at']}: tables equal {s['tables']['equal']}, only SQLite "
-                   f"{len(s['tables']['only_sqlite'])}, only miglint {len(s['tables']['only_miglint'])}; columns equal "
-                   f"{s['columns']['equal']}, different {s['columns']['different']} {s['columns']['different_by']}, only SQLite "
-                   f"{len(s['columns']['only_sqlite'])}, only miglint {len(s['columns']['only_miglint'])}; indexes equal "
-                   f"{s['indexes']['equal']}, different {s['indexes']['different']}, only SQLite {len(s['indexes']['only_sqlite'])}, "
-                   f"only miglint {len(s['indexes']['only_miglint'])}; fks equal {s['fks']['equal']}, only SQLite "
-                   f"{len(s['fks']['only_sqlite'])}, only miglint {len(s['fks']['only_miglint'])}\n")
+        out.append(f"\nschema at {r['schema_compared_at']}: tables equal {s['tables']['equal']}, only {DB} "
+                   f"{len(s['tables']['only_database'])}, only miglint {len(s['tables']['only_miglint'])}; columns equal "
+                   f"{s['columns']['equal']}, different {s['columns']['different']} {s['columns']['different_by']}, only {DB} "
+                   f"{len(s['columns']['only_database'])}, only miglint {len(s['columns']['only_miglint'])}; indexes equal "
+                   f"{s['indexes']['equal']}, different {s['indexes']['different']}, only {DB} {len(s['indexes']['only_database'])}, "
+                   f"only miglint {len(s['indexes']['only_miglint'])}; fks equal {s['fks']['equal']}, only {DB} "
+                   f"{len(s['fks']['only_database'])}, only miglint {len(s['fks']['only_miglint'])}\n")
         md = r.get("model_drift")
         if md:
             out.append(f"model-drift against Alembic's compare_metadata: {len(md['agree'])} agree, "
                        f"{len(md['only_miglint'])} only miglint {md['only_miglint'][:4]}, "
                        f"{len(md['only_alembic'])} only Alembic {md['only_alembic'][:4]}\n")
         rv = r["revisions"]
-        line = f"schema after each revision: {rv['equal']} of {rv['compared']} agree with SQLite's"
+        line = f"schema after each revision: {rv['equal']} of {rv['compared']} agree with {DB}'s"
         if rv["first_difference"]:
             fd = rv["first_difference"]
             line += f"; first difference after {fd['at']}: " + "; ".join(fd["differences"])
@@ -754,10 +823,15 @@ def main():
     ap.add_argument("--out", default=os.path.join(CACHE, "measure.json"))
     ap.add_argument("--markdown")
     ap.add_argument("--only", action="append")
+    ap.add_argument("--database", choices=sorted(DATABASE_NAME), default="sqlite",
+                    help="the database run.py ran the chains on (its --postgres): miglint is told "
+                    "that dialect, and types are compared in that database's spelling")
     ap.add_argument("--check", help="hold the run against this expectation file")
     ap.add_argument("--update", help="write this run's expectations to this file")
     args = ap.parse_args()
     args.miglint = os.path.abspath(args.miglint)
+    global DATABASE
+    DATABASE = args.database
     with open(os.path.join(HERE, "manifest.json")) as f:
         manifest = json.load(f)
     with open(args.alembic) as f:
@@ -766,6 +840,8 @@ def main():
     for project in manifest["projects"]:
         for chain in project["chains"]:
             if args.only and chain["id"] not in args.only and project["package"] not in args.only:
+                continue
+            if DATABASE == "postgresql" and not chain.get("postgresql"):
                 continue
             if chain["id"] not in alembic:
                 print(f"{chain['id']}: not in {args.alembic}; run run.py first", file=sys.stderr)
@@ -821,6 +897,7 @@ def expectation(r):
 
 def compare(recorded, now):
     """Differences that are regressions, or changes to review."""
+    DB = DATABASE_NAME[DATABASE]
     problems = []
     for cid in sorted(set(recorded) | set(now)):
         if cid not in now:
@@ -836,7 +913,7 @@ def compare(recorded, now):
             problems.append(f"{cid}: {b['true']} true error findings, was {a['true']}")
         for what, n in a["schema_equal"].items():
             if b["schema_equal"][what] < n:
-                problems.append(f"{cid}: {b['schema_equal'][what]} {what} equal to SQLite's, was {n}")
+                problems.append(f"{cid}: {b['schema_equal'][what]} {what} equal to {DB}'s, was {n}")
         if "model_drift" in a or "model_drift" in b:
             before, after = a.get("model_drift", {}), b.get("model_drift", {})
             if after.get("only_miglint", 0) > before.get("only_miglint", 0):
@@ -846,7 +923,7 @@ def compare(recorded, now):
                 problems.append(f"{cid}: {after.get('agree', 0)} model-drift findings agree with "
                                 f"compare_metadata, was {before.get('agree')}")
         if b["revisions_equal"] < a.get("revisions_equal", 0):
-            problems.append(f"{cid}: the schema agrees with SQLite's after {b['revisions_equal']} revisions, "
+            problems.append(f"{cid}: the schema agrees with {DB}'s after {b['revisions_equal']} revisions, "
                             f"was {a['revisions_equal']}")
         if a["findings_by_rule"] != b["findings_by_rule"]:
             rules = sorted(set(a["findings_by_rule"]) | set(b["findings_by_rule"]))

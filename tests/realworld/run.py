@@ -1,9 +1,16 @@
-"""Runs real projects' Alembic chains with real Alembic on SQLite, one
-revision at a time, and records the schema SQLite holds after every step.
+"""Runs real projects' Alembic chains with real Alembic on SQLite (or on a
+PostgreSQL server), one revision at a time, and records the schema the
+database holds after every step.
 
     .venv/bin/python tests/realworld/fetch.py            # wheels -> .cache/realworld/
     .venv/bin/python tests/realworld/run.py --out .cache/realworld/alembic.json
     .venv/bin/python tests/realworld/run.py --only optuna --out .cache/realworld/optuna.json
+    .venv/bin/python tests/realworld/run.py --postgres SOCKETDIR --out .cache/realworld/alembic-postgresql.json
+
+With --postgres, the chains the manifest marks `"postgresql": true` (the
+projects that support PostgreSQL) run on that server, each in a fresh
+database `rw_<chain>`; the facts come from PostgreSQL's catalog, in the
+same shape.
 
 For each chain of tests/realworld/manifest.json: upgrade from base to head
 one revision at a time (a merge is applied once all its parents are), then
@@ -190,7 +197,116 @@ def _where(tb, script_dir):
     return where
 
 
-def run_chain(project, chain, db_path):
+def postgres_database(host, chain_id):
+    """A fresh database for the chain on the PostgreSQL server whose socket
+    is in `host`; its SQLAlchemy URL and psycopg connection arguments."""
+    import psycopg
+
+    name = "rw_" + re.sub(r"\W", "_", chain_id)
+    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@/{name}?host={host}", {"host": host, "user": "postgres", "dbname": name}
+
+
+FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+def dump_postgres(conninfo):
+    """dump()'s facts, from PostgreSQL's catalog, in the same shape. Types
+    are format_type()'s spelling ("enum <name>" for an enum type) and
+    defaults pg_get_expr()'s; the indexes
+    behind PRIMARY KEY and UNIQUE constraints are constraints, as in
+    SQLite; only the `public` schema."""
+    import psycopg
+
+    with psycopg.connect(**conninfo) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1"
+            )
+            if not r[0].startswith(SKIP_TABLES)
+        ]
+        columns, indexes, uniques, fks = [], [], [], []
+        for t in tables:
+            rel = f'public."{t}"'
+            pk = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                    "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+                    (rel,),
+                )
+            }
+            for name, typ, notnull, default in conn.execute(
+                "SELECT a.attname, CASE WHEN t.typtype = 'e' THEN 'enum ' ELSE '' END "
+                "|| format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+                "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                (rel,),
+            ):
+                columns.append([t, name, typ, bool(notnull), default, name in pk])
+            for name, unique, nkeys, options, where, oid in conn.execute(
+                "SELECT c.relname, i.indisunique, i.indnkeyatts, i.indoption::int2[], "
+                "pg_get_expr(i.indpred, i.indrelid), i.indexrelid FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid "
+                "AND k.conrelid = i.indrelid) ORDER BY 1",
+                (rel,),
+            ):
+                elements = []
+                for k in range(1, nkeys + 1):
+                    (text,) = conn.execute("SELECT pg_get_indexdef(%s, %s, true)", (oid, k)).fetchone()
+                    text = text.strip('"') if re.fullmatch(r'"[^"]+"', text) else text
+                    elements.append(text + (" DESC" if options[k - 1] & 1 else ""))
+                indexes.append([name, t, elements, bool(unique), where])
+            for (cols,) in conn.execute(
+                "SELECT ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, o) "
+                "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o) "
+                "FROM pg_constraint k WHERE k.conrelid = %s::regclass AND k.contype = 'u'",
+                (rel,),
+            ):
+                uniques.append([t, list(cols)])
+            for frm, ref_table, to, on_delete in conn.execute(
+                "SELECT a.attname, r.relname, b.attname, k.confdeltype FROM pg_constraint k "
+                "JOIN LATERAL unnest(k.conkey, k.confkey) AS u(c, f) ON true "
+                "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.c "
+                "JOIN pg_class r ON r.oid = k.confrelid "
+                "JOIN pg_attribute b ON b.attrelid = k.confrelid AND b.attnum = u.f "
+                "WHERE k.conrelid = %s::regclass AND k.contype = 'f'",
+                (rel,),
+            ):
+                fks.append([t, frm, ref_table, to, FK_ACTIONS.get(on_delete, on_delete)])
+        return {
+            "tables": tables,
+            "columns": sorted(columns, key=lambda c: (c[0], c[1])),
+            "indexes": sorted(indexes, key=lambda i: (i[1], i[0])),
+            "uniques": sorted(uniques),
+            "fks": sorted(fks, key=lambda f: [str(x) for x in f]),
+        }
+
+
+def baseline_postgres(engine):
+    """The tables create_all made, as PostgreSQL DDL (for miglint's
+    `baseline` setting): reflected, then compiled for PostgreSQL."""
+    import sqlalchemy as sa
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    out = []
+    for table in metadata.sorted_tables:
+        if table.name.startswith(SKIP_TABLES):
+            continue
+        out.append(f"{str(CreateTable(table).compile(engine)).strip()};\n")
+        out += [f"{str(CreateIndex(ix).compile(engine)).strip()};\n" for ix in table.indexes]
+    return "".join(out)
+
+
+def run_chain(project, chain, db_path, postgres=None):
     import sqlalchemy as sa
     from alembic.config import Config
     from alembic.runtime.environment import EnvironmentContext
@@ -230,9 +346,15 @@ def run_chain(project, chain, db_path):
     script = ScriptDirectory.from_config(cfg)
     order = [r.revision for r in reversed(list(script.walk_revisions("base", "heads")))]
 
-    if os.path.exists(db_path):
-        os.remove(db_path)
-    engine = sa.create_engine(f"sqlite:///{db_path}", poolclass=sa.pool.NullPool)
+    if postgres:
+        url, conninfo = postgres_database(postgres, chain["id"])
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        snapshot = lambda: dump_postgres(conninfo)  # noqa: E731
+    else:
+        if os.path.exists(db_path):
+            os.remove(db_path)
+        engine = sa.create_engine(f"sqlite:///{db_path}", poolclass=sa.pool.NullPool)
+        snapshot = lambda: dump(db_path)  # noqa: E731
     cfg.attributes.update(
         naming_convention=chain.get("naming_convention"),
         render_as_batch=chain.get("render_as_batch", False),
@@ -262,16 +384,19 @@ def run_chain(project, chain, db_path):
         for part in attr.split("."):
             metadata = getattr(metadata, part)
         metadata.create_all(engine)
-    base_schema = dump(db_path)
+    base_schema = snapshot()
     # The same tables as SQL, for miglint's `baseline` setting.
-    with sqlite3.connect(db_path) as raw:
-        baseline_sql = "".join(
-            f"{sql};\n"
-            for (sql,) in raw.execute(
-                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
-                "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'alembic_version%' ORDER BY rowid"
+    if postgres:
+        baseline_sql = baseline_postgres(engine) if base_schema["tables"] else ""
+    else:
+        with sqlite3.connect(db_path) as raw:
+            baseline_sql = "".join(
+                f"{sql};\n"
+                for (sql,) in raw.execute(
+                    "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+                    "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'alembic_version%' ORDER BY rowid"
+                )
             )
-        )
 
     steps, applied = [], []
     head_reached = base_reached = False
@@ -290,7 +415,7 @@ def run_chain(project, chain, db_path):
                 steps.append({"rev": rev, "way": way, "error": msg[:2000], "where": _where(e.__traceback__, script_dir)})
                 failed = True
                 break
-            steps.append({"rev": rev, "way": way, "schema": dump(db_path)})
+            steps.append({"rev": rev, "way": way, "schema": snapshot()})
             if way == "up":
                 applied.append(rev)
         if way == "up":
@@ -351,7 +476,7 @@ def compare_models(engine, target):
     return sorted(out, key=lambda x: [str(v) for v in x])
 
 
-def child(chain_id, out):
+def child(chain_id, out, postgres=None):
     manifest = load_manifest()
     for project, chain in chains(manifest):
         if chain["id"] == chain_id:
@@ -362,7 +487,7 @@ def child(chain_id, out):
     os.makedirs(db_dir, exist_ok=True)
     start = time.time()
     try:
-        result = run_chain(project, chain, os.path.join(db_dir, f"{chain_id}.db"))
+        result = run_chain(project, chain, os.path.join(db_dir, f"{chain_id}.db"), postgres)
     except Exception as e:  # before the first step: the chain could not even be read
         result = {"project": project["package"], "version": project["version"], "revisions": [],
                   "head_reached": False, "base_reached": False, "steps": [],
@@ -377,19 +502,24 @@ def main():
     ap.add_argument("--out", default=os.path.join(CACHE, "alembic.json"))
     ap.add_argument("--only", action="append", help="chain id or project package (repeatable)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--postgres", metavar="SOCKETDIR",
+                    help="run on the PostgreSQL server listening in SOCKETDIR (scripts/postgres.sh), "
+                    "the chains the manifest marks `postgresql`, each in a fresh database")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        return child(args.child, args.out)
+        return child(args.child, args.out, args.postgres)
 
     manifest = load_manifest()
     wanted = [c["id"] for p, c in chains(manifest)
-              if not args.only or c["id"] in args.only or p["package"] in args.only]
+              if (not args.only or c["id"] in args.only or p["package"] in args.only)
+              and (not args.postgres or c.get("postgresql"))]
 
     def one(chain_id):
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
             path = tmp.name
-        proc = subprocess.run([sys.executable, "-B", os.path.abspath(__file__), "--child", chain_id, "--out", path],
+        proc = subprocess.run([sys.executable, "-B", os.path.abspath(__file__), "--child", chain_id, "--out", path]
+                              + (["--postgres", args.postgres] if args.postgres else []),
                               capture_output=True, text=True)
         try:
             with open(path) as f:
