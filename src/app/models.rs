@@ -107,11 +107,18 @@ impl TypeFamily {
     }
 
     /// The family of a column type as SQLite stores it (`VARCHAR(255)`,
-    /// `TEXT`, `BIGINT`), by the words SQLite's affinity rules look at.
+    /// `TEXT`, `BIGINT`), by the words SQLite's affinity rules look at, or
+    /// as PostgreSQL names it (`TIMESTAMP WITH TIME ZONE`, `BYTEA`). A
+    /// quoted name is a type of the project's own (an enum): no family.
     pub fn of_sql(sql: &str) -> Option<TypeFamily> {
         let t = sql.to_ascii_uppercase();
         let head = t.split('(').next().unwrap_or("").trim();
         Some(match head {
+            _ if head.starts_with('"') => return None,
+            _ if head.starts_with("TIMESTAMP ") => TypeFamily::DateTime,
+            _ if head.starts_with("TIME ") => TypeFamily::Time,
+            "BYTEA" => TypeFamily::Binary,
+            "JSONB" => TypeFamily::Json,
             "BOOLEAN" | "BOOL" => TypeFamily::Boolean,
             "DATETIME" | "TIMESTAMP" => TypeFamily::DateTime,
             "DATE" => TypeFamily::Date,
@@ -1241,6 +1248,11 @@ class Invoice(Base):
             ("JSON", Some(TypeFamily::Json)),
             ("BLOB", Some(TypeFamily::Binary)),
             ("GEOMETRY", None),
+            ("TIMESTAMP WITH TIME ZONE", Some(TypeFamily::DateTime)),
+            ("TIME WITHOUT TIME ZONE", Some(TypeFamily::Time)),
+            ("BYTEA", Some(TypeFamily::Binary)),
+            ("DOUBLE PRECISION", Some(TypeFamily::Float)),
+            ("\"trialintermediatevaluetype\"", None),
         ] {
             assert_eq!(TypeFamily::of_sql(sql), want, "{sql}");
         }

@@ -454,6 +454,65 @@ fn replay_migration(
     before_sql
 }
 
+/// The SQL type the folder's database stores for a declared column:
+/// [`postgres_type`] on PostgreSQL, else [`sql_type`].
+fn declared_sql_type(flavour: Flavour, declared: Option<&str>, postgres: bool) -> Option<String> {
+    if postgres {
+        postgres_type(flavour, declared)
+    } else {
+        sql_type(flavour, declared)
+    }
+}
+
+/// The type PostgreSQL stores for a column declared in a migration, in
+/// upper case. SQL is kept as written; SQLAlchemy types are rendered the
+/// way its PostgreSQL dialect renders them (a `with_variant(...,
+/// "postgresql")` wins), so `sa.DateTime()` and `postgresql.TIMESTAMP()`
+/// are one type, and `timezone=True` is kept.
+pub fn postgres_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
+    let declared = declared?.trim();
+    if flavour != Flavour::Alembic {
+        return Some(declared.to_string());
+    }
+    let declared = dialect_variant(declared, "postgresql");
+    let (head, args) = match declared.find('(') {
+        Some(i) => (
+            &declared[..i],
+            declared[i + 1..].trim_end_matches(')').trim(),
+        ),
+        None => (declared, ""),
+    };
+    let name = head.rsplit('.').next().unwrap_or(head);
+    let arg_list = top_level_args(args);
+    let keyword = |k: &str| {
+        arg_list
+            .iter()
+            .find_map(|a| a.strip_prefix(k)?.trim_start().strip_prefix('='))
+            .map(str::trim)
+    };
+    let zone = |base: &str| {
+        let with = keyword("timezone") == Some("True") || matches!(name, "TIMESTAMPTZ" | "TIMETZ");
+        format!("{base} {} TIME ZONE", if with { "WITH" } else { "WITHOUT" })
+    };
+    Some(match name {
+        "DateTime" | "TIMESTAMP" | "TIMESTAMPTZ" => zone("TIMESTAMP"),
+        "Time" | "TIME" | "TIMETZ" => zone("TIME"),
+        "Double" | "DOUBLE_PRECISION" => "DOUBLE PRECISION".into(),
+        "LargeBinary" | "BLOB" | "BYTEA" => "BYTEA".into(),
+        "Uuid" | "UUID" => "UUID".into(),
+        "JSONB" => "JSONB".into(),
+        // A native enum is a type of its own, named by `name=` (quoted:
+        // no type family is read into its name).
+        "Enum" | "ENUM" if keyword("native_enum") != Some("False") => {
+            match keyword("name").and_then(string_literal) {
+                Some(n) => format!("\"{n}\""),
+                None => "ENUM".into(),
+            }
+        }
+        _ => return sql_type(flavour, Some(declared)),
+    })
+}
+
 /// The SQL type SQLite stores for a column declared in a migration. Alembic
 /// types are written as SQLAlchemy expressions and mapped the way
 /// SQLAlchemy's SQLite dialect renders them.
@@ -462,7 +521,7 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
     if flavour != Flavour::Alembic {
         return Some(declared.to_string());
     }
-    let declared = sqlite_variant(declared);
+    let declared = dialect_variant(declared, "sqlite");
     let (head, args) = match declared.find('(') {
         Some(i) => (
             &declared[..i],
@@ -553,9 +612,9 @@ fn string_literal(text: &str) -> Option<&str> {
         .filter(|inner| !inner.contains(['\\', q]))
 }
 
-/// The type SQLite gets from `base.with_variant(other, "sqlite")`: `other`
-/// for SQLite, else `base` (variants for other dialects dropped).
-fn sqlite_variant(declared: &str) -> &str {
+/// The type `dialect` gets from `base.with_variant(other, "<dialect>")`:
+/// `other` for that dialect, else `base` (variants for others dropped).
+fn dialect_variant<'a>(declared: &'a str, wanted: &str) -> &'a str {
     const CALL: &str = ".with_variant(";
     let Some(at) = declared.find(CALL) else {
         return declared;
@@ -579,7 +638,7 @@ fn sqlite_variant(declared: &str) -> &str {
         let dialect = args
             .get(1)
             .map(|a| a.trim_start_matches("dialect_name=").trim());
-        if dialect.and_then(|d| string_literal(d)) == Some("sqlite") {
+        if dialect.and_then(|d| string_literal(d)) == Some(wanted) {
             return args[0];
         }
         rest = tail[close + 1..].trim_start();
@@ -628,10 +687,10 @@ pub fn sql_default(flavour: Flavour, declared: Option<&str>) -> Option<String> {
     Some(declared.to_string())
 }
 
-fn column_state(flavour: Flavour, c: &Column) -> ColumnState {
+fn column_state(flavour: Flavour, c: &Column, postgres: bool) -> ColumnState {
     ColumnState {
         name: c.name.clone(),
-        sql_type: sql_type(flavour, c.type_name.as_deref()),
+        sql_type: declared_sql_type(flavour, c.type_name.as_deref(), postgres),
         nullable: c.nullable,
         default: sql_default(flavour, c.default.as_deref()),
         primary_key: c.primary_key,
@@ -923,7 +982,7 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                     );
                     continue;
                 }
-                table.columns.push(column_state(flavour, c));
+                table.columns.push(column_state(flavour, c, cx.postgres));
                 if let Some(r) = &c.references {
                     table.foreign_keys.push(ForeignKey {
                         name: c.foreign_key_name.clone(),
@@ -1034,7 +1093,7 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             }
         }
         OpKind::AddColumn { table, column } => {
-            let state = column_state(flavour, column);
+            let state = column_state(flavour, column, cx.postgres);
             let Some(t) = table_or_report(schema, table, span, cx) else {
                 return;
             };
@@ -1638,7 +1697,7 @@ fn alter_column(
         col.nullable = n;
     }
     if let Some(ty) = &changes.type_name {
-        col.sql_type = sql_type(flavour, Some(ty));
+        col.sql_type = declared_sql_type(flavour, Some(ty), cx.postgres);
     }
     if let Some(d) = &changes.default {
         col.default = sql_default(flavour, d.as_deref());
@@ -1737,6 +1796,30 @@ fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlalchemy_types_map_as_postgresql_stores_them() {
+        let t = |s| postgres_type(Flavour::Alembic, Some(s)).unwrap();
+        assert_eq!(t("sa.DateTime()"), "TIMESTAMP WITHOUT TIME ZONE");
+        assert_eq!(t("postgresql.TIMESTAMP()"), "TIMESTAMP WITHOUT TIME ZONE");
+        assert_eq!(t("sa.DateTime(timezone=True)"), "TIMESTAMP WITH TIME ZONE");
+        assert_eq!(t("sa.String(36)"), "VARCHAR(36)");
+        assert_eq!(t("sa.LargeBinary()"), "BYTEA");
+        assert_eq!(t("sa.Uuid()"), "UUID");
+        assert_eq!(
+            t("sa.Enum(\"RUNNING\", \"COMPLETE\", name=\"trialstate\")"),
+            "\"trialstate\""
+        );
+        assert_eq!(t("sa.Enum(\"A\", \"BB\", native_enum=False)"), "VARCHAR(2)");
+        assert_eq!(
+            t("sa.Integer().with_variant(postgresql.BIGINT(), \"postgresql\")"),
+            "BIGINT"
+        );
+        assert_eq!(
+            postgres_type(Flavour::YoyoSql, Some("timestamptz")).unwrap(),
+            "timestamptz"
+        );
+    }
 
     #[test]
     fn sqlalchemy_types_map_as_sqlite_stores_them() {

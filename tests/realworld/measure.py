@@ -545,6 +545,7 @@ PG_TYPES = {
     "TIMESTAMPWITHOUTTIMEZONE": "timestamp without time zone",
     "TIMESTAMPTZ": "timestamp with time zone", "TIMESTAMPWITHTIMEZONE": "timestamp with time zone",
     "TIME": "time without time zone", "TIMETZ": "time with time zone",
+    "TIMEWITHOUTTIMEZONE": "time without time zone", "TIMEWITHTIMEZONE": "time with time zone",
     "NUMERIC": "numeric", "DECIMAL": "numeric", "BLOB": "bytea", "BYTEA": "bytea",
     "LARGEBINARY": "bytea", "BINARY": "bytea", "VARBINARY": "bytea",
     "JSON": "json", "JSONB": "jsonb", "UUID": "uuid", "INTERVAL": "interval",
