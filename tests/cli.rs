@@ -1344,3 +1344,52 @@ fn postgres_drop_of_a_referenced_table_is_refused() {
     );
     assert!(lint().contains("All checks passed"), "{}", lint());
 }
+
+/// PostgreSQL makes every primary key column NOT NULL, whether the key is
+/// declared on the column, in the table, or added later; the replayed
+/// schema says so (SQLite keeps the column's own nullability).
+#[test]
+fn postgres_primary_key_columns_are_not_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = revision(
+        "001",
+        None,
+        "    op.create_table(\"tag\", sa.Column(\"id\", sa.String(), primary_key=True), sa.Column(\"user_id\", sa.String()))",
+        "    op.drop_table(\"tag\")",
+    );
+    let second = revision(
+        "002",
+        Some("001"),
+        "    op.drop_constraint(\"tag_pkey\", \"tag\", type_=\"primary\")\n    op.create_primary_key(\"pk_id_user_id\", \"tag\", [\"id\", \"user_id\"])",
+        "    op.drop_constraint(\"pk_id_user_id\", \"tag\", type_=\"primary\")\n    op.create_primary_key(\"tag_pkey\", \"tag\", [\"id\"])",
+    );
+    postgres_alembic_project(dir.path(), &[&first, &second]);
+    let nullable = |at: &str| {
+        let out = stdout_of(
+            miglint()
+                .current_dir(dir.path())
+                .args(["schema", "--format", "json", "--at", at]),
+        );
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let columns = &json["sets"][0]["schema"]["tables"][0]["columns"];
+        columns
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_string(),
+                    c["nullable"].as_bool().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        nullable("001"),
+        [("id".to_string(), false), ("user_id".to_string(), true)]
+    );
+    assert_eq!(
+        nullable("002"),
+        [("id".to_string(), false), ("user_id".to_string(), false)]
+    );
+}

@@ -995,6 +995,12 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             for con in constraints {
                 add_constraint(&mut table, con, span, cx);
             }
+            if cx.postgres {
+                // PostgreSQL makes every primary key column NOT NULL.
+                for c in table.columns.iter_mut().filter(|c| c.primary_key) {
+                    c.nullable = false;
+                }
+            }
             check_foreign_keys(schema, &table, span, cx);
             schema.tables.insert(key(name), table);
         }
@@ -1488,6 +1494,11 @@ fn add_constraint(table: &mut Table, con: &TableConstraint, span: Span, cx: &mut
             for c in &con.columns {
                 if let Some(col) = table.column_mut(c) {
                     col.primary_key = true;
+                    // PostgreSQL makes every primary key column NOT NULL
+                    // (SQLite keeps what the column says).
+                    if cx.postgres {
+                        col.nullable = false;
+                    }
                 }
             }
         }
