@@ -32,6 +32,16 @@ fn postgres_alembic_project(dir: &std::path::Path, revisions: &[&str]) {
     write_tree(dir, &borrowed);
 }
 
+/// Revision 001: creates table `t` with a bigint primary key.
+fn table_t() -> String {
+    revision(
+        "001",
+        None,
+        "    op.create_table(\"t\", sa.Column(\"id\", sa.BigInteger(), primary_key=True))",
+        "    op.drop_table(\"t\")",
+    )
+}
+
 /// An Alembic revision file: `upgrade` and `downgrade` are the bodies,
 /// indented.
 fn revision(id: &str, parent: Option<&str>, upgrade: &str, downgrade: &str) -> String {
@@ -1210,12 +1220,7 @@ fn postgres_lock_rules_leave_moot_operations_alone() {
 #[test]
 fn lock_timeout_set_in_env_py_counts() {
     let dir = tempfile::tempdir().unwrap();
-    let first = revision(
-        "001",
-        None,
-        "    op.create_table(\"t\", sa.Column(\"id\", sa.BigInteger(), primary_key=True))",
-        "    op.drop_table(\"t\")",
-    );
+    let first = table_t();
     let second = revision(
         "002",
         Some("001"),
@@ -1250,12 +1255,7 @@ fn lock_timeout_set_in_env_py_counts() {
 #[test]
 fn concurrently_in_transaction_follows_env_py() {
     let dir = tempfile::tempdir().unwrap();
-    let first = revision(
-        "001",
-        None,
-        "    op.create_table(\"t\", sa.Column(\"id\", sa.BigInteger(), primary_key=True))",
-        "    op.drop_table(\"t\")",
-    );
+    let first = table_t();
     let second = revision(
         "002",
         Some("001"),

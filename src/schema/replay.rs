@@ -475,14 +475,7 @@ pub fn postgres_type(flavour: Flavour, declared: Option<&str>) -> Option<String>
         return Some(declared.to_string());
     }
     let declared = dialect_variant(declared, "postgresql");
-    let (head, args) = match declared.find('(') {
-        Some(i) => (
-            &declared[..i],
-            declared[i + 1..].trim_end_matches(')').trim(),
-        ),
-        None => (declared, ""),
-    };
-    let name = head.rsplit('.').next().unwrap_or(head);
+    let (name, args) = type_call(declared);
     let arg_list = top_level_args(args);
     let keyword = |k: &str| {
         arg_list
@@ -513,6 +506,19 @@ pub fn postgres_type(flavour: Flavour, declared: Option<&str>) -> Option<String>
     })
 }
 
+/// A SQLAlchemy type expression's class name (`sa.String(36)` → `String`)
+/// and the text between its parentheses.
+fn type_call(declared: &str) -> (&str, &str) {
+    let (head, args) = match declared.find('(') {
+        Some(i) => (
+            &declared[..i],
+            declared[i + 1..].trim_end_matches(')').trim(),
+        ),
+        None => (declared, ""),
+    };
+    (head.rsplit('.').next().unwrap_or(head), args)
+}
+
 /// The SQL type SQLite stores for a column declared in a migration. Alembic
 /// types are written as SQLAlchemy expressions and mapped the way
 /// SQLAlchemy's SQLite dialect renders them.
@@ -522,14 +528,7 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
         return Some(declared.to_string());
     }
     let declared = dialect_variant(declared, "sqlite");
-    let (head, args) = match declared.find('(') {
-        Some(i) => (
-            &declared[..i],
-            declared[i + 1..].trim_end_matches(')').trim(),
-        ),
-        None => (declared, ""),
-    };
-    let name = head.rsplit('.').next().unwrap_or(head);
+    let (name, args) = type_call(declared);
     let length = args
         .split(',')
         .next()

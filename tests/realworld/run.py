@@ -127,6 +127,17 @@ def _index_sql_parts(sql):
     return items, where
 
 
+def facts(tables, columns, indexes, uniques, fks):
+    """One schema's facts, in a fixed order."""
+    return {
+        "tables": tables,
+        "columns": sorted(columns, key=lambda c: (c[0], c[1])),
+        "indexes": sorted(indexes, key=lambda i: (i[1], i[0])),
+        "uniques": sorted(uniques),
+        "fks": sorted(fks, key=lambda f: [str(x) for x in f]),
+    }
+
+
 def dump(db_path):
     """tests/oracle/driver.py's dump(), extended: column defaults, nullability
     and primary key, index elements including expressions (PRAGMA index_xinfo
@@ -172,13 +183,7 @@ def dump(db_path):
             for row in conn.execute(f'PRAGMA foreign_key_list("{t}")'):
                 # id, seq, table, from, to, on_update, on_delete, match
                 fks.append([t, row[3], row[2], row[4], row[6]])
-        return {
-            "tables": tables,
-            "columns": sorted(columns, key=lambda c: (c[0], c[1])),
-            "indexes": sorted(indexes, key=lambda i: (i[1], i[0])),
-            "uniques": sorted(uniques),
-            "fks": sorted(fks, key=lambda f: [str(x) for x in f]),
-        }
+        return facts(tables, columns, indexes, uniques, fks)
     finally:
         conn.close()
 
@@ -280,13 +285,7 @@ def dump_postgres(conninfo):
                 (rel,),
             ):
                 fks.append([t, frm, ref_table, to, FK_ACTIONS.get(on_delete, on_delete)])
-        return {
-            "tables": tables,
-            "columns": sorted(columns, key=lambda c: (c[0], c[1])),
-            "indexes": sorted(indexes, key=lambda i: (i[1], i[0])),
-            "uniques": sorted(uniques),
-            "fks": sorted(fks, key=lambda f: [str(x) for x in f]),
-        }
+        return facts(tables, columns, indexes, uniques, fks)
 
 
 def baseline_postgres(engine):
