@@ -1486,22 +1486,31 @@ fn without_types(facts: &serde_json::Value) -> serde_json::Value {
     facts
 }
 
-/// The generated Alembic chains on a real PostgreSQL server, one revision
-/// at a time up and back down: miglint, linting them as PostgreSQL, builds
-/// the tables, columns, nullability, primary keys, indexes and foreign keys
-/// the server holds after every step.
+/// The generated Alembic and yoyo chains on a real PostgreSQL server, one
+/// revision at a time up and back down: miglint, linting them as
+/// PostgreSQL, builds the tables, columns, nullability, primary keys,
+/// indexes and foreign keys the server holds after every step.
 #[test]
-fn replay_matches_real_postgres_on_generated_alembic_chains() {
+fn replay_matches_real_postgres_on_generated_alembic_and_yoyo_chains() {
     let chains: u64 = std::env::var("MIGLINT_POSTGRES_CHAINS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(60);
     let server = common::Postgres::start();
     let root = tempfile::tempdir().unwrap();
     let mut jobs = Vec::new();
     for seed in 0..chains {
         let dir = root.path().join(format!("pg{seed}"));
-        let ids = write_chain(&dir, seed * 2, Flavour::Alembic, false);
+        let flavour = if seed % 2 == 0 {
+            Flavour::Alembic
+        } else {
+            Flavour::Yoyo
+        };
+        let ids = write_chain(&dir, seed, flavour, false);
+        if flavour == Flavour::Yoyo {
+            jobs.push((dir, "yoyo", ids));
+            continue;
+        }
         // PostgreSQL takes no integer default for a boolean.
         for entry in std::fs::read_dir(dir.join("migrations/versions")).unwrap() {
             let path = entry.unwrap().path();
@@ -1512,13 +1521,13 @@ fn replay_matches_real_postgres_on_generated_alembic_chains() {
             );
             std::fs::write(&path, text).unwrap();
         }
-        jobs.push((dir, ids));
+        jobs.push((dir, "alembic", ids));
     }
     let job_json: Vec<_> = jobs
         .iter()
-        .map(|(dir, ids)| {
+        .map(|(dir, flavour, ids)| {
             serde_json::json!({
-                "flavour": "alembic",
+                "flavour": flavour,
                 "dir": dir,
                 "revisions": ids,
                 "postgres": server.socket(),
@@ -1529,7 +1538,7 @@ fn replay_matches_real_postgres_on_generated_alembic_chains() {
 
     let mut failures = Vec::new();
     let mut compared = 0;
-    for ((dir, _), result) in jobs.iter().zip(&results) {
+    for ((dir, _, _), result) in jobs.iter().zip(&results) {
         let mut settings = Settings::defaults(dir.clone());
         settings.dialect = Some(miglint::project::config::Dialect::Postgresql);
         compared += compare_steps(dir, result, &settings, &mut failures, |ours, theirs| {

@@ -1,6 +1,6 @@
 """Runs generated migration chains with real Alembic or real yoyo and
 prints, as JSON, what SQLite holds after each step (or PostgreSQL, for an
-Alembic job with "postgres": the folder of a server's socket).
+Alembic or yoyo job with "postgres": the folder of a server's socket).
 
     python driver.py jobs.json > results.json
 
@@ -86,7 +86,8 @@ def dump_postgres(conninfo):
             r[0]
             for r in conn.execute(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname != 'alembic_version' ORDER BY 1"
+                "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname != 'alembic_version' "
+                "AND c.relname NOT LIKE '\\_yoyo\\_%%' AND c.relname != 'yoyo_lock' ORDER BY 1"
             )
         ]
         columns, indexes, fks = [], [], []
@@ -172,7 +173,13 @@ def run_yoyo(job):
     from yoyo.migrations import MigrationList
 
     db = f"{job['dir']}/oracle.db"
-    backend = get_backend(f"sqlite:///{db}")
+    if "postgres" in job:
+        url, conninfo = postgres_database(job)
+        backend = get_backend(url)
+        snapshot = lambda: dump_postgres(conninfo)  # noqa: E731
+    else:
+        backend = get_backend(f"sqlite:///{db}")
+        snapshot = lambda: dump(db)  # noqa: E731
     migrations = read_migrations(f"{job['dir']}/migrations")
     by_id = {m.id: m for m in migrations}
     steps = []
@@ -182,11 +189,11 @@ def run_yoyo(job):
     with backend.lock():
         for rev in revisions:
             backend.apply_migrations(MigrationList([by_id[rev]]))
-            steps.append({"at": rev, "way": "up", "schema": dump(db)})
+            steps.append({"at": rev, "way": "up", "schema": snapshot()})
         for i in range(len(revisions) - 1, -1, -1):
             backend.rollback_migrations(MigrationList([by_id[revisions[i]]]))
             target = revisions[i - 1] if i > 0 else "base"
-            steps.append({"at": target, "way": "down", "schema": dump(db)})
+            steps.append({"at": target, "way": "down", "schema": snapshot()})
     return steps
 
 
