@@ -166,7 +166,7 @@ impl SetAnalysis {
 pub struct Wanted {
     /// Run each migration's SQL in SQLite (`sqlite-exec`).
     pub execute_sql: bool,
-    /// The application's queries (`filtered-column-index`).
+    /// The application's queries (`filtered-column-index`, `drop-still-read`).
     pub queries: bool,
     /// The application's models (`model-drift`).
     pub models: bool,
@@ -442,9 +442,20 @@ fn files_of(
     walk: impl Fn(&Path, &[PathBuf]) -> Vec<PathBuf>,
 ) -> Vec<PathBuf> {
     let mut files = Vec::new();
+    let inside = |place: &Path| {
+        let place = place.canonicalize().ok();
+        migration_dirs.iter().any(|d| {
+            let d = d.canonicalize().ok();
+            place.as_ref().zip(d).is_some_and(|(p, d)| p.starts_with(d))
+        })
+    };
     for place in places {
         if place.is_file() {
             files.push(place.clone());
+            continue;
+        }
+        // Linted from inside a migrations folder: no application there.
+        if inside(place) {
             continue;
         }
         let mut exclude = migration_dirs.to_vec();
@@ -464,10 +475,28 @@ fn files_of(
     files
 }
 
-/// Reads the application's queries for every set (`filtered-column-index`).
+/// The folders that hold migration code rather than the application's: each
+/// set's folder, and for Alembic its whole script directory (the folder
+/// with `env.py`, where helper modules the revisions import live: their SQL
+/// runs before and during the migrations, not in the application).
+fn migration_code_dirs(loaded: &Loaded) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for s in &loaded.sets {
+        dirs.push(s.dir.clone());
+        if let Some(script_dir) = s.dir.parent()
+            && s.flavour == crate::migration::SetFlavour::Alembic
+            && script_dir.join("env.py").is_file()
+        {
+            dirs.push(script_dir.to_path_buf());
+        }
+    }
+    dirs
+}
+
+/// Reads the application's queries for every set (`filtered-column-index`, `drop-still-read`).
 fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
     let cwd = std::env::current_dir().ok();
-    let migration_dirs: Vec<PathBuf> = loaded.sets.iter().map(|s| s.dir.clone()).collect();
+    let migration_dirs = migration_code_dirs(loaded);
     let groups = by_project(loaded, &settings.queries);
     for (places, set_indexes) in &groups {
         let files = files_of(places, &groups, &migration_dirs, |p, exclude| {
@@ -487,7 +516,7 @@ fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
 /// Reads the SQLAlchemy models for every set (`model-drift`).
 fn attach_models(settings: &Settings, loaded: &mut Loaded) {
     let cwd = std::env::current_dir().ok();
-    let migration_dirs: Vec<PathBuf> = loaded.sets.iter().map(|s| s.dir.clone()).collect();
+    let migration_dirs = migration_code_dirs(loaded);
     let configured = !settings.models.is_empty();
     let groups = by_project(loaded, &settings.models);
     for (places, set_indexes) in &groups {

@@ -1393,3 +1393,65 @@ fn postgres_primary_key_columns_are_not_null() {
         [("id".to_string(), false), ("user_id".to_string(), false)]
     );
 }
+
+/// `drop-still-read`: a column the application reads and the chain drops
+/// for good is reported at the drop; SQL in a helper module beside the
+/// revisions (in Alembic's script directory) is migration code, not the
+/// application; a column dropped and added again is not gone.
+#[test]
+fn drop_still_read_reads_the_application_not_migration_helpers() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = revision(
+        "001",
+        None,
+        "    op.create_table(\"logs\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"objpk\", sa.Integer()))",
+        "    op.drop_table(\"logs\")",
+    );
+    let second = revision(
+        "002",
+        Some("001"),
+        "    op.drop_column(\"logs\", \"objpk\")",
+        "    op.add_column(\"logs\", sa.Column(\"objpk\", sa.Integer()))",
+    );
+    postgres_alembic_project(dir.path(), &[&first, &second]);
+    write_tree(
+        dir.path(),
+        &[
+            ("migrations/env.py", b"context.run_migrations()\n"),
+            (
+                "migrations/utils/cleanup.py",
+                b"def clean(conn):\n    conn.execute(\"DELETE FROM logs WHERE logs.objpk IS NULL\")\n",
+            ),
+        ],
+    );
+    let lint = || {
+        stdout_of(miglint().current_dir(dir.path()).args([
+            "lint",
+            "--no-cache",
+            "--select",
+            "drop-still-read",
+        ]))
+    };
+    assert!(lint().contains("All checks passed"), "{}", lint());
+    write_tree(
+        dir.path(),
+        &[(
+            "app/logs.py",
+            b"def recent(db):\n    return db.execute(\"SELECT id FROM logs ORDER BY objpk\")\n",
+        )],
+    );
+    let text = lint();
+    assert!(
+        text.contains("column `logs.objpk` is dropped here, but the application still reads it"),
+        "{text}"
+    );
+    assert!(text.contains("app/logs.py:2:"), "{text}");
+    let third = revision(
+        "003",
+        Some("002"),
+        "    op.add_column(\"logs\", sa.Column(\"objpk\", sa.Integer()))",
+        "    op.drop_column(\"logs\", \"objpk\")",
+    );
+    postgres_alembic_project(dir.path(), &[&first, &second, &third]);
+    assert!(lint().contains("All checks passed"), "{}", lint());
+}

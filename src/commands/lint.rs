@@ -26,7 +26,7 @@ pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Out
     let runs = |id: &str| rule_set.severity_of(id).is_some();
     let wanted = Wanted {
         execute_sql: runs(rules::sqlite_exec::ID),
-        queries: runs(rules::filtered_column_index::ID),
+        queries: runs(rules::filtered_column_index::ID) || runs(rules::drop_still_read::ID),
         models: runs(rules::model_drift::ID),
     };
     check(rule_set, analyse(settings, discovery, wanted), settings)

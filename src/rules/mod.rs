@@ -14,6 +14,7 @@ mod concurrent_index;
 pub mod concurrently_in_transaction;
 mod constraint_not_valid;
 mod downgrade_roundtrip;
+pub mod drop_still_read;
 pub mod filtered_column_index;
 mod foreign_key_target;
 mod if_exists_guard;
@@ -67,6 +68,7 @@ pub const ALL: &[RuleMeta] = &[
     set_not_null::META,
     table_rewrite::META,
     renaming::META,
+    drop_still_read::META,
     lock_timeout::META,
     postgres_types::META,
     index_naming::META,
