@@ -1,4 +1,4 @@
-//! Each PostgreSQL lock rule against a real server: for its Bad case the
+//! Each PostgreSQL lock rule (and `drop-still-read`) against a real server: for its Bad case the
 //! server shows the effect the rule warns about (a write from another
 //! session blocked, the rows all read, the table rewritten, the statement
 //! refused, the old name gone), and for its Good case it does not; miglint
@@ -9,6 +9,10 @@ mod common;
 use std::path::Path;
 
 use common::write_tree;
+
+/// The running code's query, sent after each migration, and the
+/// application file that holds it in the miglint folder.
+const QUERY: &str = "SELECT id FROM orders WHERE customer_email IS NULL";
 
 /// The table every case starts from, on the server: a row with a NULL
 /// email and one with an empty status, as a live table has.
@@ -178,6 +182,24 @@ const CASES: &[Case] = &[
         effect: Effect::Nothing,
     },
     Case {
+        name: "drop_column_still_read",
+        rule: "drop-still-read",
+        migration: &["ALTER TABLE orders DROP COLUMN customer_email"],
+        transaction: false,
+        blocker: false,
+        flagged: true,
+        effect: Effect::BreaksQuery,
+    },
+    Case {
+        name: "drop_column_unread",
+        rule: "drop-still-read",
+        migration: &["ALTER TABLE orders DROP COLUMN status"],
+        transaction: false,
+        blocker: false,
+        flagged: false,
+        effect: Effect::Nothing,
+    },
+    Case {
         name: "alter_waits_behind_a_reader",
         rule: "lock-timeout",
         migration: &["ALTER TABLE orders ADD COLUMN note text"],
@@ -213,6 +235,7 @@ fn miglint_flags(case: &Case) -> bool {
         migration.push_str(sql);
         migration.push_str(";\n");
     }
+    let app = format!("def unclaimed(db):\n    return db.execute(\"{QUERY}\").fetchall()\n");
     write_tree(
         dir.path(),
         &[
@@ -226,6 +249,7 @@ fn miglint_flags(case: &Case) -> bool {
                 b"DROP TABLE IF EXISTS orders;\n",
             ),
             ("migrations/0002_change.sql", migration.as_bytes()),
+            ("app/orders.py", app.as_bytes()),
         ],
     );
     let out = assert_cmd::Command::cargo_bin("miglint")
@@ -266,7 +290,7 @@ fn each_lock_rule_flags_what_the_server_shows() {
                 "migration": c.migration,
                 "transaction": c.transaction,
                 "blocker": c.blocker,
-                "after": ["SELECT customer_email FROM orders"],
+                "after": [QUERY],
             })
         })
         .collect();
