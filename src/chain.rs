@@ -1,7 +1,7 @@
 //! Orders a folder's migrations into their revision graph and records what
 //! is wrong with it. Everything after this stage sees an ordered list.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::migration::{Flavour, Migration, Named, Parents, SetFlavour};
@@ -287,9 +287,73 @@ impl Chain {
             // Keep every migration visible to later stages, in file order.
             chain.order.extend(chain.cycle.iter().copied());
             chain.heads.retain(|h| !chain.cycle.contains(h));
+        } else if flavour == SetFlavour::Alembic && chain.missing.is_empty() {
+            chain.order = alembic_order(&chain.parents, &chain.heads);
         }
         chain
     }
+}
+
+/// The order `alembic upgrade heads` applies a revision graph in: Alembic's
+/// own topological sort (`RevisionMap._topological_sort`), which walks down
+/// from the heads (in file order), staying on one branch until another
+/// head still needs its next revision, then reversed. Sibling branches run
+/// one after the other as Alembic runs them, which matters when both touch
+/// the same table. `parents` in declared order, indices in file order (as
+/// Alembic's revision map, read from the sorted file names).
+fn alembic_order(parents: &[Vec<usize>], heads: &[usize]) -> Vec<usize> {
+    let ancestors = |from: usize| -> HashSet<usize> {
+        let mut seen = HashSet::from([from]);
+        let mut todo = vec![from];
+        while let Some(i) = todo.pop() {
+            for &p in &parents[i] {
+                if seen.insert(p) {
+                    todo.push(p);
+                }
+            }
+        }
+        seen
+    };
+    let mut todo: HashSet<usize> = heads.iter().flat_map(|&h| ancestors(h)).collect();
+    let mut current: Vec<usize> = heads.to_vec();
+    let mut ancestors_of: Vec<HashSet<usize>> = current.iter().map(|&h| ancestors(h)).collect();
+    let mut out = Vec::with_capacity(todo.len());
+    let mut at = 0;
+    while !current.is_empty() {
+        let candidate = current[at];
+        // Another head that still needs the candidate is walked first.
+        if let Some(other) =
+            (0..current.len()).find(|&k| k != at && ancestors_of[k].contains(&candidate))
+        {
+            at = other;
+            continue;
+        }
+        if todo.remove(&candidate) {
+            out.push(candidate);
+        }
+        let next: Vec<usize> = parents[candidate]
+            .iter()
+            .copied()
+            .filter(|p| todo.contains(p) && !current.contains(p))
+            .collect();
+        if next.is_empty() {
+            current.remove(at);
+            ancestors_of.remove(at);
+            at = at.saturating_sub(1);
+        } else if parents[candidate].len() == 1 {
+            current[at] = next[0];
+            ancestors_of[at].remove(&candidate);
+        } else {
+            current[at] = next[0];
+            ancestors_of[at] = ancestors(next[0]);
+            for &p in &next[1..] {
+                current.push(p);
+                ancestors_of.push(ancestors(p));
+            }
+        }
+    }
+    out.reverse();
+    out
 }
 
 /// The leading number of a migration file name: `007_add_users` → (7, 3 digits).
@@ -365,7 +429,10 @@ mod tests {
             ],
         );
         let order: Vec<_> = set.ordered().map(|m| m.stem.as_str()).collect();
-        assert_eq!(order, ["001_a", "002_b", "003_c"]);
+        // Alembic walks down from the heads in file order and emits the
+        // later sibling first on the way up (held against real Alembic by
+        // tests/oracle.rs).
+        assert_eq!(order, ["001_a", "003_c", "002_b"]);
         assert_eq!(set.chain.heads.len(), 2);
         assert_eq!(set.chain.roots, vec![0]);
     }
