@@ -860,7 +860,23 @@ fn statement_ops(
                         ..Online::default()
                     });
                 }
-                push(alter_op(&table, op, &ident_span, &written), alter.if_exists);
+                // `ALTER TABLE IF EXISTS`, or the operation's own guard:
+                // `ADD COLUMN IF NOT EXISTS`, `DROP COLUMN IF EXISTS`.
+                let guarded = alter.if_exists
+                    || matches!(
+                        op,
+                        AlterTableOperation::AddColumn {
+                            if_not_exists: true,
+                            ..
+                        } | AlterTableOperation::DropColumn {
+                            if_exists: true,
+                            ..
+                        } | AlterTableOperation::DropConstraint {
+                            if_exists: true,
+                            ..
+                        }
+                    );
+                push(alter_op(&table, op, &ident_span, &written), guarded);
             }
         }
         Statement::Insert(_)

@@ -1103,13 +1103,15 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                 return;
             };
             if t.column(&column.name).is_some() {
-                cx.conflict(
-                    span,
-                    Conflict::ColumnExists {
-                        table: table.clone(),
-                        column: column.name.clone(),
-                    },
-                );
+                if !guarded(op) {
+                    cx.conflict(
+                        span,
+                        Conflict::ColumnExists {
+                            table: table.clone(),
+                            column: column.name.clone(),
+                        },
+                    );
+                }
                 return;
             }
             t.columns.push(state);
@@ -1607,14 +1609,16 @@ fn drop_column(
         return;
     };
     let Some(col) = t.column(column).cloned() else {
-        cx.conflict(
-            span,
-            Conflict::ColumnMissing {
-                table: table.to_string(),
-                column: column.to_string(),
-                by: Use::Drop,
-            },
-        );
+        if !guarded(op) {
+            cx.conflict(
+                span,
+                Conflict::ColumnMissing {
+                    table: table.to_string(),
+                    column: column.to_string(),
+                    by: Use::Drop,
+                },
+            );
+        }
         return;
     };
     // PostgreSQL drops the column's indexes and constraints with it.
