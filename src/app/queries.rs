@@ -215,8 +215,48 @@ impl<'a> Visitor<'a> for UseFinder<'_, '_> {
     }
 }
 
+/// The SQL with psycopg's and the DB-API's `pyformat` placeholders (`%s`,
+/// `%(name)s`) and `%%` written as `?` placeholders padded to the same
+/// length, so offsets still point into the original text.
+fn without_pyformat(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('%') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let len = if tail.starts_with("%s") || tail.starts_with("%%") {
+            2
+        } else if let Some(close) =
+            tail.strip_prefix("%(")
+                .and_then(|t| t.find(")s"))
+                .filter(|&i| {
+                    tail[2..2 + i]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_')
+                })
+        {
+            close + 4
+        } else {
+            1
+        };
+        if len == 1 || tail.starts_with("%%") {
+            out.push_str(&tail[..len]);
+        } else {
+            out.push('?');
+            out.extend(std::iter::repeat_n(' ', len - 1));
+        }
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Column uses in SQL text (a literal in Python, or a `.sql` file).
 pub fn sql_uses(text: &str, map: &OffsetMap, file: FileId) -> Vec<ColumnUse> {
+    let text = &*without_pyformat(text);
     let Ok(statements) = Parser::parse_sql(&SQLiteDialect {}, text) else {
         return Vec::new();
     };
@@ -412,6 +452,24 @@ mod tests {
         assert_eq!(
             uses_in("UPDATE tasks SET done = 1 WHERE owner = ?"),
             [("tasks".to_string(), "owner".to_string())]
+        );
+    }
+
+    #[test]
+    fn pyformat_placeholders_are_parameters() {
+        assert_eq!(
+            uses_in("SELECT id FROM orders WHERE email = %s AND note LIKE 'a%%'"),
+            [
+                ("orders".to_string(), "email".to_string()),
+                ("orders".to_string(), "note".to_string())
+            ]
+        );
+        assert_eq!(
+            uses_in("SELECT id FROM orders WHERE status = %(status)s ORDER BY created_at"),
+            [
+                ("orders".to_string(), "status".to_string()),
+                ("orders".to_string(), "created_at".to_string())
+            ]
         );
     }
 
