@@ -158,7 +158,7 @@ fn json_output_is_the_documented_contract() {
         assert!(first.get(key).is_some(), "missing {key}");
     }
     assert_eq!(json["summary"]["errors"], 22);
-    assert_eq!(json["summary"]["warnings"], 11);
+    assert_eq!(json["summary"]["warnings"], 12);
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn sarif_output_has_one_rule_entry_per_rule_and_located_results() {
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     assert_eq!(rules.len(), miglint::rules::ALL.len());
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 33);
+    assert_eq!(results.len(), 34);
     for r in results {
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
@@ -1454,4 +1454,44 @@ fn drop_still_read_reads_the_application_not_migration_helpers() {
     );
     postgres_alembic_project(dir.path(), &[&first, &second, &third]);
     assert!(lint().contains("All checks passed"), "{}", lint());
+}
+
+/// `DROP COLUMN IF EXISTS` of a column that is gone and `ADD COLUMN IF NOT
+/// EXISTS` of one that is there do nothing on PostgreSQL: no finding (the
+/// column-level guard used to be read only from `ALTER TABLE IF EXISTS`).
+#[test]
+fn postgres_column_guards_are_guards() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "yoyo.ini",
+                b"[DEFAULT]\nsources = migrations\ndatabase = postgresql://localhost/shop\n",
+            ),
+            (
+                "migrations/0001_create_orders.sql",
+                b"CREATE TABLE IF NOT EXISTS orders (id bigserial PRIMARY KEY, note text);\n",
+            ),
+            (
+                "migrations/0001_create_orders.rollback.sql",
+                b"DROP TABLE IF EXISTS orders;\n",
+            ),
+            (
+                "migrations/0002_tidy.sql",
+                b"ALTER TABLE orders DROP COLUMN IF EXISTS email;\nALTER TABLE orders ADD COLUMN IF NOT EXISTS note text;\n",
+            ),
+            (
+                "migrations/0002_tidy.rollback.sql",
+                b"SELECT 1;\n",
+            ),
+        ],
+    );
+    let text = stdout_of(miglint().current_dir(dir.path()).args([
+        "lint",
+        "--no-cache",
+        "--select",
+        "schema-consistency",
+    ]));
+    assert!(text.contains("All checks passed"), "{text}");
 }
