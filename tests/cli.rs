@@ -1495,3 +1495,52 @@ fn postgres_column_guards_are_guards() {
     ]));
     assert!(text.contains("All checks passed"), "{text}");
 }
+
+/// PostgreSQL names an unnamed index `<table>_<columns>_idx` (a function
+/// call by its name), then `..._idx1` when that is taken, shortened to 63
+/// bytes; the names below are those a real PostgreSQL 16.2 gave.
+#[test]
+fn postgres_names_unnamed_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "a_very_long_table_name_that_goes_on_and_on_and_on_forever_x";
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS orders (id bigserial PRIMARY KEY, customer_email text, status text);\nCREATE TABLE IF NOT EXISTS {long} (a_long_column_name_that_also_goes_on_and_on int);\n"
+    );
+    let indexes = format!(
+        "CREATE INDEX ON orders (status);\nCREATE INDEX ON orders (status);\nCREATE INDEX ON orders (lower(customer_email));\nCREATE INDEX ON orders (status, customer_email);\nCREATE INDEX ON {long} (a_long_column_name_that_also_goes_on_and_on);\n"
+    );
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "yoyo.ini",
+                b"[DEFAULT]\nsources = migrations\ndatabase = postgresql://localhost/shop\n",
+            ),
+            ("migrations/0001_create.sql", create.as_bytes()),
+            ("migrations/0002_indexes.sql", indexes.as_bytes()),
+        ],
+    );
+    let out = stdout_of(
+        miglint()
+            .current_dir(dir.path())
+            .args(["schema", "--format", "json"]),
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut names: Vec<&str> = json["sets"][0]["schema"]["indexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "a_very_long_table_name_that_g_a_long_column_name_that_also__idx",
+            "orders_lower_idx",
+            "orders_status_customer_email_idx",
+            "orders_status_idx",
+            "orders_status_idx1"
+        ]
+    );
+}

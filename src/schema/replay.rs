@@ -1338,6 +1338,38 @@ fn rename_constraint_index(schema: &mut Schema, from: &str, to: &str) -> bool {
     false
 }
 
+/// The name PostgreSQL gives `CREATE INDEX ON table (columns)`:
+/// `<table>_<columns>_idx` (a function call counts as the function's name,
+/// another expression as `expr`), then `idx1`, `idx2`... while the name is
+/// taken (`ChooseRelationName`).
+fn postgres_index_name(schema: &Schema, table: &str, columns: &[String]) -> String {
+    let word = |s: &str| !s.is_empty() && s.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+    let columns: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let c = c.trim_end_matches(" DESC").trim_end_matches(" ASC").trim();
+            if word(c) {
+                c.to_string()
+            } else {
+                match c.split_once('(') {
+                    Some((f, _)) if word(f.trim()) => f.trim().to_ascii_lowercase(),
+                    _ => "expr".to_string(),
+                }
+            }
+        })
+        .collect();
+    let columns = columns.join("_");
+    let taken =
+        |n: &str| schema.indexes.contains_key(&key(n)) || schema.tables.contains_key(&key(n));
+    let mut name = postgres_name(table, &columns, "idx");
+    let mut pass = 0;
+    while taken(&name) {
+        pass += 1;
+        name = postgres_name(table, &columns, &format!("idx{pass}"));
+    }
+    name
+}
+
 /// PostgreSQL's `makeObjectName`: `name1_name2_label`, the longer of the
 /// two names shortened a character at a time until the whole fits in 63
 /// bytes.
@@ -1749,7 +1781,11 @@ fn alter_column(
 
 fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx) {
     let span = op.span;
-    let name = ix.name.clone().unwrap_or_default();
+    let name = match &ix.name {
+        Some(name) => name.clone(),
+        None if cx.postgres => postgres_index_name(schema, &ix.table, &ix.columns),
+        None => String::new(),
+    };
     if let Some(existing) = schema.indexes.get(&key(&name)) {
         if !guarded(op) {
             let origin = existing.origin;
