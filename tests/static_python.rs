@@ -931,3 +931,22 @@ fn column_index_true_creates_the_index_alembic_creates() {
         "{sql}"
     );
 }
+
+/// A type's length held by a module constant is the length Python passes
+/// (`sa.String(HASH_LENGTH)` is `VARCHAR(64)`, not `VARCHAR`).
+#[test]
+fn type_lengths_from_constants() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "HASH_LENGTH = 64\nSCALE = 2",
+            "    op.create_table(\"files\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"hash\", sa.String(HASH_LENGTH)), sa.Column(\"size\", sa.Numeric(10, SCALE)))",
+            "    op.drop_table(\"files\")",
+        )],
+    );
+    let (sql, facts, _) = replay(dir.path());
+    assert!(sql.contains("hash VARCHAR(64)"), "{sql}");
+    assert!(sql.contains("size NUMERIC(10, 2)"), "{sql}");
+    assert!(facts.is_empty(), "{facts:?}");
+}

@@ -1177,7 +1177,32 @@ impl<'a> OpReader<'a, '_> {
             Expr::Call(c) => c.func.as_name_expr().map(|n| n.id.as_str()),
             _ => None,
         };
-        self.declared_type(name, e.range())
+        let written = self.declared_type(name, e.range());
+        // A length or precision held by a constant (`sa.String(HASH_LEN)`):
+        // written out, as Python passes it.
+        if let Expr::Call(c) = e
+            && name.is_none_or(|n| !self.types.contains_key(n))
+            && c.arguments.args.iter().any(|a| matches!(a, Expr::Name(_)))
+        {
+            let args: Option<Vec<String>> = c
+                .arguments
+                .args
+                .iter()
+                .map(|a| match a {
+                    Expr::Name(_) => match ev.value(a)? {
+                        Value::Int(n) => Some(n.to_string()),
+                        _ => None,
+                    },
+                    other => Some(self.py.text(other.range()).to_string()),
+                })
+                .collect();
+            if let Some(args) = args
+                && c.arguments.keywords.is_empty()
+            {
+                return format!("{}({})", self.py.text(c.func.range()), args.join(", "));
+            }
+        }
+        written
     }
 
     /// The type written at `range`, or what the project's type `name`
