@@ -1544,3 +1544,39 @@ fn postgres_names_unnamed_indexes() {
         ]
     );
 }
+
+/// Two tables that point at each other, created in one migration: SQLite
+/// takes the first one's foreign key to a table made a moment later, so
+/// no `foreign-key-target`; PostgreSQL refuses it at once, so there it is
+/// one.
+#[test]
+fn a_foreign_key_to_a_table_made_later_in_the_same_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = revision(
+        "001",
+        None,
+        "    op.create_table(\"a\", sa.Column(\"id\", sa.BigInteger(), primary_key=True), sa.Column(\"b_id\", sa.BigInteger(), sa.ForeignKey(\"b.id\")))\n    op.create_table(\"b\", sa.Column(\"id\", sa.BigInteger(), primary_key=True), sa.Column(\"a_id\", sa.BigInteger(), sa.ForeignKey(\"a.id\")))",
+        "    op.drop_table(\"b\")\n    op.drop_table(\"a\")",
+    );
+    postgres_alembic_project(dir.path(), &[&first]);
+    let lint = |dialect: &str| {
+        stdout_of(miglint().current_dir(dir.path()).args([
+            "lint",
+            "--no-cache",
+            "--dialect",
+            dialect,
+            "--select",
+            "foreign-key-target",
+        ]))
+    };
+    assert!(
+        lint("sqlite").contains("All checks passed"),
+        "{}",
+        lint("sqlite")
+    );
+    let text = lint("postgresql");
+    assert!(
+        text.contains("error[foreign-key-target]") && text.contains("`b`"),
+        "{text}"
+    );
+}

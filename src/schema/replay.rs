@@ -156,6 +156,10 @@ struct Ctx<'a> {
     changed: BTreeSet<String>,
     /// PostgreSQL names unnamed constraints itself (`<table>_pkey`).
     postgres: bool,
+    /// Foreign keys to a table that does not exist yet: SQLite takes them,
+    /// and the same migration may create the table later (two tables that
+    /// point at each other). Checked when the migration ends.
+    pending_fks: Vec<(String, ForeignKey, Span)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -168,6 +172,7 @@ impl<'a> Ctx<'a> {
             changed: BTreeSet::new(),
             unsure: None,
             postgres: false,
+            pending_fks: Vec::new(),
         }
     }
 
@@ -391,6 +396,20 @@ fn replay_migration(
     cx.postgres = postgres;
     for op in m.upgrade_ops() {
         apply(&mut out.schema, op, m.flavour, &mut cx);
+    }
+    for (owner, fk, span) in std::mem::take(&mut cx.pending_fks) {
+        match out.schema.tables.get(&key(&fk.ref_table)) {
+            Some(target) => check_target(target, &owner, &fk, span, &mut cx),
+            None => cx.found(
+                span,
+                Fact::DanglingForeignKey {
+                    owner,
+                    columns: fk.columns.clone(),
+                    target: fk.ref_table.clone(),
+                    column: None,
+                },
+            ),
+        }
     }
     let cx_unsure = cx.unsure;
     // What this migration made uncertain, said once, at the first
@@ -1570,6 +1589,9 @@ fn check_foreign_key(schema: &Schema, owner: &str, fk: &ForeignKey, span: Span, 
     }
     match schema.tables.get(&key(&fk.ref_table)) {
         Some(target) => check_target(target, owner, fk, span, cx),
+        // PostgreSQL refuses it at once; SQLite only needs the table by
+        // the end of the migration.
+        None if !cx.postgres => cx.pending_fks.push((owner.to_string(), fk.clone(), span)),
         None => {
             cx.found(
                 span,
