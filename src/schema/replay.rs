@@ -158,7 +158,8 @@ struct Ctx<'a> {
     postgres: bool,
     /// Foreign keys to a table that does not exist yet: SQLite takes them,
     /// and the same migration may create the table later (two tables that
-    /// point at each other). Checked when the migration ends.
+    /// point at each other). Checked when the migration ends; kept only
+    /// when both tables were certain where the key was made.
     pending_fks: Vec<(String, ForeignKey, Span)>,
 }
 
@@ -400,15 +401,18 @@ fn replay_migration(
     for (owner, fk, span) in std::mem::take(&mut cx.pending_fks) {
         match out.schema.tables.get(&key(&fk.ref_table)) {
             Some(target) => check_target(target, &owner, &fk, span, &mut cx),
-            None => cx.found(
+            // Still missing, and nothing later in the migration may have
+            // made it: what was certain where the key was made stays so.
+            None if !cx.uncertain.table(&fk.ref_table) => cx.events.push(Event {
                 span,
-                Fact::DanglingForeignKey {
+                fact: Fact::DanglingForeignKey {
                     owner,
                     columns: fk.columns.clone(),
                     target: fk.ref_table.clone(),
                     column: None,
                 },
-            ),
+            }),
+            None => {}
         }
     }
     let cx_unsure = cx.unsure;
@@ -1591,7 +1595,11 @@ fn check_foreign_key(schema: &Schema, owner: &str, fk: &ForeignKey, span: Span, 
         Some(target) => check_target(target, owner, fk, span, cx),
         // PostgreSQL refuses it at once; SQLite only needs the table by
         // the end of the migration.
-        None if !cx.postgres => cx.pending_fks.push((owner.to_string(), fk.clone(), span)),
+        None if !cx.postgres => {
+            if !cx.uncertain.touches(&[owner, &fk.ref_table], &[]) {
+                cx.pending_fks.push((owner.to_string(), fk.clone(), span));
+            }
+        }
         None => {
             cx.found(
                 span,
