@@ -32,6 +32,19 @@ fn postgres_alembic_project(dir: &std::path::Path, revisions: &[&str]) {
     write_tree(dir, &borrowed);
 }
 
+/// A yoyo project's `yoyo.ini` on PostgreSQL.
+const YOYO_POSTGRES_INI: &[u8] =
+    b"[DEFAULT]\nsources = migrations\ndatabase = postgresql://localhost/shop\n";
+
+/// `miglint lint --no-cache --select <rules>` in `dir`: its output.
+fn lint_selecting(dir: &std::path::Path, rules: &str) -> String {
+    stdout_of(
+        miglint()
+            .current_dir(dir)
+            .args(["lint", "--no-cache", "--select", rules]),
+    )
+}
+
 /// Revision 001: creates table `t` with a bigint primary key.
 fn table_t() -> String {
     revision(
@@ -941,12 +954,7 @@ fn postgres_automatic_constraint_names_are_known() {
         "    op.create_primary_key(\"users_pkey\", \"users\", [\"id\"])\n    op.create_unique_constraint(\"teams_code_key\", \"teams\", [\"code\"])\n    op.create_foreign_key(\"users_team_id_fkey\", \"users\", \"teams\", [\"team_id\"], [\"id\"])",
     );
     postgres_alembic_project(dir.path(), &[&first, &second]);
-    let text = stdout_of(miglint().current_dir(dir.path()).args([
-        "lint",
-        "--no-cache",
-        "--select",
-        "schema-consistency,downgrade-roundtrip",
-    ]));
+    let text = lint_selecting(dir.path(), "schema-consistency,downgrade-roundtrip");
     assert!(text.contains("All checks passed"), "{text}");
     // On SQLite the same names are unknown: SQLite names nothing.
     let text = stdout_of(miglint().current_dir(dir.path()).args([
@@ -1026,12 +1034,10 @@ fn postgres_lock_rules_read_alembic_operations() {
         "    pass",
     );
     postgres_alembic_project(dir.path(), &[&first, &second]);
-    let text = stdout_of(miglint().current_dir(dir.path()).args([
-        "lint",
-        "--no-cache",
-        "--select",
+    let text = lint_selecting(
+        dir.path(),
         "concurrent-index,concurrently-in-transaction,constraint-not-valid,set-not-null,table-rewrite,renaming",
-    ]));
+    );
     let found: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("warning[") || l.starts_with("error["))
@@ -1192,7 +1198,7 @@ fn postgres_lock_rules_leave_moot_operations_alone() {
         &[
             (
                 "yoyo.ini",
-                b"[DEFAULT]\nsources = migrations\ndatabase = postgresql://localhost/shop\n",
+                YOYO_POSTGRES_INI,
             ),
             (
                 "migrations/0001_a.sql",
@@ -1206,12 +1212,7 @@ fn postgres_lock_rules_leave_moot_operations_alone() {
             ("migrations/0002_b.rollback.sql", b"SELECT 1;\n"),
         ],
     );
-    let text = stdout_of(miglint().current_dir(dir.path()).args([
-        "lint",
-        "--no-cache",
-        "--select",
-        "concurrent-index,renaming,postgres-types",
-    ]));
+    let text = lint_selecting(dir.path(), "concurrent-index,renaming,postgres-types");
     assert!(text.contains("All checks passed"), "{text}");
 }
 
@@ -1228,14 +1229,7 @@ fn lock_timeout_set_in_env_py_counts() {
         "    op.drop_column(\"t\", \"note\")",
     );
     postgres_alembic_project(dir.path(), &[&first, &second]);
-    let lint = || {
-        stdout_of(miglint().current_dir(dir.path()).args([
-            "lint",
-            "--no-cache",
-            "--select",
-            "lock-timeout",
-        ]))
-    };
+    let lint = || lint_selecting(dir.path(), "lock-timeout");
     assert!(lint().contains("warning[lock-timeout]"));
     write_tree(
         dir.path(),
@@ -1265,12 +1259,7 @@ fn concurrently_in_transaction_follows_env_py() {
     postgres_alembic_project(dir.path(), &[&first, &second]);
     let lint = |env: &str| {
         write_tree(dir.path(), &[("migrations/env.py", env.as_bytes())]);
-        stdout_of(miglint().current_dir(dir.path()).args([
-            "lint",
-            "--no-cache",
-            "--select",
-            "concurrently-in-transaction",
-        ]))
+        lint_selecting(dir.path(), "concurrently-in-transaction")
     };
     let template = "with connectable.connect() as connection:\n    context.configure(connection=connection)\n    with context.begin_transaction():\n        context.run_migrations()\n";
     let text = lint(template);
@@ -1308,14 +1297,7 @@ fn postgres_drop_of_a_referenced_table_is_refused() {
             order,
         )
     };
-    let lint = || {
-        stdout_of(miglint().current_dir(dir.path()).args([
-            "lint",
-            "--no-cache",
-            "--select",
-            "schema-consistency",
-        ]))
-    };
+    let lint = || lint_selecting(dir.path(), "schema-consistency");
     postgres_alembic_project(
         dir.path(),
         &[&create(
@@ -1424,14 +1406,7 @@ fn drop_still_read_reads_the_application_not_migration_helpers() {
             ),
         ],
     );
-    let lint = || {
-        stdout_of(miglint().current_dir(dir.path()).args([
-            "lint",
-            "--no-cache",
-            "--select",
-            "drop-still-read",
-        ]))
-    };
+    let lint = || lint_selecting(dir.path(), "drop-still-read");
     assert!(lint().contains("All checks passed"), "{}", lint());
     write_tree(
         dir.path(),
@@ -1467,7 +1442,7 @@ fn postgres_column_guards_are_guards() {
         &[
             (
                 "yoyo.ini",
-                b"[DEFAULT]\nsources = migrations\ndatabase = postgresql://localhost/shop\n",
+                YOYO_POSTGRES_INI,
             ),
             (
                 "migrations/0001_create_orders.sql",
@@ -1487,12 +1462,7 @@ fn postgres_column_guards_are_guards() {
             ),
         ],
     );
-    let text = stdout_of(miglint().current_dir(dir.path()).args([
-        "lint",
-        "--no-cache",
-        "--select",
-        "schema-consistency",
-    ]));
+    let text = lint_selecting(dir.path(), "schema-consistency");
     assert!(text.contains("All checks passed"), "{text}");
 }
 
@@ -1512,10 +1482,7 @@ fn postgres_names_unnamed_indexes() {
     write_tree(
         dir.path(),
         &[
-            (
-                "yoyo.ini",
-                b"[DEFAULT]\nsources = migrations\ndatabase = postgresql://localhost/shop\n",
-            ),
+            ("yoyo.ini", YOYO_POSTGRES_INI),
             ("migrations/0001_create.sql", create.as_bytes()),
             ("migrations/0002_indexes.sql", indexes.as_bytes()),
         ],
