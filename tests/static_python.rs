@@ -950,3 +950,50 @@ fn type_lengths_from_constants() {
     assert!(sql.contains("size NUMERIC(10, 2)"), "{sql}");
     assert!(facts.is_empty(), "{facts:?}");
 }
+
+/// Alembic applies a `batch_alter_table` block as a whole: a column
+/// dropped before the index on it, in the same block, is no conflict
+/// (real Alembic runs it up and down on SQLite); without the index drop in
+/// the block, the copy would recreate the index and fail.
+#[test]
+fn a_batch_block_is_applied_as_a_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = (
+        "",
+        "    op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"a\", sa.Text()))\n    op.create_index(\"ix_t_a\", \"t\", [\"a\"])",
+        "    op.drop_index(\"ix_t_a\", table_name=\"t\")\n    op.drop_table(\"t\")",
+    );
+    chain(
+        dir.path(),
+        &[
+            create,
+            (
+                "",
+                "    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.drop_column(\"a\")\n        batch_op.drop_index(\"ix_t_a\")",
+                "    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.add_column(sa.Column(\"a\", sa.Text()))\n        batch_op.create_index(\"ix_t_a\", [\"a\"])",
+            ),
+        ],
+    );
+    let (sql, facts, _) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(!sql.contains("ix_t_a") && !sql.contains(" a TEXT"), "{sql}");
+
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            create,
+            (
+                "",
+                "    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.drop_column(\"a\")",
+                "    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.add_column(sa.Column(\"a\", sa.Text()))\n        batch_op.create_index(\"ix_t_a\", [\"a\"])",
+            ),
+        ],
+    );
+    let (_, facts, _) = replay(dir.path());
+    assert_eq!(
+        facts,
+        ["column `t.a` is still covered by index `ix_t_a`"],
+        "{facts:?}"
+    );
+}

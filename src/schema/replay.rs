@@ -161,6 +161,10 @@ struct Ctx<'a> {
     /// point at each other). Checked when the migration ends; kept only
     /// when both tables were certain where the key was made.
     pending_fks: Vec<(String, ForeignKey, Span)>,
+    /// The indexes the current `batch_alter_table` block drops (keys):
+    /// Alembic applies the block as a whole, so a column dropped before
+    /// its index in the same block is no conflict.
+    batch_drops: BTreeSet<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -174,6 +178,7 @@ impl<'a> Ctx<'a> {
             unsure: None,
             postgres: false,
             pending_fks: Vec::new(),
+            batch_drops: BTreeSet::new(),
         }
     }
 
@@ -395,7 +400,9 @@ fn replay_migration(
     let postgres = out.dialect == Dialect::Postgresql;
     let mut cx = Ctx::new(Mode::Upgrade, &mut out.events, &mut out.uncertain);
     cx.postgres = postgres;
-    for op in m.upgrade_ops() {
+    let ops: Vec<&Operation> = m.upgrade_ops().collect();
+    for (op, drops) in ops.iter().zip(batch_index_drops(&ops)) {
+        cx.batch_drops = drops;
         apply(&mut out.schema, op, m.flavour, &mut cx);
     }
     for (owner, fk, span) in std::mem::take(&mut cx.pending_fks) {
@@ -440,7 +447,9 @@ fn replay_migration(
     let mut scratch = out.schema.subset(&touched);
     let mut cx = Ctx::new(Mode::Downgrade, &mut out.events, &mut out.uncertain);
     cx.postgres = postgres;
-    for op in m.downgrade_ops() {
+    let ops: Vec<&Operation> = m.downgrade_ops().collect();
+    for (op, drops) in ops.iter().zip(batch_index_drops(&ops)) {
+        cx.batch_drops = drops;
         apply(&mut scratch, op, m.flavour, &mut cx);
     }
     // Only a fully modelled migration can be judged on its round trip, and
@@ -785,6 +794,38 @@ pub fn refused_only_with_rows(op: &Operation, flavour: Flavour) -> Option<&str> 
     };
     let sql = crate::schema::render::default_sql(&sql).to_ascii_uppercase();
     (sql.starts_with('(') || sql.starts_with("CURRENT_")).then_some(table.as_str())
+}
+
+/// For each operation, the indexes (keys) its `batch_alter_table` block
+/// drops: the run of batch operations on one table it belongs to. Empty
+/// outside a batch.
+fn batch_index_drops(ops: &[&Operation]) -> Vec<BTreeSet<String>> {
+    let table = |op: &Operation| op.kind.tables().first().map(|t| key(t));
+    let mut out = vec![BTreeSet::new(); ops.len()];
+    let mut start = 0;
+    while start < ops.len() {
+        if !ops[start].in_batch {
+            start += 1;
+            continue;
+        }
+        let on = table(ops[start]);
+        let mut end = start + 1;
+        while end < ops.len() && ops[end].in_batch && table(ops[end]) == on {
+            end += 1;
+        }
+        let drops: BTreeSet<String> = ops[start..end]
+            .iter()
+            .filter_map(|op| match &op.kind {
+                OpKind::DropIndex { name, .. } => Some(key(name)),
+                _ => None,
+            })
+            .collect();
+        for slot in &mut out[start..end] {
+            slot.clone_from(&drops);
+        }
+        start = end;
+    }
+    out
 }
 
 pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
@@ -1710,15 +1751,18 @@ fn drop_column(
                 },
             );
         }
-    } else if flavour == Flavour::Alembic && op.in_batch && !covering.is_empty() && !cx.postgres {
-        cx.conflict(
-            span,
-            Conflict::BatchDropIndexedColumn {
-                table: table.to_string(),
-                column: column.to_string(),
-                index: covering[0].clone(),
-            },
-        );
+    } else if flavour == Flavour::Alembic && op.in_batch && !cx.postgres {
+        // An index the same block drops is gone before the copy is made.
+        if let Some(index) = covering.iter().find(|k| !cx.batch_drops.contains(&key(k))) {
+            cx.conflict(
+                span,
+                Conflict::BatchDropIndexedColumn {
+                    table: table.to_string(),
+                    column: column.to_string(),
+                    index: index.clone(),
+                },
+            );
+        }
     }
     t.columns.retain(|c| !c.name.eq_ignore_ascii_case(column));
     t.foreign_keys
@@ -1726,8 +1770,11 @@ fn drop_column(
     t.unique_constraints
         .retain(|u| !u.columns.iter().any(|c| c.eq_ignore_ascii_case(column)));
     t.primary_key.retain(|c| !c.eq_ignore_ascii_case(column));
+    // What the block's own drop_index removes is left for it to remove.
     for k in covering {
-        schema.remove_index(&k);
+        if !(op.in_batch && cx.batch_drops.contains(&key(&k))) {
+            schema.remove_index(&k);
+        }
     }
 }
 
