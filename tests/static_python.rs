@@ -997,3 +997,33 @@ fn a_batch_block_is_applied_as_a_whole() {
         "{facts:?}"
     );
 }
+
+/// The database URL decides a branch by its scheme: `str(bind.engine.url)`,
+/// `bind.engine.url.drivername`, Alembic's `sqlalchemy.url` option and
+/// `url.get_backend_name()` start with the set's dialect; what comes after
+/// the scheme (a driver, a host) is not known, so it decides nothing.
+#[test]
+fn url_prefixes_decide_dialect_branches() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!("    op.create_table(\"users\", {TABLE})"),
+                "    op.drop_table(\"users\")",
+            ),
+            (
+                "from alembic import context",
+                "    bind = op.get_bind()\n    if str(bind.engine.url).startswith(\"mysql\"):\n        op.drop_table(\"nowhere\")\n    if bind.engine.url.drivername.startswith((\"postgresql\", \"mysql\")):\n        op.drop_table(\"nowhere\")\n    if context.config.get_main_option(\"sqlalchemy.url\").startswith(\"sqlite:\"):\n        op.create_index(\"ix_users_name\", \"users\", [\"name\"])\n    if bind.engine.url.get_backend_name() == \"sqlite\":\n        op.create_index(\"ix_users_id\", \"users\", [\"id\"])\n    if str(bind.engine.url).startswith(\"sqlite+pysqlite\"):\n        op.drop_table(\"maybe\")",
+                "    op.drop_index(\"ix_users_id\")\n    op.drop_index(\"ix_users_name\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    assert!(sql.contains("CREATE INDEX ix_users_name"), "{sql}");
+    assert!(sql.contains("CREATE INDEX ix_users_id"), "{sql}");
+    // The driver after the scheme is not known: that branch is unsure.
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+}

@@ -34,6 +34,10 @@ pub enum Value {
     DialectObj,
     /// The dialect's name: `bind.dialect.name`.
     DialectName,
+    /// The database URL (`bind.engine.url`, `str(...)` of it, Alembic's
+    /// `sqlalchemy.url` option): it starts with the dialect's name, the
+    /// rest (driver, host) unknown.
+    DialectUrl,
     /// `sa.inspect(bind)`.
     Inspector,
     /// `inspector.get_table_names()`: the tables at that point of the chain,
@@ -435,6 +439,37 @@ impl<'e> Evaluator<'e> {
                 }
             }
             Expr::UnaryOp(u) if u.op == UnaryOp::Not => self.truth(&u.operand).map(|b| !b),
+            // `url.startswith("sqlite")`, `dialect.name.startswith(("mysql", "mariadb"))`
+            Expr::Call(c)
+                if let Expr::Attribute(a) = &*c.func
+                    && a.attr.id.as_str() == "startswith"
+                    && c.arguments.len() == 1 =>
+            {
+                let subject = self.value(&a.value)?;
+                let prefixes = self.strings(c.arguments.args.first()?)?;
+                let name = dialect_name(self.dialect);
+                let starts = |p: &str| -> Option<bool> {
+                    match subject {
+                        Value::DialectName => Some(name.starts_with(p)),
+                        // Past the scheme, a URL holds what miglint does not know.
+                        Value::DialectUrl if p.len() <= name.len() => Some(name.starts_with(p)),
+                        Value::DialectUrl => match p.strip_prefix(name) {
+                            Some(":" | ":/" | "://") => Some(true),
+                            Some(rest) if rest.starts_with(['+', ':']) => None,
+                            _ => Some(false),
+                        },
+                        _ => None,
+                    }
+                };
+                let answers: Vec<Option<bool>> = prefixes.iter().map(|p| starts(p)).collect();
+                if answers.contains(&Some(true)) {
+                    Some(true)
+                } else if answers.iter().all(|a| *a == Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
             Expr::Compare(c) if c.ops.len() == 1 => {
                 let left = self.value(&c.left)?;
                 let right = self.value(&c.comparators[0])?;
@@ -588,6 +623,8 @@ impl<'e> Evaluator<'e> {
                     (Some(Value::Bind), "dialect" | "engine") => Value::DialectObj,
                     (Some(Value::Bind), "bind" | "connection") => Value::Bind,
                     (Some(Value::DialectObj), "name") => Value::DialectName,
+                    (Some(Value::Bind | Value::DialectObj), "url") => Value::DialectUrl,
+                    (Some(Value::DialectUrl), "drivername") => Value::DialectUrl,
                     // `bind.engine.dialect.name`
                     (Some(Value::DialectObj), "dialect") => Value::DialectObj,
                     (Some(Value::Model(table)), "__tablename__") => Value::Str(table),
@@ -618,7 +655,14 @@ impl<'e> Evaluator<'e> {
                     };
                     matches!(
                         name,
-                        "inspect" | "set" | "list" | "frozenset" | "tuple" | "sorted" | "reversed"
+                        "inspect"
+                            | "set"
+                            | "list"
+                            | "frozenset"
+                            | "tuple"
+                            | "sorted"
+                            | "reversed"
+                            | "str"
                     ) && c.arguments.args.len() == 1
                         && c.arguments.keywords.is_empty()
                 } =>
@@ -636,6 +680,12 @@ impl<'e> Evaluator<'e> {
                     {
                         Value::Inspector
                     }
+                    // `str(bind.engine.url)`; `str` of anything else is not
+                    // followed.
+                    (Expr::Name(n), inner) if n.id.as_str() == "str" => match inner {
+                        v @ (Value::DialectUrl | Value::Str(_)) => v,
+                        _ => return None,
+                    },
                     (_, v @ (Value::TableNames | Value::ColumnNames(_) | Value::IndexNames(_))) => {
                         v
                     }
@@ -676,6 +726,24 @@ impl<'e> Evaluator<'e> {
                         if self.is_op(n.id.as_str()) =>
                     {
                         Value::Bind
+                    }
+                    // `url.get_backend_name()`
+                    Some((receiver, "get_backend_name"))
+                        if c.arguments.is_empty()
+                            && self.value_at(receiver, depth + 1)? == Value::DialectUrl =>
+                    {
+                        Value::DialectName
+                    }
+                    // `context.config.get_main_option("sqlalchemy.url")`
+                    Some((_, "get_main_option"))
+                        if c.arguments
+                            .args
+                            .first()
+                            .and_then(|a| self.string(a))
+                            .as_deref()
+                            == Some("sqlalchemy.url") =>
+                    {
+                        Value::DialectUrl
                     }
                     Some((receiver, "items" | "keys" | "values")) if c.arguments.is_empty() => {
                         let Value::Dict(d) = self.value_at(receiver, depth + 1)? else {
