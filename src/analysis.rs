@@ -319,14 +319,21 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
         .into_iter()
         .zip(per_set)
         .map(|((dir, flavour, dialect, evidence, env), mut migrations)| {
-            if flavour == crate::migration::SetFlavour::Alembic {
+            let alembic = flavour == crate::migration::SetFlavour::Alembic;
+            if alembic {
                 for m in &mut migrations {
                     m.in_transaction = env.transaction;
                 }
             }
+            let convention = if alembic {
+                crate::load::env::of_versions(&dir)
+            } else {
+                Default::default()
+            };
             let mut set =
                 MigrationSet::new(dir, flavour, migrations).with_dialect(dialect, evidence);
             set.env = env;
+            set.naming_convention = convention;
             set
         })
         .collect();

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
+use crate::load::env::NamingConvention;
 use crate::migration::{Flavour, Migration, Named, Parents, SetFlavour};
 use crate::project::config::Dialect;
 use crate::project::env_py::AlembicEnv;
@@ -26,6 +27,9 @@ pub struct MigrationSet {
     pub dialect_evidence: Option<String>,
     /// What Alembic's `env.py` says about every migration.
     pub env: AlembicEnv,
+    /// The naming convention of the `target_metadata` Alembic's `env.py`
+    /// passes ([`crate::load::env`]).
+    pub naming_convention: NamingConvention,
 }
 
 /// A migrations folder at the merge base (`--base`).
@@ -190,6 +194,7 @@ impl MigrationSet {
             dialect: Dialect::Sqlite,
             dialect_evidence: None,
             env: AlembicEnv::default(),
+            naming_convention: NamingConvention::Default,
         }
     }
 

@@ -1027,3 +1027,47 @@ fn url_prefixes_decide_dialect_branches() {
     // The driver after the scheme is not known: that branch is unsure.
     assert_eq!(notes.len(), 1, "{notes:#?}");
 }
+
+/// Alembic names what the migrations leave unnamed with the naming
+/// convention of the `target_metadata` that `env.py` passes, read from
+/// `env.py` or from the project module it comes from; when that module is
+/// not there to read, a drop by a name miglint cannot know is not reported.
+#[test]
+fn target_metadata_naming_convention_names_unnamed_constraints() {
+    let dir = tempfile::tempdir().unwrap();
+    let revisions = [
+        (
+            "",
+            "    op.create_table(\"a\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"a_id\", sa.Integer(), sa.ForeignKey(\"a.id\")))",
+            "    op.drop_table(\"t\")\n    op.drop_table(\"a\")",
+        ),
+        (
+            "",
+            "    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.drop_constraint(\"fk_t_a_id_a\", type_=\"foreignkey\")",
+            "    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.create_foreign_key(\"fk_t_a_id_a\", \"a\", [\"a_id\"], [\"id\"])",
+        ),
+    ];
+    chain(dir.path(), &revisions);
+    let facts = |env: &str, files: &[(&str, &[u8])]| {
+        write_tree(dir.path(), &[("migrations/env.py", env.as_bytes())]);
+        write_tree(dir.path(), files);
+        replay(dir.path()).1
+    };
+    // No convention: the key has no name, and dropping one by name fails.
+    assert_eq!(
+        facts("target_metadata = None\n", &[]),
+        ["table `t` has no constraint named `fk_t_a_id_a`"]
+    );
+    let convention = "{\"fk\": \"fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s\"}";
+    let env = format!(
+        "import sqlalchemy as sa\ntarget_metadata = sa.MetaData(naming_convention={convention})\n"
+    );
+    assert!(facts(&env, &[]).is_empty());
+    let base = format!(
+        "from sqlalchemy import MetaData\nNAMING = {convention}\nmetadata = MetaData(naming_convention=NAMING)\n"
+    );
+    let from_app = "from app import db\ntarget_metadata = db.metadata\n";
+    assert!(facts(from_app, &[("app/db.py", base.as_bytes())]).is_empty());
+    std::fs::remove_file(dir.path().join("app/db.py")).unwrap();
+    assert!(facts(from_app, &[]).is_empty());
+}

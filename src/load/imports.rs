@@ -260,7 +260,7 @@ fn called_names(suite: &[Stmt]) -> HashSet<&str> {
 /// The file `from <module> import ...` (with `level` leading dots) reads,
 /// seen from the migration at `path`: relative to its folder for a relative
 /// import, else under the nearest folder above it that holds the module.
-fn module_file(path: &Path, module: Option<&str>, level: u32) -> Option<PathBuf> {
+pub(crate) fn module_file(path: &Path, module: Option<&str>, level: u32) -> Option<PathBuf> {
     let relative: PathBuf = module
         .unwrap_or("")
         .split('.')

@@ -4,6 +4,7 @@
 //! ([`imports`]), never writing anything.
 
 pub mod alembic;
+pub mod env;
 pub mod eval;
 pub mod imports;
 pub mod python;

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::chain::MigrationSet;
+use crate::load::env::NamingConvention;
 use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Exists, Flavour, IndexDef, Migration, OpKind,
     OpaqueKind, Operation, Reach, Rollback, TableConstraint,
@@ -40,6 +41,9 @@ pub struct Replay {
     /// The database the chain was replayed for: it names what the
     /// migrations leave unnamed.
     pub dialect: Dialect,
+    /// The naming convention of Alembic's `target_metadata`: it names
+    /// them first.
+    pub convention: NamingConvention,
 }
 
 /// What a replay hands over for each migration with SQL, as soon as it has
@@ -161,6 +165,8 @@ struct Ctx<'a> {
     /// point at each other). Checked when the migration ends; kept only
     /// when both tables were certain where the key was made.
     pending_fks: Vec<(String, ForeignKey, Span)>,
+    /// The naming convention of Alembic's `target_metadata`.
+    convention: NamingConvention,
     /// The indexes the current `batch_alter_table` block drops (keys):
     /// Alembic applies the block as a whole, so a column dropped before
     /// its index in the same block is no conflict.
@@ -178,6 +184,7 @@ impl<'a> Ctx<'a> {
             unsure: None,
             postgres: false,
             pending_fks: Vec::new(),
+            convention: NamingConvention::Default,
             batch_drops: BTreeSet::new(),
         }
     }
@@ -303,6 +310,7 @@ fn replay_inner(
     let mut out = Replay {
         schema: start.clone(),
         dialect: set.dialect,
+        convention: set.naming_convention.clone(),
         ..Replay::default()
     };
     out.uncertain.seen = start.tables.keys().cloned().collect();
@@ -400,6 +408,7 @@ fn replay_migration(
     let postgres = out.dialect == Dialect::Postgresql;
     let mut cx = Ctx::new(Mode::Upgrade, &mut out.events, &mut out.uncertain);
     cx.postgres = postgres;
+    cx.convention = out.convention.clone();
     let ops: Vec<&Operation> = m.upgrade_ops().collect();
     for (op, drops) in ops.iter().zip(batch_index_drops(&ops)) {
         cx.batch_drops = drops;
@@ -447,6 +456,7 @@ fn replay_migration(
     let mut scratch = out.schema.subset(&touched);
     let mut cx = Ctx::new(Mode::Downgrade, &mut out.events, &mut out.uncertain);
     cx.postgres = postgres;
+    cx.convention = out.convention.clone();
     let ops: Vec<&Operation> = m.downgrade_ops().collect();
     for (op, drops) in ops.iter().zip(batch_index_drops(&ops)) {
         cx.batch_drops = drops;
@@ -1249,11 +1259,20 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
             let Some(t) = table_or_report(schema, table, span, cx) else {
                 return;
             };
-            // The batch's naming convention names unnamed constraints;
-            // else PostgreSQL named them when they were made.
+            // The batch's naming convention names unnamed constraints, else
+            // `target_metadata`'s; PostgreSQL named the rest when they were
+            // made. Where that convention is not known, neither are they.
+            let unnamed = t.foreign_keys.iter().any(|f| f.name.is_none())
+                || t.unique_constraints.iter().any(|u| u.name.is_none())
+                || (t.primary_key_name.is_none() && !t.primary_key_columns().is_empty());
+            let unknown_names =
+                convention.is_empty() && cx.convention == NamingConvention::Unknown && unnamed;
             if !convention.is_empty() {
                 name_by_convention(t, convention);
-            } else if cx.postgres {
+            } else if let NamingConvention::Known(c) = &cx.convention {
+                name_by_convention(t, c);
+            }
+            if cx.postgres {
                 name_as_postgres(t);
             }
             let named =
@@ -1283,7 +1302,7 @@ fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut
                     c.primary_key = false;
                 }
             }
-            if before == after && !primary_key && !column_unique {
+            if before == after && !primary_key && !column_unique && !unknown_names {
                 cx.conflict(
                     span,
                     Conflict::ConstraintMissing {

@@ -1,0 +1,296 @@
+//! The naming convention of the `MetaData` an Alembic `env.py` passes as
+//! `target_metadata`: Alembic builds the tables of `op.create_table`,
+//! `op.add_column` and the other operations in a `MetaData` with that
+//! convention, so it names what the migrations leave unnamed. Read
+//! statically: in `env.py` itself, or in the project module that
+//! `target_metadata` comes from (`from app import models` ...
+//! `target_metadata = models.base.Base.metadata`).
+
+use std::path::Path;
+
+use ruff_python_ast::visitor::{Visitor, walk_expr};
+use ruff_python_ast::{Expr, PySourceType, Stmt};
+use ruff_python_parser::parse_unchecked_source;
+
+use crate::load::imports::module_file;
+use crate::load::python::{callee_name, keyword};
+
+/// What names the constraints the migrations leave unnamed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NamingConvention {
+    /// No convention: SQLAlchemy's default (no `env.py`, no
+    /// `target_metadata`, or a `MetaData()` without one).
+    #[default]
+    Default,
+    /// Kind (`fk`, `uq`, `ck`, `pk`, `ix`) → template.
+    Known(Vec<(String, String)>),
+    /// `target_metadata` comes from somewhere miglint does not read: the
+    /// names of unnamed constraints are not known.
+    Unknown,
+}
+
+/// The convention of the `env.py` beside the versions folder `dir`.
+pub fn of_versions(dir: &Path) -> NamingConvention {
+    let Some(env) = dir.parent().map(|p| p.join("env.py")) else {
+        return NamingConvention::Default;
+    };
+    match std::fs::read_to_string(&env) {
+        Ok(text) => of_env(&env, &text),
+        Err(_) => NamingConvention::Default,
+    }
+}
+
+fn of_env(path: &Path, text: &str) -> NamingConvention {
+    let parsed = parse_unchecked_source(text, PySourceType::Python);
+    let suite = &parsed.syntax().body;
+    if let Some(found) = conventions_in(suite) {
+        return found;
+    }
+    let Some(value) = assigned(suite, "target_metadata") else {
+        return if text.contains("target_metadata") {
+            NamingConvention::Unknown
+        } else {
+            NamingConvention::Default
+        };
+    };
+    match value {
+        Expr::NoneLiteral(_) => NamingConvention::Default,
+        Expr::Call(c) if callee_name(c) == Some("MetaData") => NamingConvention::Default,
+        Expr::Attribute(_) | Expr::Name(_) => from_module(path, suite, value),
+        _ => NamingConvention::Unknown,
+    }
+}
+
+/// `a.b.c` → ["a", "b", "c"].
+fn dotted(e: &Expr) -> Option<Vec<String>> {
+    match e {
+        Expr::Name(n) => Some(vec![n.id.to_string()]),
+        Expr::Attribute(a) => {
+            let mut parts = dotted(&a.value)?;
+            parts.push(a.attr.id.to_string());
+            Some(parts)
+        }
+        _ => None,
+    }
+}
+
+/// The convention of the project module `value` (`models.base.Base.metadata`)
+/// leads into, through the imports of `env.py`.
+fn from_module(path: &Path, suite: &[Stmt], value: &Expr) -> NamingConvention {
+    let Some(parts) = dotted(value) else {
+        return NamingConvention::Unknown;
+    };
+    // The module the first name is imported as.
+    let mut module: Option<Vec<String>> = None;
+    for stmt in suite {
+        match stmt {
+            Stmt::ImportFrom(i) if i.level == 0 => {
+                for alias in &i.names {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                    if local.as_str() == parts[0] {
+                        let mut m: Vec<String> = i
+                            .module
+                            .as_ref()
+                            .map(|m| m.split('.').map(str::to_string).collect())
+                            .unwrap_or_default();
+                        m.push(alias.name.to_string());
+                        module = Some(m);
+                    }
+                }
+            }
+            Stmt::Import(i) => {
+                for alias in &i.names {
+                    match &alias.asname {
+                        Some(a) if a.as_str() == parts[0] => {
+                            module = Some(alias.name.split('.').map(str::to_string).collect());
+                        }
+                        None if alias.name.split('.').next() == Some(parts[0].as_str()) => {
+                            module = Some(vec![parts[0].clone()]);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(mut module) = module else {
+        return NamingConvention::Unknown;
+    };
+    module.extend(parts[1..].iter().cloned());
+    // The longest prefix that is a file of the project.
+    let file = (1..=module.len())
+        .rev()
+        .find_map(|n| module_file(path, Some(&module[..n].join(".")), 0));
+    let Some(file) = file else {
+        return NamingConvention::Unknown;
+    };
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return NamingConvention::Unknown;
+    };
+    let parsed = parse_unchecked_source(&text, PySourceType::Python);
+    match conventions_in(&parsed.syntax().body) {
+        Some(found) => found,
+        None if text.contains("MetaData(") || text.contains("declarative_base(") => {
+            NamingConvention::Default
+        }
+        None => NamingConvention::Unknown,
+    }
+}
+
+/// The module-level value assigned to `name`.
+fn assigned<'a>(suite: &'a [Stmt], name: &str) -> Option<&'a Expr> {
+    let mut found = None;
+    for stmt in suite {
+        match stmt {
+            Stmt::Assign(a)
+                if a.targets.len() == 1
+                    && matches!(&a.targets[0], Expr::Name(n) if n.id.as_str() == name) =>
+            {
+                found = Some(&*a.value);
+            }
+            Stmt::AnnAssign(a) if matches!(&*a.target, Expr::Name(n) if n.id.as_str() == name) => {
+                found = a.value.as_deref();
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The conventions of the `MetaData(naming_convention=...)` calls in a
+/// module: `None` when there is none, `Unknown` when one cannot be read or
+/// two differ.
+fn conventions_in(suite: &[Stmt]) -> Option<NamingConvention> {
+    struct Calls<'a> {
+        values: Vec<&'a Expr>,
+    }
+    impl<'a> Visitor<'a> for Calls<'a> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(c) = expr
+                && callee_name(c) == Some("MetaData")
+                && let Some(v) = keyword(c, "naming_convention")
+            {
+                self.values.push(v);
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut calls = Calls { values: Vec::new() };
+    for stmt in suite {
+        calls.visit_stmt(stmt);
+    }
+    let mut found: Option<Vec<(String, String)>> = None;
+    for v in calls.values {
+        let dict = match v {
+            Expr::Name(n) => assigned(suite, n.id.as_str()),
+            other => Some(other),
+        };
+        let Some(convention) = dict.and_then(string_dict) else {
+            return Some(NamingConvention::Unknown);
+        };
+        if found.as_ref().is_some_and(|f| *f != convention) {
+            return Some(NamingConvention::Unknown);
+        }
+        found = Some(convention);
+    }
+    found.map(NamingConvention::Known)
+}
+
+/// A dict literal of string keys and string values.
+fn string_dict(e: &Expr) -> Option<Vec<(String, String)>> {
+    let Expr::Dict(d) = e else {
+        return None;
+    };
+    d.items
+        .iter()
+        .map(|item| {
+            let key = item.key.as_ref()?.as_string_literal_expr()?;
+            let value = item.value.as_string_literal_expr()?;
+            Some((
+                key.value.to_str().to_string(),
+                value.value.to_str().to_string(),
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(env: &str, files: &[(&str, &str)]) -> NamingConvention {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let env_path = dir.path().join("app/migrations/env.py");
+        std::fs::create_dir_all(env_path.parent().unwrap()).unwrap();
+        std::fs::write(&env_path, env).unwrap();
+        of_versions(&dir.path().join("app/migrations/versions"))
+    }
+
+    #[test]
+    fn in_env_py_itself() {
+        let found = read(
+            "import sqlalchemy as sa\nNC = {\"fk\": \"fk_%(table_name)s_%(column_0_name)s\"}\ntarget_metadata = sa.MetaData(naming_convention=NC)\n",
+            &[],
+        );
+        assert_eq!(
+            found,
+            NamingConvention::Known(vec![(
+                "fk".into(),
+                "fk_%(table_name)s_%(column_0_name)s".into()
+            )])
+        );
+    }
+
+    #[test]
+    fn in_the_module_target_metadata_comes_from() {
+        let base = "from sqlalchemy import MetaData\nnaming_convention = {\"pk\": \"%(table_name)s_pkey\"}\nmetadata = MetaData(naming_convention=naming_convention)\n";
+        let env = "from app import models\ntarget_metadata = models.base.Base.metadata\n";
+        let found = read(
+            env,
+            &[
+                ("app/__init__.py", ""),
+                ("app/models/__init__.py", ""),
+                ("app/models/base.py", base),
+            ],
+        );
+        assert_eq!(
+            found,
+            NamingConvention::Known(vec![("pk".into(), "%(table_name)s_pkey".into())])
+        );
+    }
+
+    #[test]
+    fn none_plain_metadata_and_what_cannot_be_read() {
+        assert_eq!(
+            read("target_metadata = None\n", &[]),
+            NamingConvention::Default
+        );
+        assert_eq!(
+            read(
+                "from app.db import Base\ntarget_metadata = Base.metadata\n",
+                &[(
+                    "app/db.py",
+                    "from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+                )]
+            ),
+            NamingConvention::Default
+        );
+        assert_eq!(
+            read(
+                "from elsewhere import Base\ntarget_metadata = Base.metadata\n",
+                &[]
+            ),
+            NamingConvention::Unknown
+        );
+        assert_eq!(
+            read("target_metadata = [a.metadata, b.metadata]\n", &[]),
+            NamingConvention::Unknown
+        );
+    }
+}
