@@ -682,10 +682,12 @@ impl<'e> Evaluator<'e> {
                     }
                     // `str(bind.engine.url)`; `str` of anything else is not
                     // followed.
-                    (Expr::Name(n), inner) if n.id.as_str() == "str" => match inner {
-                        v @ (Value::DialectUrl | Value::Str(_)) => v,
-                        _ => return None,
-                    },
+                    (Expr::Name(n), v @ (Value::DialectUrl | Value::Str(_)))
+                        if n.id.as_str() == "str" =>
+                    {
+                        v
+                    }
+                    (Expr::Name(n), _) if n.id.as_str() == "str" => return None,
                     (_, v @ (Value::TableNames | Value::ColumnNames(_) | Value::IndexNames(_))) => {
                         v
                     }
