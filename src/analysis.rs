@@ -490,9 +490,9 @@ fn migration_code_dirs(loaded: &Loaded) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     for s in &loaded.sets {
         dirs.push(s.dir.clone());
-        if let Some(script_dir) = s.dir.parent()
-            && s.flavour == crate::migration::SetFlavour::Alembic
-            && script_dir.join("env.py").is_file()
+        if s.flavour == crate::migration::SetFlavour::Alembic
+            && let Some(env_py) = crate::project::env_py::env_py_of(&s.dir)
+            && let Some(script_dir) = env_py.parent()
         {
             dirs.push(script_dir.to_path_buf());
         }

@@ -1547,3 +1547,27 @@ fn a_foreign_key_to_a_table_made_later_in_the_same_migration() {
         "{text}"
     );
 }
+
+/// Linted from inside a migrations folder (`cd migrations/versions`), there
+/// is no application to read: the revisions' own SQL is not taken for the
+/// application's queries.
+#[test]
+fn linted_from_inside_the_migrations_folder_no_application_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = revision(
+        "001",
+        None,
+        "    op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"b\", sa.Integer()))\n    op.execute(\"UPDATE t SET b = 1 WHERE b = 2\")",
+        "    op.drop_table(\"t\")",
+    );
+    postgres_alembic_project(dir.path(), &[&first]);
+    write_tree(
+        dir.path(),
+        &[("migrations/env.py", b"context.run_migrations()\n")],
+    );
+    let text = lint_selecting(
+        &dir.path().join("migrations/versions"),
+        "filtered-column-index",
+    );
+    assert!(text.contains("All checks passed"), "{text}");
+}

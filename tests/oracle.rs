@@ -702,11 +702,7 @@ fn compare_steps(
     let mut compared = 0;
     for step in result["steps"].as_array().unwrap() {
         let at = step["at"].as_str().unwrap();
-        let ours = if at == "base" {
-            facts(&Schema::default())
-        } else {
-            facts(&miglint::schema::replay::replay_until(set, &set.start, Some(at)).schema)
-        };
+        let ours = replayed_at(set, at);
         let (ours, theirs) = shape(&ours, &step["schema"]);
         compared += 1;
         if ours != theirs {
@@ -718,6 +714,16 @@ fn compare_steps(
         }
     }
     compared
+}
+
+/// miglint's schema facts after revision `at` of `set` (`base`: before
+/// the first).
+fn replayed_at(set: &miglint::analysis::SetAnalysis, at: &str) -> serde_json::Value {
+    if at == "base" {
+        facts(&Schema::default())
+    } else {
+        facts(&miglint::schema::replay::replay_until(set, &set.start, Some(at)).schema)
+    }
 }
 
 /// Fails with the first differences, keeping the chains for inspection.
@@ -1187,11 +1193,7 @@ fn replay_matches_the_sql_folder_tools_on_generated_chains() {
         );
         for step in result["steps"].as_array().unwrap() {
             let at = step["at"].as_str().unwrap();
-            let ours = if at == "base" {
-                facts(&Schema::default())
-            } else {
-                facts(&miglint::schema::replay::replay_until(set, &set.start, Some(at)).schema)
-            };
+            let ours = replayed_at(set, at);
             let theirs = normalize_driver(&step["schema"]);
             *compared.entry(tool).or_default() += 1;
             if ours != theirs {

@@ -1071,3 +1071,27 @@ fn target_metadata_naming_convention_names_unnamed_constraints() {
     std::fs::remove_file(dir.path().join("app/db.py")).unwrap();
     assert!(facts(from_app, &[]).is_empty());
 }
+
+/// A foreign key to a missing table waits for the end of its migration
+/// (SQLite takes it, the table may come later), but keeps the certainty it
+/// had where it was made: a guard later in the same migration that makes
+/// its own table uncertain does not hide it.
+#[test]
+fn a_dangling_foreign_key_survives_a_later_guard_on_its_table() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "",
+            "    op.create_table(\"tags\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"event_id\", sa.Integer(), sa.ForeignKey(\"events.id\")))\n    try:\n        op.create_index(\"ix_tags_event_id\", \"tags\", [\"event_id\"])\n    except Exception:\n        pass",
+            "    op.drop_table(\"tags\")",
+        )],
+    );
+    let (_, facts, notes) = replay(dir.path());
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    assert!(
+        facts[0].contains("DanglingForeignKey") && facts[0].contains("events"),
+        "{facts:?}"
+    );
+    assert_eq!(notes.len(), 1, "{notes:?}");
+}

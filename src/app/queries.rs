@@ -216,8 +216,9 @@ impl<'a> Visitor<'a> for UseFinder<'_, '_> {
 }
 
 /// The SQL with psycopg's and the DB-API's `pyformat` placeholders (`%s`,
-/// `%(name)s`) and `%%` written as `?` placeholders padded to the same
-/// length, so offsets still point into the original text.
+/// `%(name)s`) written as `?` placeholders padded to the same length, so
+/// offsets still point into the original text (`%%`, an escaped `%`, is
+/// kept as it is).
 fn without_pyformat(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('%') {
         return std::borrow::Cow::Borrowed(text);

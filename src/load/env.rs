@@ -14,6 +14,7 @@ use ruff_python_parser::parse_unchecked_source;
 
 use crate::load::imports::module_file;
 use crate::load::python::{callee_name, keyword};
+use crate::project::env_py::env_py_of;
 
 /// What names the constraints the migrations leave unnamed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub enum NamingConvention {
 
 /// The convention of the `env.py` beside the versions folder `dir`.
 pub fn of_versions(dir: &Path) -> NamingConvention {
-    let Some(env) = dir.parent().map(|p| p.join("env.py")) else {
+    let Some(env) = env_py_of(dir) else {
         return NamingConvention::Default;
     };
     match std::fs::read_to_string(&env) {

@@ -2,7 +2,7 @@
 //! about how every migration of the folder runs. Read as text: `env.py`
 //! configures Alembic in code, and only plain statements of it are facts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How the folder's `env.py` runs its migrations.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -16,13 +16,18 @@ pub struct AlembicEnv {
     pub transaction: Option<bool>,
 }
 
+/// The `env.py` of Alembic's script directory: beside the versions folder
+/// `dir`, when there is one.
+pub fn env_py_of(dir: &Path) -> Option<PathBuf> {
+    dir.parent()
+        .map(|script_dir| script_dir.join("env.py"))
+        .filter(|p| p.is_file())
+}
+
 impl AlembicEnv {
     /// The facts of the `env.py` beside the versions folder `dir`.
     pub fn of_versions(dir: &Path) -> AlembicEnv {
-        match dir
-            .parent()
-            .and_then(|p| std::fs::read_to_string(p.join("env.py")).ok())
-        {
+        match env_py_of(dir).and_then(|p| std::fs::read_to_string(p).ok()) {
             Some(text) => AlembicEnv::read(&text),
             None => AlembicEnv {
                 lock_timeout: false,

@@ -409,11 +409,7 @@ fn replay_migration(
     let mut cx = Ctx::new(Mode::Upgrade, &mut out.events, &mut out.uncertain);
     cx.postgres = postgres;
     cx.convention = out.convention.clone();
-    let ops: Vec<&Operation> = m.upgrade_ops().collect();
-    for (op, drops) in ops.iter().zip(batch_index_drops(&ops)) {
-        cx.batch_drops = drops;
-        apply(&mut out.schema, op, m.flavour, &mut cx);
-    }
+    apply_migration_ops(&mut out.schema, m.upgrade_ops(), m.flavour, &mut cx);
     for (owner, fk, span) in std::mem::take(&mut cx.pending_fks) {
         match out.schema.tables.get(&key(&fk.ref_table)) {
             Some(target) => check_target(target, &owner, &fk, span, &mut cx),
@@ -421,12 +417,7 @@ fn replay_migration(
             // made it: what was certain where the key was made stays so.
             None if !cx.uncertain.table(&fk.ref_table) => cx.events.push(Event {
                 span,
-                fact: Fact::DanglingForeignKey {
-                    owner,
-                    columns: fk.columns.clone(),
-                    target: fk.ref_table.clone(),
-                    column: None,
-                },
+                fact: missing_target(&owner, &fk),
             }),
             None => {}
         }
@@ -457,11 +448,7 @@ fn replay_migration(
     let mut cx = Ctx::new(Mode::Downgrade, &mut out.events, &mut out.uncertain);
     cx.postgres = postgres;
     cx.convention = out.convention.clone();
-    let ops: Vec<&Operation> = m.downgrade_ops().collect();
-    for (op, drops) in ops.iter().zip(batch_index_drops(&ops)) {
-        cx.batch_drops = drops;
-        apply(&mut scratch, op, m.flavour, &mut cx);
-    }
+    apply_migration_ops(&mut scratch, m.downgrade_ops(), m.flavour, &mut cx);
     // Only a fully modelled migration can be judged on its round trip, and
     // only when every step can be rolled back (the others are reported by
     // rollback-required).
@@ -804,6 +791,21 @@ pub fn refused_only_with_rows(op: &Operation, flavour: Flavour) -> Option<&str> 
     };
     let sql = crate::schema::render::default_sql(&sql).to_ascii_uppercase();
     (sql.starts_with('(') || sql.starts_with("CURRENT_")).then_some(table.as_str())
+}
+
+/// Applies one side of a migration, in order, each operation knowing what
+/// its `batch_alter_table` block drops.
+fn apply_migration_ops<'o>(
+    schema: &mut Schema,
+    ops: impl Iterator<Item = &'o Operation>,
+    flavour: Flavour,
+    cx: &mut Ctx,
+) {
+    let ops: Vec<&Operation> = ops.collect();
+    for (op, drops) in ops.iter().zip(batch_index_drops(&ops)) {
+        cx.batch_drops = drops;
+        apply(schema, op, flavour, cx);
+    }
 }
 
 /// For each operation, the indexes (keys) its `batch_alter_table` block
@@ -1660,17 +1662,17 @@ fn check_foreign_key(schema: &Schema, owner: &str, fk: &ForeignKey, span: Span, 
                 cx.pending_fks.push((owner.to_string(), fk.clone(), span));
             }
         }
-        None => {
-            cx.found(
-                span,
-                Fact::DanglingForeignKey {
-                    owner: owner.to_string(),
-                    columns: fk.columns.clone(),
-                    target: fk.ref_table.clone(),
-                    column: None,
-                },
-            );
-        }
+        None => cx.found(span, missing_target(owner, fk)),
+    }
+}
+
+/// Foreign key `fk` of table `owner` points at a table that does not exist.
+fn missing_target(owner: &str, fk: &ForeignKey) -> Fact {
+    Fact::DanglingForeignKey {
+        owner: owner.to_string(),
+        columns: fk.columns.clone(),
+        target: fk.ref_table.clone(),
+        column: None,
     }
 }
 
