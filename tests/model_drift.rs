@@ -256,3 +256,68 @@ class User(BaseModel):
         "{text}"
     );
 }
+
+/// `002` plus an index on `created_at` named otherwise than the naming
+/// convention names `index=True`'s.
+fn project_with_created_index(dir: &std::path::Path, models: &str) {
+    project(dir, "app/models.py", models);
+    let revision = common::batch_revision(
+        3,
+        "Index users.created_at.",
+        "users",
+        &["batch_op.create_index(\"users_created_idx\", [\"created_at\"])"],
+        &["batch_op.drop_index(\"users_created_idx\")"],
+    );
+    write_tree(
+        dir,
+        &[("migrations/versions/003_created.py", revision.as_bytes())],
+    );
+}
+
+#[test]
+fn indexes_the_model_does_not_declare_are_reported_as_autogenerate_would_drop_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // No index in the model: autogenerate's `remove_index`.
+    project_with_created_index(dir.path(), MATCHING);
+    let (code, text) = lint(dir.path(), &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("error[model-drift]: index `users_created_idx` on `users(created_at)` is in the migrations but not in model `User`"),
+        "{text}"
+    );
+
+    // `index=True` names it `ix_users_created_at`: autogenerate drops the
+    // migrations' index and creates the model's.
+    let indexed = MATCHING.replace(
+        "created_at: Mapped[datetime]",
+        "created_at: Mapped[datetime] = mapped_column(index=True)",
+    );
+    project_with_created_index(dir.path(), &indexed);
+    let (_, text) = lint(dir.path(), &[]);
+    assert!(
+        text.contains("error[model-drift]: `User.created_at` is `index=True`, which names its index `ix_users_created_at`, but the migrations name the index on `users.created_at` `users_created_idx`"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("is in the migrations but not in model"),
+        "{text}"
+    );
+
+    // Named in the model as the migrations name it: nothing to report.
+    let named = MATCHING.replace(
+        "    __tablename__ = \"users\"\n",
+        "    __tablename__ = \"users\"\n    __table_args__ = (Index(\"users_created_idx\", \"created_at\"),)\n",
+    );
+    project_with_created_index(dir.path(), &named);
+    assert_eq!(lint(dir.path(), &[]).0, 0);
+
+    // `__table_args__` computed by a function: its indexes are not known,
+    // so none is said to be missing.
+    let computed = MATCHING.replace(
+        "    __tablename__ = \"users\"\n",
+        "    __tablename__ = \"users\"\n\n    @declared_attr\n    def __table_args__(cls):\n        return table_args(cls)\n",
+    );
+    project_with_created_index(dir.path(), &computed);
+    let (code, text) = lint(dir.path(), &[]);
+    assert_eq!(code, 0, "{text}");
+}

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef};
 use ruff_text_size::Ranged;
 
-use crate::load::python::{PyFile, arg, bool_value, callee_name, keyword, str_value};
+use crate::load::python::{PyFile, arg, bool_value, callee_name, keyword, str_list, str_value};
 use crate::source::Span;
 
 /// Families of column types that SQLAlchemy and SQLite treat alike. Two
@@ -160,6 +160,17 @@ pub struct ModelColumn {
     pub unique: bool,
     /// `ForeignKey("table.column")`: (table, column).
     pub foreign_key: Option<(String, String)>,
+    /// Whether `index`, `unique` and the foreign key were read: literals,
+    /// or absent. A column whose keys are not known makes nothing
+    /// reported as missing from the model.
+    pub keys_known: bool,
+}
+
+/// `ForeignKeyConstraint(["col", ...], ["table.col", ...])`.
+#[derive(Clone, Debug)]
+pub struct ModelForeignKey {
+    pub columns: Vec<String>,
+    pub ref_table: String,
 }
 
 /// An `Index(...)` or `UniqueConstraint(...)` a model declares.
@@ -183,9 +194,15 @@ pub struct ModelTable {
     pub span: Span,
     pub columns: Vec<ModelColumn>,
     pub indexes: Vec<ModelIndex>,
+    /// `ForeignKeyConstraint(...)`s of `__table_args__` or `Table(...)`.
+    pub foreign_keys: Vec<ModelForeignKey>,
     /// False when some columns may come from a mixin miglint could not
     /// find: then a column missing from the model is not reported.
     pub complete: bool,
+    /// False when `__table_args__` (or an `Index(...)` of it) could not be
+    /// read: then an index or foreign key missing from the model is not
+    /// reported.
+    pub keys_complete: bool,
 }
 
 /// Something miglint could not read statically and did not check.
@@ -199,6 +216,9 @@ pub struct Unresolved {
 pub struct ModelSet {
     pub tables: Vec<ModelTable>,
     pub unresolved: Vec<Unresolved>,
+    /// A module-level `Index(...)` whose table is not known: no table's
+    /// indexes are all known.
+    pub index_unplaced: bool,
 }
 
 impl ModelSet {
@@ -320,7 +340,9 @@ pub fn read(files: &[PyFile]) -> ModelSet {
             span: py.span(info.def.name.range),
             columns: Vec::new(),
             indexes: Vec::new(),
+            foreign_keys: Vec::new(),
             complete: true,
+            keys_complete: true,
         };
         let mut seen = HashSet::new();
         reader.collect(name, &mut t, &mut seen, &mut out.unresolved);
@@ -343,9 +365,14 @@ pub fn read(files: &[PyFile]) -> ModelSet {
         let mut extra = ModelTable {
             columns: Vec::new(),
             indexes: Vec::new(),
+            foreign_keys: Vec::new(),
             ..out.tables[ti].clone()
         };
         reader.own_members(info, &mut extra, &mut out.unresolved);
+        let parent = &mut out.tables[ti];
+        parent.indexes.extend(extra.indexes);
+        parent.foreign_keys.extend(extra.foreign_keys);
+        parent.keys_complete &= extra.keys_complete;
         for c in extra.columns {
             if !out.tables[ti].columns.iter().any(|x| x.name == c.name) {
                 out.tables[ti].columns.push(c);
@@ -657,6 +684,11 @@ impl ClassReader<'_, '_> {
                     _ => continue,
                 },
                 Stmt::AnnAssign(a) => (&*a.target, Some(&*a.annotation), a.value.as_deref()),
+                // `@declared_attr def __table_args__(cls)`: computed.
+                Stmt::FunctionDef(f) if f.name.id.as_str() == "__table_args__" => {
+                    t.keys_complete = false;
+                    continue;
+                }
                 _ => continue,
             };
             let Expr::Name(attr) = target else { continue };
@@ -730,6 +762,7 @@ fn column_call(
     let mut name = attr.to_string();
     let mut type_expr = None;
     let mut foreign_key = None;
+    let mut keys_known = true;
     for (i, a) in call.arguments.args.iter().enumerate() {
         if i == 0
             && let Some(s) = str_value(a)
@@ -741,6 +774,7 @@ fn column_call(
             && callee_name(c) == Some("ForeignKey")
         {
             foreign_key = foreign_key_target(c);
+            keys_known &= foreign_key.is_some();
             continue;
         }
         if !is_schema_item(a) && type_expr.is_none() {
@@ -768,6 +802,9 @@ fn column_call(
         (None, None) => (None, Some("no type".to_string())),
     };
     let flag = |k: &str| keyword(call, k).and_then(bool_value);
+    keys_known &= ["index", "unique"]
+        .iter()
+        .all(|k| keyword(call, k).is_none_or(|v| bool_value(v).is_some()));
     let primary_key = flag("primary_key").unwrap_or(false);
     let nullable = match keyword(call, "nullable") {
         Some(v) => bool_value(v),
@@ -787,6 +824,7 @@ fn column_call(
         index: flag("index").unwrap_or(false),
         unique: flag("unique").unwrap_or(false),
         foreign_key,
+        keys_known,
     };
     (column, unknown)
 }
@@ -817,6 +855,7 @@ fn annotated_column(
         index: false,
         unique: false,
         foreign_key: None,
+        keys_known: true,
     };
     (column, unknown)
 }
@@ -848,15 +887,53 @@ fn table_args(py: &PyFile, value: &Expr, t: &mut ModelTable, unresolved: &mut Ve
     let items: Vec<&Expr> = match value {
         Expr::Tuple(x) => x.elts.iter().collect(),
         Expr::List(x) => x.elts.iter().collect(),
-        _ => return,
+        // Options only: `{"sqlite_autoincrement": True}`.
+        Expr::Dict(_) => return,
+        _ => {
+            t.keys_complete = false;
+            return;
+        }
     };
     for item in items {
-        if let Expr::Call(call) = item
-            && let Some(ix) = index_call(py, call, &t.columns, &t.owner, unresolved)
-        {
-            t.indexes.push(ix);
-        }
+        table_item(py, item, t, unresolved);
     }
+}
+
+/// One item of `__table_args__` or of a `Table(...)` after its columns:
+/// an index, a unique or foreign key constraint, an options dict, or
+/// something that makes the table's keys not all known.
+fn table_item(py: &PyFile, item: &Expr, t: &mut ModelTable, unresolved: &mut Vec<Unresolved>) {
+    let Expr::Call(call) = item else {
+        if !matches!(item, Expr::Dict(_)) {
+            t.keys_complete = false;
+        }
+        return;
+    };
+    match callee_name(call) {
+        Some("Index" | "UniqueConstraint") => {
+            match index_call(py, call, &t.columns, &t.owner, unresolved) {
+                Some(ix) => t.indexes.push(ix),
+                None => t.keys_complete = false,
+            }
+        }
+        Some("ForeignKeyConstraint") => match foreign_key_constraint(call) {
+            Some(fk) => t.foreign_keys.push(fk),
+            None => t.keys_complete = false,
+        },
+        Some("CheckConstraint" | "PrimaryKeyConstraint" | "Column") => {}
+        _ => t.keys_complete = false,
+    }
+}
+
+/// `ForeignKeyConstraint(["user_id"], ["users.id"])`.
+fn foreign_key_constraint(call: &ExprCall) -> Option<ModelForeignKey> {
+    let columns = arg(call, 0, "columns").and_then(str_list)?;
+    let targets = arg(call, 1, "refcolumns").and_then(str_list)?;
+    let (table, _) = targets.first()?.rsplit_once('.')?;
+    Some(ModelForeignKey {
+        columns,
+        ref_table: table.rsplit('.').next().unwrap_or(table).to_string(),
+    })
 }
 
 /// `Index("name", "col", ...)` or `UniqueConstraint("col", ..., name=...)`
@@ -922,7 +999,9 @@ fn table_object(
         span: py.file.first_line(py.span(call.range())),
         columns: Vec::new(),
         indexes: Vec::new(),
+        foreign_keys: Vec::new(),
         complete: true,
+        keys_complete: true,
     };
     for a in call.arguments.args.iter().skip(2) {
         let Expr::Call(c) = a else { continue };
@@ -946,11 +1025,7 @@ fn table_object(
         }
     }
     for a in call.arguments.args.iter().skip(2) {
-        if let Expr::Call(c) = a
-            && let Some(ix) = index_call(py, c, &t.columns, &t.owner, &mut out.unresolved)
-        {
-            t.indexes.push(ix);
-        }
+        table_item(py, a, &mut t, &mut out.unresolved);
     }
     Some(t)
 }
@@ -971,6 +1046,7 @@ fn module_index(
         _ => None,
     });
     let Some(&ti) = owner.as_ref().and_then(|o| by_class.get(o)) else {
+        out.index_unplaced = true;
         out.unresolved.push(Unresolved {
             span: py.file.first_line(py.span(call.range())),
             what: "an `Index(...)` whose table miglint cannot tell; not checked".into(),
@@ -978,8 +1054,9 @@ fn module_index(
         return;
     };
     let table = &out.tables[ti];
-    if let Some(ix) = index_call(py, call, &table.columns, &table.owner, &mut out.unresolved) {
-        out.tables[ti].indexes.push(ix);
+    match index_call(py, call, &table.columns, &table.owner, &mut out.unresolved) {
+        Some(ix) => out.tables[ti].indexes.push(ix),
+        None => out.tables[ti].keys_complete = false,
     }
 }
 
@@ -1256,5 +1333,59 @@ class Invoice(Base):
         ] {
             assert_eq!(TypeFamily::of_sql(sql), want, "{sql}");
         }
+    }
+
+    #[test]
+    fn table_keys_are_known_only_when_every_item_is_read() {
+        let set = read_models(
+            r#"
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        ForeignKeyConstraint(["author_id"], ["app.users.id"]),
+        Index("ix_posts_slug", "slug"),
+        CheckConstraint("id > 0"),
+        {"sqlite_autoincrement": True},
+    )
+    id = Column(Integer, primary_key=True)
+    author_id = Column(Integer, index=flag)
+    slug = Column(String)
+
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = table_args("tags")
+    id = Column(Integer, primary_key=True)
+
+class Note(Base):
+    __tablename__ = "notes"
+    id = Column(Integer, ForeignKey(User.id), primary_key=True)
+
+    @declared_attr
+    def __table_args__(cls):
+        return ()
+
+posts = Table("posts_archive", metadata, Column("id", Integer), Index("ix", text("lower(id)")))
+"#,
+        );
+        let by_name = |n: &str| set.tables.iter().find(|t| t.table == n).unwrap();
+        let posts = by_name("posts");
+        assert!(posts.keys_complete);
+        assert_eq!(posts.foreign_keys.len(), 1);
+        assert_eq!(posts.foreign_keys[0].ref_table, "users");
+        assert_eq!(posts.foreign_keys[0].columns, ["author_id"]);
+        let author = posts
+            .columns
+            .iter()
+            .find(|c| c.name == "author_id")
+            .unwrap();
+        assert!(!author.keys_known, "index=flag is not a literal");
+        assert!(!by_name("tags").keys_complete);
+        let note = by_name("notes");
+        assert!(!note.keys_complete);
+        assert!(
+            !note.columns[0].keys_known,
+            "ForeignKey(User.id) is not read"
+        );
+        assert!(!by_name("posts_archive").keys_complete);
     }
 }

@@ -30,6 +30,51 @@ pub enum NamingConvention {
     Unknown,
 }
 
+impl NamingConvention {
+    /// The name `Column(..., index=True)` gets: the `ix` template
+    /// (SQLAlchemy's default is `ix_%(column_0_label)s`); `None` when the
+    /// convention is not known or has no `ix` entry.
+    pub fn index_name(&self, table: &str, column: &str) -> Option<String> {
+        let template = match self {
+            NamingConvention::Default => "ix_%(column_0_label)s",
+            NamingConvention::Known(c) => c.iter().find(|(k, _)| k == "ix")?.1.as_str(),
+            NamingConvention::Unknown => return None,
+        };
+        convention_name(template, table, &[column.to_string()], None)
+    }
+}
+
+/// SQLAlchemy's naming-convention template filled in.
+pub fn convention_name(
+    template: &str,
+    table: &str,
+    columns: &[String],
+    referred: Option<(&String, &Vec<String>)>,
+) -> Option<String> {
+    let mut out = template.to_string();
+    let first = columns.first()?;
+    let labels: Vec<String> = columns.iter().map(|c| format!("{table}_{c}")).collect();
+    let mut tokens: Vec<(&str, String)> = vec![
+        ("table_name", table.to_string()),
+        ("column_0_name", first.clone()),
+        ("column_0_N_name", columns.join("_")),
+        ("column_0N_name", columns.join("")),
+        ("column_0_label", format!("{table}_{first}")),
+        ("column_0_N_label", labels.join("_")),
+    ];
+    if let Some((ref_table, ref_columns)) = referred {
+        tokens.push(("referred_table_name", ref_table.clone()));
+        if let Some(r) = ref_columns.first() {
+            tokens.push(("referred_column_0_name", r.clone()));
+        }
+    }
+    for (token, value) in tokens {
+        out = out.replace(&format!("%({token})s"), &value);
+    }
+    // A token left over (`%(constraint_name)s`): no name is guessed.
+    (!out.contains("%(")).then_some(out)
+}
+
 /// The convention of the `env.py` beside the versions folder `dir`.
 pub fn of_versions(dir: &Path) -> NamingConvention {
     let Some(env) = env_py_of(dir) else {

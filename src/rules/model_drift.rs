@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::{Context, Rule, RuleMeta, Severity};
 use crate::analysis::SetAnalysis;
 use crate::app::models::{ModelColumn, ModelIndex, ModelTable, TypeFamily};
+use crate::load::env::NamingConvention;
 use crate::migration::SetFlavour;
 use crate::project::config::{ConfigError, Dialect, RuleConfig, Settings, rule_options};
 use crate::schema::{Schema, Table};
@@ -99,13 +100,27 @@ impl Rule for ModelDrift {
                     }
                 }
             }
+            // An index or key the replay is not sure of is not compared.
+            if set.replay.uncertain.table(&table.name) {
+                continue;
+            }
             for column in &model.columns {
                 if table.column(&column.name).is_some() {
                     compare_keys(model, column, schema, table, (raw_sql, set.dialect), cx);
+                    if !raw_sql {
+                        index_name(model, column, schema, table, &set.replay.convention, cx);
+                    }
                 }
             }
             for ix in &model.indexes {
                 compare_index(model, ix, schema, table, cx);
+            }
+            let keys_known = model.complete
+                && model.keys_complete
+                && !models.index_unplaced
+                && model.columns.iter().all(|c| c.keys_known);
+            if keys_known {
+                unmapped_keys(model, schema, table, cx);
             }
         }
         let mapped: std::collections::HashSet<String> = models
@@ -350,5 +365,147 @@ fn compare_index(
             ),
         )
         .help("create it in a new migration, or remove it from the model");
+    }
+}
+
+/// `Column(..., index=True)` names its index by the naming convention
+/// (`ix_<table>_<column>` by default); an index on the column under
+/// another name is one autogenerate drops and creates again.
+fn index_name(
+    model: &ModelTable,
+    column: &ModelColumn,
+    schema: &Schema,
+    table: &Table,
+    convention: &NamingConvention,
+    cx: &mut Context,
+) {
+    if !column.index || column.unique {
+        return;
+    }
+    let Some(name) = convention.index_name(&table.name, &column.name) else {
+        return;
+    };
+    let on_column: Vec<_> = schema
+        .indexes_of(&table.name)
+        .filter(|ix| ix.columns.len() == 1 && ix.columns[0].eq_ignore_ascii_case(&column.name))
+        .collect();
+    if on_column
+        .iter()
+        .any(|ix| ix.name.eq_ignore_ascii_case(&name))
+    {
+        return;
+    }
+    // Named elsewhere in the model (`Index("name", "col")`): that one is
+    // compared by `compare_index`.
+    let declared = |n: &str| {
+        model
+            .indexes
+            .iter()
+            .any(|m| m.name.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(n)))
+    };
+    let Some(ix) = on_column
+        .iter()
+        .find(|ix| !ix.unique && !declared(&ix.name))
+    else {
+        return;
+    };
+    let created = cx.first_line(ix.origin);
+    cx.report(
+        column.span,
+        format!(
+            "`{}.{}` is `index=True`, which names its index `{name}`, but the migrations name the index on `{}.{}` `{}`",
+            model.owner, column.attr, table.name, column.name, ix.name
+        ),
+    )
+    .secondary(created, "the index the migrations create")
+    .help(format!(
+        "autogenerate would drop `{0}` and create `{name}`: name it in the model instead of `index=True` (`Index(\"{0}\", \"{1}\")` in `__table_args__`), or rename it in a new migration",
+        ix.name, column.name
+    ));
+}
+
+/// Indexes and foreign keys the migrations create on a mapped table that
+/// its model does not declare (autogenerate's `remove_index` and
+/// `remove_fk`). Called only when the model's keys are all known.
+fn unmapped_keys(model: &ModelTable, schema: &Schema, table: &Table, cx: &mut Context) {
+    let same = |a: &[String], b: &[String]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+    };
+    let in_model = |name: &str| {
+        model
+            .columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(name))
+    };
+    for ix in schema.indexes_of(&table.name) {
+        // Unique indexes meet unique constraints, which each database
+        // reflects its own way: left to the forward comparison.
+        if ix.unique || !ix.columns.iter().all(|c| in_model(c)) {
+            continue;
+        }
+        let declared = model.indexes.iter().any(|m| {
+            m.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&ix.name))
+                || same(&m.columns, &ix.columns)
+        }) || (ix.columns.len() == 1
+            && model
+                .columns
+                .iter()
+                .any(|c| (c.index || c.unique) && c.name.eq_ignore_ascii_case(&ix.columns[0])));
+        if !declared {
+            cx.report(
+                cx.first_line(ix.origin),
+                format!(
+                    "index `{}` on `{}({})` is in the migrations but not in model `{}`",
+                    ix.name,
+                    table.name,
+                    ix.columns.join(", "),
+                    model.owner
+                ),
+            )
+            .secondary(model.span, "the model")
+            .help(format!(
+                "declare it in the model (`Index(\"{}\", {})` in `__table_args__`), or drop it in a new migration; autogenerate would drop it",
+                ix.name,
+                ix.columns
+                    .iter()
+                    .map(|c| format!("\"{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    for fk in &table.foreign_keys {
+        if fk.columns.is_empty() || !fk.columns.iter().all(|c| in_model(c)) {
+            continue;
+        }
+        let declared = model.foreign_keys.iter().any(|m| {
+            same(&m.columns, &fk.columns) && m.ref_table.eq_ignore_ascii_case(&fk.ref_table)
+        }) || (fk.columns.len() == 1
+            && model.columns.iter().any(|c| {
+                c.name.eq_ignore_ascii_case(&fk.columns[0])
+                    && c.foreign_key
+                        .as_ref()
+                        .is_some_and(|(t, _)| t.eq_ignore_ascii_case(&fk.ref_table))
+            }));
+        if !declared {
+            // Keys keep no place of their own: their first column's.
+            let origin = table
+                .column(&fk.columns[0])
+                .map_or(table.origin, |c| c.origin);
+            cx.report(
+                cx.first_line(origin),
+                format!(
+                    "foreign key `{}({})` → `{}` is in the migrations but not in model `{}`",
+                    table.name,
+                    fk.columns.join(", "),
+                    fk.ref_table,
+                    model.owner
+                ),
+            )
+            .secondary(model.span, "the model")
+            .help("declare it in the model (`ForeignKey(...)` on the column), or drop it in a new migration; autogenerate would drop it");
+        }
     }
 }

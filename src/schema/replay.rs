@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::chain::MigrationSet;
-use crate::load::env::NamingConvention;
+use crate::load::env::{NamingConvention, convention_name};
 use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Exists, Flavour, IndexDef, Migration, OpKind,
     OpaqueKind, Operation, Reach, Rollback, TableConstraint,
@@ -1477,37 +1477,6 @@ fn postgres_name(name1: &str, name2: &str, label: &str) -> String {
     } else {
         format!("{a}_{b}_{label}")
     }
-}
-
-/// SQLAlchemy's naming-convention template filled in.
-fn convention_name(
-    template: &str,
-    table: &str,
-    columns: &[String],
-    referred: Option<(&String, &Vec<String>)>,
-) -> Option<String> {
-    let mut out = template.to_string();
-    let first = columns.first()?;
-    let labels: Vec<String> = columns.iter().map(|c| format!("{table}_{c}")).collect();
-    let mut tokens: Vec<(&str, String)> = vec![
-        ("table_name", table.to_string()),
-        ("column_0_name", first.clone()),
-        ("column_0_N_name", columns.join("_")),
-        ("column_0N_name", columns.join("")),
-        ("column_0_label", format!("{table}_{first}")),
-        ("column_0_N_label", labels.join("_")),
-    ];
-    if let Some((ref_table, ref_columns)) = referred {
-        tokens.push(("referred_table_name", ref_table.clone()));
-        if let Some(r) = ref_columns.first() {
-            tokens.push(("referred_column_0_name", r.clone()));
-        }
-    }
-    for (token, value) in tokens {
-        out = out.replace(&format!("%({token})s"), &value);
-    }
-    // A token left over (`%(constraint_name)s`): no name is guessed.
-    (!out.contains("%(")).then_some(out)
 }
 
 /// Creates a view or trigger (kept by name only).

@@ -657,6 +657,11 @@ DRIFT_PATTERNS = [
     (re.compile(r"\) in the model but `[^`]*` \([^)]*\) in the migrations"), "modify_type"),
     (re.compile(r"no migration creates an index on|declares the index"), "add_index"),
     (re.compile(r"is a foreign key to .* in the model, but not in the migrations"), "add_fk"),
+    (re.compile(r"index `[^`]+` on `[^`(]+\([^)]*\)` is in the migrations but not in model"), "remove_index"),
+    (re.compile(r"foreign key `[^`]+` → `[^`]+` is in the migrations but not in model"), "remove_fk"),
+    # An index the model names otherwise: autogenerate drops it and
+    # creates the model's.
+    (re.compile(r"is `index=True`, which names its index `[^`]+`, but the migrations name"), "add_index+remove_index"),
 ]
 
 
@@ -669,10 +674,10 @@ def judge_drift(diags, model_diffs):
     for d in diags:
         if d["rule"] != "model-drift":
             continue
-        for pattern, kind in DRIFT_PATTERNS:
+        for pattern, kinds in DRIFT_PATTERNS:
             m = pattern.search(d["message"])
             if m:
-                ours.append((kind, m.groups()))
+                ours.extend((kind, m.groups()) for kind in kinds.split("+"))
                 break
         else:
             ours.append(("other", (d["message"][:80],)))
