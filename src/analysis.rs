@@ -562,8 +562,52 @@ fn attach_models(settings: &Settings, loaded: &mut Loaded) {
         for f in sources {
             loaded.sources.add(f);
         }
-        for &i in set_indexes {
-            loaded.sets[i].models = models.clone();
+        for (i, own) in models_per_set(&models, set_indexes, &loaded.sets) {
+            loaded.sets[i].models = own;
         }
     }
+}
+
+/// The models each of a project's sets is compared with. One set takes
+/// them all. Several (two Alembic chains for two databases, each with its
+/// own declarative base) each take the models of the tables they hold at
+/// head or start from; a model whose table no set holds goes to the first,
+/// so it is reported once.
+fn models_per_set(
+    models: &Arc<ModelSet>,
+    set_indexes: &[usize],
+    sets: &[SetAnalysis],
+) -> Vec<(usize, Arc<ModelSet>)> {
+    if set_indexes.len() < 2 {
+        return set_indexes.iter().map(|&i| (i, models.clone())).collect();
+    }
+    // A set whose migrations create tables miglint cannot name (a
+    // run-time prefix) may hold any table.
+    let holds = |i: usize, table: &str| {
+        let set = &sets[i];
+        set.replay.schema.table(table).is_some()
+            || set.start.table(table).is_some()
+            || set.replay.uncertain.table(table)
+    };
+    set_indexes
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            let tables = models
+                .tables
+                .iter()
+                .filter(|m| {
+                    holds(i, &m.table)
+                        || (n == 0 && !set_indexes.iter().any(|&j| holds(j, &m.table)))
+                })
+                .cloned()
+                .collect();
+            let own = ModelSet {
+                tables,
+                unresolved: models.unresolved.clone(),
+                index_unplaced: models.index_unplaced,
+            };
+            (i, Arc::new(own))
+        })
+        .collect()
 }

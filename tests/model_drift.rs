@@ -321,3 +321,54 @@ fn indexes_the_model_does_not_declare_are_reported_as_autogenerate_would_drop_th
     let (code, text) = lint(dir.path(), &[]);
     assert_eq!(code, 0, "{text}");
 }
+
+#[test]
+fn two_chains_of_one_project_each_meet_the_models_of_their_own_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = common::alembic_revision(1, "")
+        .replace("\"users\"", "\"tenants\"")
+        .replace("'users'", "'tenants'");
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "db/main/versions/001_users.py",
+                common::alembic_revision(1, "").as_bytes(),
+            ),
+            ("db/tenant/versions/001_tenants.py", tenants.as_bytes()),
+            (
+                "app/models.py",
+                format!(
+                    "{MATCHING}\n\nclass Tenant(Base):\n    __tablename__ = \"tenants\"\n    id: Mapped[str] = mapped_column(String, primary_key=True)\n    created_at: Mapped[datetime]\n    updated_at: Mapped[datetime]\n"
+                )
+                .replace(
+                    "    email: Mapped[str] = mapped_column(String(255), unique=True, server_default=\"\")\n",
+                    "",
+                )
+                .as_bytes(),
+            ),
+        ],
+    );
+    let (code, text) = lint(dir.path(), &[]);
+    assert!(!text.contains("which no migration creates"), "{text}");
+    assert!(!text.contains("but no model maps it"), "{text}");
+    assert_eq!(code, 0, "{text}");
+
+    // A model whose table neither chain creates is reported once.
+    let models = std::fs::read_to_string(dir.path().join("app/models.py")).unwrap();
+    std::fs::write(
+        dir.path().join("app/models.py"),
+        models.replace(
+            "__tablename__ = \"tenants\"",
+            "__tablename__ = \"accounts\"",
+        ),
+    )
+    .unwrap();
+    let (_, text) = lint(dir.path(), &[]);
+    assert_eq!(
+        text.matches("`Tenant` maps table `accounts`, which no migration creates")
+            .count(),
+        1,
+        "{text}"
+    );
+}
