@@ -1571,3 +1571,27 @@ fn linted_from_inside_the_migrations_folder_no_application_is_read() {
     );
     assert!(text.contains("All checks passed"), "{text}");
 }
+
+/// A base revision that refuses its own downgrade: Alembic stops at the
+/// `raise`, so nothing is rolled back.
+#[test]
+fn a_downgrade_that_raises_first_is_no_rollback() {
+    let dir = tempfile::tempdir().unwrap();
+    let revision = common::alembic_revision(1, "").replace(
+        "def downgrade() -> None:\n",
+        "def downgrade() -> None:\n    \"\"\"Base revision.\"\"\"\n    raise Exception(\"Base revision, no downgrade is possible\")\n\n\ndef _unused() -> None:\n",
+    );
+    assert!(revision.contains("raise Exception"), "{revision}");
+    write_tree(
+        dir.path(),
+        &[("migrations/versions/001_users.py", revision.as_bytes())],
+    );
+    miglint()
+        .current_dir(dir.path())
+        .args(["lint", "."])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "error[rollback-required]: `downgrade()` does nothing: it raises before it undoes anything, and Alembic stops there",
+        ));
+}

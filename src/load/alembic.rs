@@ -83,6 +83,12 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
                 span: py.span(down.name.range()),
                 why: "its body is only `pass`, `...` or a docstring",
             },
+            // `raise Exception("no downgrade is possible")`: the rollback
+            // stops before it undoes anything.
+            Some(down) if raises_first(&down.body) => Rollback::Empty {
+                span: py.span(down.name.range()),
+                why: "it raises before it undoes anything, and Alembic stops there",
+            },
             Some(down) => {
                 reader.function(&down.body);
                 Rollback::Ops {
@@ -1461,4 +1467,12 @@ impl<'a> Visitor<'a> for OpCalls<'a, '_> {
         }
         walk_expr(self, expr);
     }
+}
+
+/// Whether a function body's first statement, past a docstring, `pass` or
+/// `...`, is a `raise`.
+fn raises_first(body: &[Stmt]) -> bool {
+    body.iter()
+        .find(|s| !is_trivial_body(std::slice::from_ref(*s)))
+        .is_some_and(|s| matches!(s, Stmt::Raise(_)))
 }

@@ -103,9 +103,14 @@ impl Rule for RollbackRequired {
                             Flavour::Alembic => format!("`downgrade()` does nothing: {why}"),
                             _ => format!("the rollback does nothing: {why}"),
                         };
+                        let help = if why.starts_with("it raises") {
+                            "write the statements that undo the upgrade; if it truly cannot be undone (data deleted), keep the `raise` and record that choice with `# miglint: ignore[rollback-required]` on the `def downgrade` line"
+                        } else {
+                            "write the statements that undo the upgrade (DROP TABLE IF EXISTS ..., DROP INDEX IF EXISTS ..., ALTER TABLE ... DROP COLUMN ...)"
+                        };
                         cx.report(span, message)
                             .label("this undoes nothing")
-                            .help("write the statements that undo the upgrade (DROP TABLE IF EXISTS ..., DROP INDEX IF EXISTS ..., ALTER TABLE ... DROP COLUMN ...)");
+                            .help(help);
                     }
                 }
             }

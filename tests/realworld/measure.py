@@ -732,6 +732,33 @@ def every_revision(binary, chain_id, truth):
     return {"compared": compared, "equal": equal, "first_difference": first}
 
 
+def refusals(lint, truth):
+    """Each step real Alembic refused, and what miglint says at that
+    migration: the error-level rules in the refused function (upgrade() or
+    downgrade()), else a note on the file, else nothing (a miss)."""
+    out = []
+    for step in (truth.up_error, truth.down_error):
+        if not step:
+            continue
+        path = next((p for p, r in truth.files.items() if r == step["rev"]), None)
+        rules = set()
+        for d in lint["diagnostics"]:
+            if d["severity"] != "error" or os.path.realpath(d["path"]) != path:
+                continue
+            func, _ = enclosing(path, d["line"])
+            side = "down" if func and "downgrade" in func else "up"
+            if side == step["way"]:
+                rules.add(d["rule"])
+        noted = any(os.path.realpath(n["path"]) == path for n in lint.get("notes", []) if n.get("path"))
+        out.append({
+            "rev": step["rev"],
+            "way": step["way"],
+            "error": step["error"].splitlines()[0][:160],
+            "reported_by": sorted(rules) or (["note"] if noted else []),
+        })
+    return out
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -781,6 +808,7 @@ def measure_chain(binary, project, chain, result):
         "schema": compare_schema(mig_schema, real_head or truth.empty),
         "revisions": every_revision(binary, chain["id"], truth),
         "model_drift": judge_drift(diags, result["model_diffs"]) if result.get("model_diffs") is not None else None,
+        "refusals": refusals(lint, truth),
     }
 
 
@@ -811,6 +839,9 @@ def markdown(report):
             out.append(f"model-drift against Alembic's compare_metadata: {len(md['agree'])} agree, "
                        f"{len(md['only_miglint'])} only miglint {md['only_miglint'][:4]}, "
                        f"{len(md['only_alembic'])} only Alembic {md['only_alembic'][:4]}\n")
+        for x in r["refusals"]:
+            by = ", ".join(x["reported_by"]) or "nothing (missed)"
+            out.append(f"Alembic refused {x['way']} {x['rev']} ({x['error']}): reported by {by}\n")
         rv = r["revisions"]
         line = f"schema after each revision: {rv['equal']} of {rv['compared']} agree with {DB}'s"
         if rv["first_difference"]:
@@ -895,6 +926,8 @@ def expectation(r):
             "fks": s["fks"]["equal"],
         },
         "revisions_equal": r["revisions"]["equal"],
+        "refusals_reported": sum(1 for x in r["refusals"] if x["reported_by"]),
+        "refusals_missed": [f"{x['way']} {x['rev']}: {x['error']}" for x in r["refusals"] if not x["reported_by"]],
         **({"model_drift": {"agree": len(r["model_drift"]["agree"]),
                             "only_miglint": len(r["model_drift"]["only_miglint"])}}
            if r.get("model_drift") else {}),
@@ -928,6 +961,9 @@ def compare(recorded, now):
             if after.get("agree", 0) < before.get("agree", 0):
                 problems.append(f"{cid}: {after.get('agree', 0)} model-drift findings agree with "
                                 f"compare_metadata, was {before.get('agree')}")
+        if b["refusals_reported"] < a.get("refusals_reported", 0):
+            problems.append(f"{cid}: {b['refusals_reported']} steps real Alembic refused are reported, "
+                            f"was {a['refusals_reported']} (missed: {'; '.join(b['refusals_missed'])})")
         if b["revisions_equal"] < a.get("revisions_equal", 0):
             problems.append(f"{cid}: the schema agrees with {DB}'s after {b['revisions_equal']} revisions, "
                             f"was {a['revisions_equal']}")
