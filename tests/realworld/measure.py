@@ -732,10 +732,17 @@ def every_revision(binary, chain_id, truth):
     return {"compared": compared, "equal": equal, "first_difference": first}
 
 
+# Rules whose finding says a step cannot run as written: one of them at a
+# step Alembic refused explains the refusal (a convention finding there,
+# such as timestamp-columns, does not).
+REFUSAL_RULES = TRUTH_RULES | {"downgrade-roundtrip", "batch-mode", "sqlite-alter-support", "rollback-required"}
+
+
 def refusals(lint, truth):
     """Each step real Alembic refused, and what miglint says at that
-    migration: the error-level rules in the refused function (upgrade() or
-    downgrade()), else a note on the file, else nothing (a miss)."""
+    migration: the error-level rules that explain a refusal in the refused
+    function (upgrade() or downgrade()), else a note on the file, else
+    nothing (a miss)."""
     out = []
     for step in (truth.up_error, truth.down_error):
         if not step:
@@ -747,7 +754,7 @@ def refusals(lint, truth):
                 continue
             func, _ = enclosing(path, d["line"])
             side = "down" if func and "downgrade" in func else "up"
-            if side == step["way"]:
+            if side == step["way"] and d["rule"] in REFUSAL_RULES:
                 rules.add(d["rule"])
         noted = any(os.path.realpath(n["path"]) == path for n in lint.get("notes", []) if n.get("path"))
         out.append({
