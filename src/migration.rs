@@ -327,6 +327,8 @@ pub struct Column {
     pub references: Option<ForeignKeyRef>,
     /// The inline foreign key's name (`sa.ForeignKey(..., name="fk")`).
     pub foreign_key_name: Option<String>,
+    /// `sa.Computed(...)` / `GENERATED ALWAYS AS (...)`.
+    pub generated: bool,
     pub span: Span,
 }
 

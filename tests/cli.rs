@@ -1595,3 +1595,48 @@ fn a_downgrade_that_raises_first_is_no_rollback() {
             "error[rollback-required]: `downgrade()` does nothing: it raises before it undoes anything, and Alembic stops there",
         ));
 }
+
+/// Alembic's SQLite batch copies every column of the old table into the
+/// new one, generated ones too, which SQLite refuses; a block that only
+/// adds a column or an index does not recreate the table.
+#[test]
+fn a_batch_that_recreates_a_table_with_a_generated_column_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = alembic_revision(
+        1,
+        "    op.create_table(\"spans\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"start\", sa.Integer(), nullable=False), sa.Column(\"end\", sa.Integer(), nullable=False), sa.Column(\"duration\", sa.Integer(), sa.Computed(\"\\\"end\\\" - start\", persisted=True)), sa.Column(\"created_at\", sa.DateTime(), nullable=False, server_default=sa.func.now()), sa.Column(\"updated_at\", sa.DateTime(), nullable=False, server_default=sa.func.now()))",
+    )
+    .replace(
+        "op.drop_table(\"users\")",
+        "op.drop_table(\"spans\")\n    op.drop_table(\"users\")",
+    );
+    let batch =
+        |up: &[&str], down: &[&str]| common::batch_revision(2, "Change spans.", "spans", up, down);
+    let adds = batch(
+        &["batch_op.add_column(sa.Column(\"note\", sa.Text(), nullable=True))"],
+        &["batch_op.drop_column(\"note\")"],
+    );
+    write_tree(
+        dir.path(),
+        &[
+            ("migrations/versions/001_spans.py", create.as_bytes()),
+            ("migrations/versions/002_note.py", adds.as_bytes()),
+        ],
+    );
+    let out = miglint()
+        .current_dir(dir.path())
+        .args(["lint", "."])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.matches("generated column `duration`").count(),
+        1,
+        "only the downgrade's drop_column recreates the table: {text}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("error[schema-consistency]: batch mode recreates `spans` and copies its rows into generated column `duration`, which SQLite refuses\n  --> migrations/versions/002_note.py:21:9"),
+        "{text}"
+    );
+}

@@ -1235,8 +1235,10 @@ impl<'a> OpReader<'a, '_> {
         let mut type_name = None;
         let mut references = None;
         let mut foreign_key_name = None;
+        let mut generated = false;
         for a in args.iter().skip(1) {
             match a {
+                Expr::Call(c) if callee_name(c) == Some("Computed") => generated = true,
                 Expr::Call(c) if callee_name(c) == Some("ForeignKey") => {
                     let Some(target) = arg(c, 0, "column").and_then(|t| ev.string(t)) else {
                         return Some(None);
@@ -1271,6 +1273,7 @@ impl<'a> OpReader<'a, '_> {
                 .unwrap_or(false),
             references,
             foreign_key_name,
+            generated,
             span: self.py.span(call.range()),
         }))
     }

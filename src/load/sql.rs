@@ -382,6 +382,7 @@ fn sqlite_table(
                     unique: false,
                     references: None,
                     foreign_key_name: None,
+                    generated: false,
                     span,
                 });
             }
@@ -998,6 +999,7 @@ fn column_from_def(
         unique: false,
         references: None,
         foreign_key_name: None,
+        generated: false,
         span,
     };
     for opt in &def.options {
@@ -1012,6 +1014,10 @@ fn column_from_def(
                 col.references = Some(fk_ref(fk));
                 col.foreign_key_name = opt.name.as_ref().map(|n| n.value.clone());
             }
+            ColumnOption::Generated {
+                generation_expr: Some(_),
+                ..
+            } => col.generated = true,
             _ => {}
         }
     }

@@ -142,6 +142,7 @@ mod tests {
             unique: false,
             references: None,
             foreign_key_name: None,
+            generated: false,
             span: crate::source::Span::new(crate::source::FileId(0), 0, 0),
         }
     }

@@ -81,6 +81,9 @@ pub fn message(conflict: &Conflict) -> String {
             column,
             index,
         } => format!("column `{table}.{column}` is still covered by index `{index}`"),
+        Conflict::BatchCopiesGenerated { table, column } => format!(
+            "batch mode recreates `{table}` and copies its rows into generated column `{column}`, which SQLite refuses"
+        ),
         Conflict::TableReferenced { table, by } => format!(
             "PostgreSQL refuses to drop table `{table}`: foreign keys of {} still point at it",
             by.iter()
@@ -148,6 +151,12 @@ fn report(conflict: &Conflict, span: Span, cx: &mut Context) {
         Conflict::BatchDropIndexedColumn { index, .. } => {
             d.label("batch mode recreates the index after the copy and fails")
                 .help(format!("drop index `{index}` before dropping the column"));
+        }
+        Conflict::BatchCopiesGenerated { column, .. } => {
+            d.label("Alembic's copy runs `INSERT INTO ... SELECT` over every column, generated ones too")
+                .help(format!(
+                    "SQLite says \"cannot INSERT into generated column\": drop `{column}` in the same block and add it back after it, or make the change with plain SQL that copies only the stored columns"
+                ));
         }
         _ => {}
     }

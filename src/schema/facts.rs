@@ -132,6 +132,13 @@ pub enum Conflict {
         column: String,
         index: String,
     },
+    /// SQLite: a `batch_alter_table` block that recreates `table` while it
+    /// keeps the generated column `column`: Alembic's copy inserts into
+    /// it, which SQLite refuses.
+    BatchCopiesGenerated {
+        table: String,
+        column: String,
+    },
     /// PostgreSQL: a table dropped (without CASCADE) while foreign keys of
     /// the tables `by` still point at it.
     TableReferenced {

@@ -28,6 +28,10 @@ pub struct ColumnState {
     pub default: Option<String>,
     pub primary_key: bool,
     pub unique: bool,
+    /// `GENERATED ALWAYS AS (...)` / `sa.Computed(...)`: written by the
+    /// database, never by an INSERT.
+    #[serde(skip)]
+    pub generated: bool,
     #[serde(skip)]
     pub origin: Span,
 }

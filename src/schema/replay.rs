@@ -245,7 +245,8 @@ impl<'a> Ctx<'a> {
             | Conflict::ConstraintMissing { table, .. }
             | Conflict::IndexTableMissing { table, .. }
             | Conflict::IndexColumnMissing { table, .. }
-            | Conflict::BatchDropIndexedColumn { table, .. } => u.touches(&[table], &[]),
+            | Conflict::BatchDropIndexedColumn { table, .. }
+            | Conflict::BatchCopiesGenerated { table, .. } => u.touches(&[table], &[]),
             Conflict::NameTaken {
                 table: Some(table), ..
             } => u.touches(&[table], &[]),
@@ -723,6 +724,7 @@ fn column_state(flavour: Flavour, c: &Column, postgres: bool) -> ColumnState {
         default: sql_default(flavour, c.default.as_deref()),
         primary_key: c.primary_key,
         unique: c.unique,
+        generated: c.generated,
         origin: c.span,
     }
 }
@@ -802,18 +804,61 @@ fn apply_migration_ops<'o>(
     cx: &mut Ctx,
 ) {
     let ops: Vec<&Operation> = ops.collect();
-    for (op, drops) in ops.iter().zip(batch_index_drops(&ops)) {
-        cx.batch_drops = drops;
+    let blocks = batch_blocks(&ops);
+    let mut drops = vec![BTreeSet::new(); ops.len()];
+    for block in &blocks {
+        let dropped: BTreeSet<String> = ops[block.clone()]
+            .iter()
+            .filter_map(|op| match &op.kind {
+                OpKind::DropIndex { name, .. } => Some(key(name)),
+                _ => None,
+            })
+            .collect();
+        for slot in &mut drops[block.clone()] {
+            slot.clone_from(&dropped);
+        }
+    }
+    // A block that recreates its table on SQLite, with the generated
+    // columns it had: checked when the block ends.
+    let mut recreating: Option<(usize, String, Vec<String>, Span)> = None;
+    for (i, (op, dropped)) in ops.iter().zip(drops).enumerate() {
+        if flavour == Flavour::Alembic
+            && !cx.postgres
+            && let Some(block) = blocks.iter().find(|b| b.start == i)
+            && let Some(first) = ops[block.clone()].iter().find(|o| recreates(o))
+            && let Some(table) = op.kind.tables().first().and_then(|t| schema.table(t))
+        {
+            let generated: Vec<String> = table
+                .columns
+                .iter()
+                .filter(|c| c.generated)
+                .map(|c| c.name.clone())
+                .collect();
+            if !generated.is_empty() {
+                recreating = Some((block.end, table.name.clone(), generated, first.span));
+            }
+        }
+        cx.batch_drops = dropped;
         apply(schema, op, flavour, cx);
+        if let Some((_, table, generated, span)) = recreating.take_if(|r| r.0 == i + 1) {
+            let kept = schema.table(&table).and_then(|t| {
+                generated
+                    .iter()
+                    .find(|g| t.column(g).is_some_and(|c| c.generated))
+                    .cloned()
+            });
+            if let Some(column) = kept {
+                cx.conflict(span, Conflict::BatchCopiesGenerated { table, column });
+            }
+        }
     }
 }
 
-/// For each operation, the indexes (keys) its `batch_alter_table` block
-/// drops: the run of batch operations on one table it belongs to. Empty
-/// outside a batch.
-fn batch_index_drops(ops: &[&Operation]) -> Vec<BTreeSet<String>> {
+/// The runs of batch operations on one table (one `batch_alter_table`
+/// block each), as index ranges into `ops`.
+fn batch_blocks(ops: &[&Operation]) -> Vec<std::ops::Range<usize>> {
     let table = |op: &Operation| op.kind.tables().first().map(|t| key(t));
-    let mut out = vec![BTreeSet::new(); ops.len()];
+    let mut out = Vec::new();
     let mut start = 0;
     while start < ops.len() {
         if !ops[start].in_batch {
@@ -825,19 +870,21 @@ fn batch_index_drops(ops: &[&Operation]) -> Vec<BTreeSet<String>> {
         while end < ops.len() && ops[end].in_batch && table(ops[end]) == on {
             end += 1;
         }
-        let drops: BTreeSet<String> = ops[start..end]
-            .iter()
-            .filter_map(|op| match &op.kind {
-                OpKind::DropIndex { name, .. } => Some(key(name)),
-                _ => None,
-            })
-            .collect();
-        for slot in &mut out[start..end] {
-            slot.clone_from(&drops);
-        }
+        out.push(start..end);
         start = end;
     }
     out
+}
+
+/// Whether Alembic's SQLite batch recreates the table for this operation:
+/// every one but adding a plain column and creating or dropping an index
+/// (`SQLiteImpl.requires_recreate_in_batch`).
+fn recreates(op: &Operation) -> bool {
+    match &op.kind {
+        OpKind::AddColumn { column, .. } => column.generated,
+        OpKind::CreateIndex(_) | OpKind::DropIndex { .. } => false,
+        _ => true,
+    }
 }
 
 pub fn apply_quietly(schema: &mut Schema, op: &Operation, flavour: Flavour) {
