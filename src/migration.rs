@@ -361,6 +361,9 @@ pub struct IndexDef {
     pub unique: bool,
     /// The partial index condition as written.
     pub where_clause: Option<String>,
+    /// Made by `sa.Column(..., index=True)`: named by the naming
+    /// convention's `ix` template, which the replay knows.
+    pub from_column: bool,
 }
 
 /// What an alter changes; `None` means unchanged.

@@ -1095,3 +1095,38 @@ fn a_dangling_foreign_key_survives_a_later_guard_on_its_table() {
     );
     assert_eq!(notes.len(), 1, "{notes:?}");
 }
+
+/// `sa.Column(..., index=True)` in `op.create_table` is named by the `ix`
+/// template of `target_metadata`'s naming convention (Alembic builds the
+/// table in a `MetaData` with it), else `ix_<table>_<column>`.
+#[test]
+fn index_true_is_named_by_the_ix_convention() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                "    op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"email\", sa.String(), index=True))",
+                "    op.drop_table(\"t\")",
+            ),
+            (
+                "",
+                "    op.drop_index(\"ix_t__email\", table_name=\"t\")",
+                "    op.create_index(\"ix_t__email\", \"t\", [\"email\"])",
+            ),
+        ],
+    );
+    let facts = |env: &str| {
+        write_tree(dir.path(), &[("migrations/env.py", env.as_bytes())]);
+        replay(dir.path()).1
+    };
+    assert_eq!(
+        facts("target_metadata = None\n")[0],
+        "index `ix_t__email` does not exist"
+    );
+    assert!(
+        facts("import sqlalchemy as sa\ntarget_metadata = sa.MetaData(naming_convention={\"ix\": \"ix_%(table_name)s__%(column_0_N_name)s\"})\n")
+            .is_empty()
+    );
+}

@@ -848,6 +848,7 @@ impl<'a> OpReader<'a, '_> {
                                     .unwrap_or(false),
                                 where_clause: keyword(c, "sqlite_where")
                                     .map(|w| self.py.text(w.range()).to_string()),
+                                from_column: false,
                             });
                         }
                         None => {
@@ -966,6 +967,7 @@ impl<'a> OpReader<'a, '_> {
                         .and_then(|u| ev.truth(u))
                         .unwrap_or(false),
                     where_clause,
+                    from_column: false,
                 })
             }
             "drop_index" => OpKind::DropIndex {
@@ -1299,6 +1301,7 @@ fn column_index(
         columns: vec![column.name.clone()],
         unique,
         where_clause: None,
+        from_column: true,
     })
 }
 

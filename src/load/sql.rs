@@ -799,6 +799,7 @@ fn statement_ops(
                     columns: ix.columns.iter().map(index_column).collect(),
                     unique: ix.unique,
                     where_clause: ix.predicate.as_ref().map(|p| p.to_string()),
+                    from_column: false,
                 }),
                 ix.if_not_exists,
             )

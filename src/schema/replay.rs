@@ -1896,6 +1896,17 @@ fn alter_column(
 fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx) {
     let span = op.span;
     let name = match &ix.name {
+        // `index=True` under a convention with an `ix` template.
+        Some(_)
+            if ix.from_column
+                && let NamingConvention::Known(c) = &cx.convention
+                && let Some(named) = c
+                    .iter()
+                    .find(|(k, _)| k == "ix")
+                    .and_then(|(_, t)| convention_name(t, &ix.table, &ix.columns, None)) =>
+        {
+            named
+        }
         Some(name) => name.clone(),
         None if cx.postgres => postgres_index_name(schema, &ix.table, &ix.columns),
         None => String::new(),
