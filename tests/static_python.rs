@@ -1130,3 +1130,22 @@ fn index_true_is_named_by_the_ix_convention() {
             .is_empty()
     );
 }
+
+/// `from alembic import op as alembic_op`, and names bound to it, are `op`.
+#[test]
+fn other_names_for_op_are_read_as_op() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "from alembic import op as alembic_op\n\nops = alembic_op",
+            "    o = ops\n    alembic_op.create_table(\"t\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    o.add_column(\"t\", sa.Column(\"x\", sa.Integer()))\n    with ops.batch_alter_table(\"t\") as batch:\n        batch.create_index(\"ix_t_x\", [\"x\"])",
+            "    alembic_op.drop_table(\"t\")",
+        )],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(sql.contains("x INTEGER"), "{sql}");
+    assert!(sql.contains("CREATE INDEX ix_t_x ON t (x)"), "{sql}");
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+}

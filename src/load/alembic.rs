@@ -141,6 +141,9 @@ struct OpReader<'a, 'f> {
     calling: Vec<&'a str>,
     /// The file's calls by where they are, once a value needs one.
     calls: std::cell::OnceCell<HashMap<ruff_text_size::TextRange, &'a ExprCall>>,
+    /// Other names the file gives Alembic's `op` (`from alembic import op
+    /// as alembic_op`, `o = op`).
+    op_aliases: Vec<&'a str>,
 }
 
 /// The table (when it can be read) and alias of an enclosing
@@ -178,7 +181,13 @@ impl<'a> OpReader<'a, '_> {
             checks: 0,
             calling: Vec::new(),
             calls: std::cell::OnceCell::new(),
+            op_aliases: Vec::new(),
         }
+    }
+
+    /// Whether `name` is Alembic's `op` here.
+    fn is_op(&self, name: &str) -> bool {
+        name == "op" || self.op_aliases.contains(&name)
     }
 
     fn eval<'b>(&'b self, batch: &Batch<'b>) -> Evaluator<'b> {
@@ -190,11 +199,13 @@ impl<'a> OpReader<'a, '_> {
             imported: Some(&self.imported),
             calls: 0,
             foreign: false,
+            op_aliases: &self.op_aliases,
         }
     }
 
     /// Module-level constants and functions, before any function is read.
     fn module(&mut self, suite: &'a [Stmt]) {
+        self.op_aliases = op_aliases(suite);
         for stmt in suite {
             match stmt {
                 Stmt::FunctionDef(f) => {
@@ -291,7 +302,9 @@ impl<'a> OpReader<'a, '_> {
                     else {
                         continue;
                     };
-                    if let Some(("op", "batch_alter_table")) = method_call(call) {
+                    if let Some((receiver, "batch_alter_table")) = method_call(call)
+                        && self.is_op(receiver)
+                    {
                         let ev = self.eval(batch);
                         let table = arg(call, 0, "table_name").and_then(|t| ev.string(t));
                         let convention = naming_convention(call, &ev);
@@ -549,9 +562,12 @@ impl<'a> OpReader<'a, '_> {
     /// expression (`a if c else op.create_table(...)`, an argument), which
     /// may or may not run.
     fn value_ops(&mut self, value: &'a Expr, batch: &Batch<'a>) {
+        let op_aliases = self.op_aliases.clone();
         let is_op = |call: &ExprCall| {
             method_call(call).is_some_and(|(receiver, method)| {
-                (receiver == "op" || batch.as_ref().is_some_and(|(_, alias)| *alias == receiver))
+                (receiver == "op"
+                    || op_aliases.contains(&receiver)
+                    || batch.as_ref().is_some_and(|(_, alias)| *alias == receiver))
                     && !NOT_OPERATIONS.contains(&method)
             })
         };
@@ -664,7 +680,9 @@ impl<'a> OpReader<'a, '_> {
         let Some(Expr::Call(inner)) = ret.value.as_deref() else {
             return None;
         };
-        if method_call(inner) != Some(("op", "batch_alter_table")) {
+        if !method_call(inner)
+            .is_some_and(|(receiver, method)| self.is_op(receiver) && method == "batch_alter_table")
+        {
             return None;
         }
         let bound = self.bind_params(f, call, batch);
@@ -731,7 +749,7 @@ impl<'a> OpReader<'a, '_> {
         };
         let (table, in_batch) = match batch {
             Some((table, alias)) if receiver == *alias => (Some(table.clone()), true),
-            _ if receiver == "op" => (None, false),
+            _ if self.is_op(receiver) => (None, false),
             _ => {
                 self.python(call.range(), "a call miglint does not model");
                 return;
@@ -1481,4 +1499,48 @@ fn raises_first(body: &[Stmt]) -> bool {
     body.iter()
         .find(|s| !is_trivial_body(std::slice::from_ref(*s)))
         .is_some_and(|s| matches!(s, Stmt::Raise(_)))
+}
+
+/// The other names a migration gives Alembic's `op`: `from alembic import
+/// op as alembic_op`, and `o = op` (or `o = alembic_op`) at module level or
+/// at the top of a function.
+fn op_aliases(suite: &[Stmt]) -> Vec<&str> {
+    let mut aliases: Vec<&str> = Vec::new();
+    let mut assigned: Vec<(&str, &str)> = Vec::new();
+    for stmt in suite {
+        match stmt {
+            Stmt::ImportFrom(i) if i.module.as_ref().is_some_and(|m| m.as_str() == "alembic") => {
+                aliases.extend(
+                    i.names
+                        .iter()
+                        .filter(|n| n.name.as_str() == "op")
+                        .filter_map(|n| n.asname.as_ref().map(|a| a.as_str())),
+                );
+            }
+            Stmt::FunctionDef(f) => assigned.extend(f.body.iter().filter_map(name_assignment)),
+            other => assigned.extend(name_assignment(other)),
+        }
+    }
+    // `o = alembic_op` after `from alembic import op as alembic_op`: follow
+    // the chain until it adds nothing.
+    loop {
+        let before = aliases.len();
+        for (target, value) in &assigned {
+            if (*value == "op" || aliases.contains(value)) && !aliases.contains(target) {
+                aliases.push(target);
+            }
+        }
+        if aliases.len() == before {
+            return aliases;
+        }
+    }
+}
+
+/// `target = value`, both plain names.
+fn name_assignment(stmt: &Stmt) -> Option<(&str, &str)> {
+    let Stmt::Assign(a) = stmt else { return None };
+    match (a.targets.as_slice(), &*a.value) {
+        ([Expr::Name(target)], Expr::Name(value)) => Some((target.id.as_str(), value.id.as_str())),
+        _ => None,
+    }
 }

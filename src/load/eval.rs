@@ -213,6 +213,8 @@ pub struct Evaluator<'e> {
     /// Evaluating code of another file (an imported helper): what it
     /// holds cannot be found again in the migration's.
     pub foreign: bool,
+    /// Other names the migration gives Alembic's `op`.
+    pub op_aliases: &'e [&'e str],
 }
 
 impl<'e> Evaluator<'e> {
@@ -297,12 +299,13 @@ impl<'e> Evaluator<'e> {
             imported: self.imported,
             calls: self.calls + 1,
             foreign,
+            op_aliases: if foreign { &[] } else { self.op_aliases },
         }
     }
 
     /// `op`, or the enclosing batch's alias.
     fn is_op(&self, name: &str) -> bool {
-        name == "op" || self.batch_alias == Some(name)
+        name == "op" || self.op_aliases.contains(&name) || self.batch_alias == Some(name)
     }
 
     pub fn value(&self, expr: &Expr) -> Option<Value> {
