@@ -261,6 +261,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
             set.dialect,
             set.dialect_evidence,
             set.env,
+            set.other_dirs,
         ));
         for f in set.files {
             inputs.push((si, f));
@@ -318,24 +319,27 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
     let mut sets: Vec<MigrationSet> = dirs
         .into_iter()
         .zip(per_set)
-        .map(|((dir, flavour, dialect, evidence, env), mut migrations)| {
-            let alembic = flavour == crate::migration::SetFlavour::Alembic;
-            if alembic {
-                for m in &mut migrations {
-                    m.in_transaction = env.transaction;
+        .map(
+            |((dir, flavour, dialect, evidence, env, other_dirs), mut migrations)| {
+                let alembic = flavour == crate::migration::SetFlavour::Alembic;
+                if alembic {
+                    for m in &mut migrations {
+                        m.in_transaction = env.transaction;
+                    }
                 }
-            }
-            let convention = if alembic {
-                crate::load::env::of_versions(&dir)
-            } else {
-                Default::default()
-            };
-            let mut set =
-                MigrationSet::new(dir, flavour, migrations).with_dialect(dialect, evidence);
-            set.env = env;
-            set.naming_convention = convention;
-            set
-        })
+                let convention = if alembic {
+                    crate::load::env::of_versions(&dir)
+                } else {
+                    Default::default()
+                };
+                let mut set = MigrationSet::new(dir, flavour, migrations)
+                    .with_dialect(dialect, evidence)
+                    .spanning(other_dirs);
+                set.env = env;
+                set.naming_convention = convention;
+                set
+            },
+        )
         .collect();
     let mut changed = changed_only.then(BTreeSet::new);
     if let Some(label) = &base_label {

@@ -30,6 +30,9 @@ pub struct MigrationSet {
     /// The naming convention of the `target_metadata` Alembic's `env.py`
     /// passes ([`crate::load::env`]).
     pub naming_convention: NamingConvention,
+    /// Other folders of the same Alembic revision graph, whose files are
+    /// among `migrations` (see [`MigrationSet::spanning`]).
+    pub other_dirs: Vec<PathBuf>,
 }
 
 /// A migrations folder at the merge base (`--base`).
@@ -48,16 +51,17 @@ impl BaseSet {
     /// findings can point into them (a deleted migration, say).
     pub fn load(
         current: &MigrationSet,
-        files: crate::project::discover::BaseFiles,
+        mut files: crate::project::discover::BaseFiles,
         label: &str,
         sources: &mut crate::source::SourceDb,
     ) -> BaseSet {
         let dialect = current.dialect;
+        let dirs = std::mem::take(&mut files.dirs);
         let mut add = |files: Vec<(String, Vec<u8>)>| -> Vec<(String, crate::source::FileId)> {
             files
                 .into_iter()
                 .map(|(name, bytes)| {
-                    let path = current.dir.join(&name);
+                    let path = dirs.get(&name).unwrap_or(&current.dir).join(&name);
                     let shown = format!("{label}:{}", crate::paths::display_path(&path, None));
                     let id =
                         sources.add(crate::source::SourceFile::from_bytes(&path, shown, &bytes));
@@ -65,8 +69,8 @@ impl BaseSet {
                 })
                 .collect()
         };
-        let ids = add(files.merge_base);
-        let tip_ids = add(files.tip);
+        let ids = add(std::mem::take(&mut files.merge_base));
+        let tip_ids = add(std::mem::take(&mut files.tip));
         let mut migrations = Vec::new();
         for (name, id) in &tip_ids {
             let flavour = match current.flavour {
@@ -195,7 +199,18 @@ impl MigrationSet {
             dialect_evidence: None,
             env: AlembicEnv::default(),
             naming_convention: NamingConvention::Default,
+            other_dirs: Vec::new(),
         }
+    }
+
+    /// The set as one revision graph over several folders: each folder
+    /// numbers its own files, so file numbers say nothing about the order.
+    pub fn spanning(mut self, other_dirs: Vec<PathBuf>) -> Self {
+        if !other_dirs.is_empty() {
+            self.numbering = None;
+        }
+        self.other_dirs = other_dirs;
+        self
     }
 
     /// The set as linted for `dialect`, detected from `evidence` when given.

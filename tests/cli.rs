@@ -1640,3 +1640,40 @@ fn a_batch_that_recreates_a_table_with_a_generated_column_is_refused() {
         "{text}"
     );
 }
+
+/// A plugin folder whose first revision continues the main folder's chain
+/// (Alembic's `version_locations`) is one revision graph with it: replayed
+/// after the main folder's revisions, not alone from an empty database.
+#[test]
+fn a_folder_that_continues_another_folders_chain_is_one_graph_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = "\"\"\"Audit.\n\nRevision ID: a1b2c3d4e5f6\nRevises: 001\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"a1b2c3d4e5f6\"\ndown_revision = \"001\"\nbranch_labels = (\"audit\",)\n\n\ndef upgrade() -> None:\n    with op.batch_alter_table(\"users\") as batch_op:\n        batch_op.add_column(sa.Column(\"audited\", sa.Boolean(), nullable=True))\n\n\ndef downgrade() -> None:\n    with op.batch_alter_table(\"users\") as batch_op:\n        batch_op.drop_column(\"audited\")\n";
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "app/migrations/versions/001_users.py",
+                alembic_revision(1, "").as_bytes(),
+            ),
+            (
+                "plugins/audit/migrations/versions/a1b2c3d4e5f6_audit.py",
+                plugin.as_bytes(),
+            ),
+        ],
+    );
+    let out = miglint()
+        .current_dir(dir.path())
+        .args(["lint", "."])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let out = miglint()
+        .current_dir(dir.path())
+        .args(["schema", "."])
+        .output()
+        .unwrap();
+    let schema = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(schema.matches("CREATE TABLE").count(), 1, "{schema}");
+    assert!(schema.contains("audited BOOLEAN"), "{schema}");
+}

@@ -43,7 +43,10 @@ impl History {
             return History::Unknown;
         };
         for set in &outcome.sets {
-            let committed = repo.committed(&set.dir);
+            let committed: Vec<(String, Vec<u8>)> = std::iter::once(&set.dir)
+                .chain(&set.other_dirs)
+                .flat_map(|dir| repo.committed(dir))
+                .collect();
             for m in &set.migrations {
                 for id in std::iter::once(m.file).chain(m.rollback_file) {
                     let name = file_name(id);

@@ -421,6 +421,12 @@ fn show_settings(
                 None => " (nothing in the project names a database: the default)".into(),
             }
         );
+        for other in &set.other_dirs {
+            text += &format!(
+                "      with {}: its revisions continue this folder's graph\n",
+                shown(other)
+            );
+        }
     }
     for s in &discovery.skipped {
         text += &format!("    skipped {}: {}\n", shown(&s.path), s.reason);

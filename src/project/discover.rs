@@ -29,6 +29,10 @@ pub struct SetInput {
     pub dialect_evidence: Option<String>,
     /// What an Alembic folder's `env.py` says about every migration.
     pub env: super::env_py::AlembicEnv,
+    /// Other folders of the same Alembic revision graph (`version_locations`,
+    /// a plugin folder whose revisions continue this folder's): their
+    /// files are in `files` too.
+    pub other_dirs: Vec<PathBuf>,
 }
 
 /// A folder's `.py` / `.sql` files (name, content) as `--base` sees them.
@@ -38,6 +42,8 @@ pub struct BaseFiles {
     pub merge_base: Vec<(String, Vec<u8>)>,
     /// At the base branch's tip: what it holds now.
     pub tip: Vec<(String, Vec<u8>)>,
+    /// Files of the set's other folders: the folder each is in.
+    pub dirs: std::collections::HashMap<String, PathBuf>,
 }
 
 #[derive(Debug)]
@@ -117,10 +123,22 @@ impl Discovery {
     /// `--base`: attaches each folder's files at the merge base.
     pub fn use_base(&mut self, repo: &crate::project::git::Repo, base: &crate::project::git::Base) {
         for set in &mut self.sets {
-            set.base = Some(BaseFiles {
-                merge_base: repo.files_at(base, crate::project::git::At::MergeBase, &set.dir),
-                tip: repo.files_at(base, crate::project::git::At::Tip, &set.dir),
-            });
+            let mut files = BaseFiles::default();
+            for dir in std::iter::once(&set.dir).chain(&set.other_dirs) {
+                let at = |at| repo.files_at(base, at, dir);
+                let (merge_base, tip) = (
+                    at(crate::project::git::At::MergeBase),
+                    at(crate::project::git::At::Tip),
+                );
+                for (name, _) in merge_base.iter().chain(&tip) {
+                    if dir != &set.dir {
+                        files.dirs.insert(name.clone(), dir.clone());
+                    }
+                }
+                files.merge_base.extend(merge_base);
+                files.tip.extend(tip);
+            }
+            set.base = Some(files);
         }
         self.base_label = Some(base.label.clone());
     }
@@ -264,6 +282,7 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
             }
         }
     }
+    join_revision_graphs(&mut discovery.sets);
     if !explicit.is_empty() {
         let mut only = BTreeSet::new();
         for f in explicit {
@@ -790,7 +809,107 @@ fn read_dir(
         } else {
             Default::default()
         },
+        other_dirs: Vec::new(),
     }))
+}
+
+static REVISION_LINE: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r#"(?m)^(revision|down_revision|depends_on)\s*(?::[^=\n]*)?=\s*([^\n]*)"#)
+        .expect("valid regex")
+});
+static QUOTED: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r#"["']([^"'\s]+)["']"#).expect("valid regex"));
+
+/// An Alembic folder's revision ids, and the ids its `down_revision` and
+/// `depends_on` name, read from the files' text (the loader reads them
+/// properly later; this only finds which folders form one graph).
+fn revision_ids(set: &SetInput) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut own, mut named) = (BTreeSet::new(), BTreeSet::new());
+    for f in &set.files {
+        let text = String::from_utf8_lossy(&f.bytes);
+        for c in REVISION_LINE.captures_iter(&text) {
+            // A tuple may go on over the next lines: up to its `)`.
+            let start = c.get(2).map_or(0, |m| m.start());
+            let value = if c[2].trim_start().starts_with('(') {
+                let rest = &text[start..];
+                &rest[..rest.find(')').map_or(rest.len(), |e| e + 1)]
+            } else {
+                &c[2]
+            };
+            let ids = QUOTED.captures_iter(value).map(|q| q[1].to_string());
+            if &c[1] == "revision" {
+                own.extend(ids.take(1));
+            } else {
+                named.extend(ids);
+            }
+        }
+    }
+    (own, named)
+}
+
+/// Alembic folders whose revisions continue another folder's (a root whose
+/// `down_revision` or `depends_on` names a revision of that folder) are one
+/// graph, as Alembic reads `version_locations`: their files join that
+/// folder's set, replayed in one chain. Short revision ids (`001`) may
+/// repeat across projects, so those join only within one project.
+fn join_revision_graphs(sets: &mut Vec<SetInput>) {
+    let alembic: Vec<usize> = (0..sets.len())
+        .filter(|&i| sets[i].flavour == SetFlavour::Alembic)
+        .collect();
+    if alembic.len() < 2 {
+        return;
+    }
+    let ids: Vec<(BTreeSet<String>, BTreeSet<String>)> =
+        alembic.iter().map(|&i| revision_ids(&sets[i])).collect();
+    let root = |i: usize| super::files::project_root(&sets[i].dir, Path::new("."));
+    // joins[b] = a: folder b continues folder a.
+    let mut joins: Vec<(usize, usize)> = Vec::new();
+    for (b, (own_b, named_b)) in ids.iter().enumerate() {
+        let outside: Vec<&String> = named_b.difference(own_b).collect();
+        if outside.is_empty() {
+            continue;
+        }
+        let owners: BTreeSet<usize> = outside
+            .iter()
+            .filter_map(|id| (0..ids.len()).find(|&a| a != b && ids[a].0.contains(*id)))
+            .collect();
+        let short = outside.iter().any(|id| id.len() < 8);
+        if let [a] = owners.iter().copied().collect::<Vec<_>>()[..]
+            && (!short || root(alembic[a]) == root(alembic[b]))
+        {
+            joins.push((alembic[b], alembic[a]));
+        }
+    }
+    if joins.is_empty() {
+        return;
+    }
+    // Follow chains of folders (c continues b, which continues a) to the
+    // first folder; a cycle joins nothing.
+    let target = |mut i: usize| {
+        for _ in 0..sets.len() {
+            match joins.iter().find(|(b, _)| *b == i) {
+                Some(&(_, a)) => i = a,
+                None => return Some(i),
+            }
+        }
+        None
+    };
+    let moves: Vec<(usize, usize)> = joins
+        .iter()
+        .filter_map(|&(b, _)| target(b).filter(|&t| t != b).map(|t| (b, t)))
+        .collect();
+    for &(b, t) in &moves {
+        let files = std::mem::take(&mut sets[b].files);
+        let dir = sets[b].dir.clone();
+        sets[t].files.extend(files);
+        sets[t].other_dirs.push(dir);
+    }
+    let gone: BTreeSet<usize> = moves.iter().map(|&(b, _)| b).collect();
+    let mut i = 0;
+    sets.retain(|_| {
+        i += 1;
+        !gone.contains(&(i - 1))
+    });
 }
 
 /// Alembic and yoyo: each `.py` / `.sql` file, a yoyo `.sql` file with its
