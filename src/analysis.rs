@@ -223,10 +223,69 @@ pub fn analyse(settings: &Settings, discovery: Discovery, wanted: Wanted) -> Loa
     if wanted.queries {
         attach_queries(settings, &mut loaded);
     }
-    if wanted.models {
+    if wanted.models || settings.baseline_models {
         attach_models(settings, &mut loaded);
     }
+    if settings.baseline_models {
+        models_as_baseline(&mut loaded);
+    }
     loaded
+}
+
+/// `baseline = "models"`: tables the models map that no migration creates
+/// were made by `create_all()` before the chain, so using them is no
+/// error. What they held then is not known (the models describe them as
+/// they are now), so they stay uncertain, as an uncreated table does, and a
+/// note names them.
+fn models_as_baseline(loaded: &mut Loaded) {
+    for set in &mut loaded.sets {
+        let Some(first) = set.migrations.first().map(|m| m.file) else {
+            continue;
+        };
+        let mapped: BTreeSet<String> = set
+            .models
+            .tables
+            .iter()
+            .map(|t| t.table.to_ascii_lowercase())
+            .collect();
+        use crate::schema::facts::{Conflict, Fact};
+        let mut taken = Vec::new();
+        set.replay.events.retain(|e| match &e.fact {
+            Fact::Conflict(Conflict::NeverCreated { table })
+                if mapped.contains(&table.to_ascii_lowercase()) =>
+            {
+                taken.push(table.clone());
+                false
+            }
+            // A foreign key to a table `create_all()` made.
+            Fact::DanglingForeignKey { target, .. }
+                if mapped.contains(&target.to_ascii_lowercase())
+                    && set.replay.schema.table(target).is_none() =>
+            {
+                false
+            }
+            _ => true,
+        });
+        let message = if set.models.tables.is_empty() {
+            "baseline = \"models\", but no SQLAlchemy models were found: set `models` to where they are".to_string()
+        } else if taken.is_empty() {
+            continue;
+        } else {
+            taken.sort();
+            let shown: Vec<String> = taken.iter().take(5).map(|t| format!("`{t}`")).collect();
+            let more = match taken.len() {
+                n if n > 5 => format!(" and {} more", n - 5),
+                _ => String::new(),
+            };
+            format!(
+                "baseline = \"models\": {}{more} taken as made by `create_all()` before the first migration; what they held then is not known, so operations on them are not judged",
+                shown.join(", ")
+            )
+        };
+        loaded
+            .baseline_notes
+            .push((Span::new(first, 0, 0), message));
+    }
 }
 
 /// [`load`], running the migrations' SQL in SQLite while the sets are

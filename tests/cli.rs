@@ -1677,3 +1677,45 @@ fn a_folder_that_continues_another_folders_chain_is_one_graph_with_it() {
     assert_eq!(schema.matches("CREATE TABLE").count(), 1, "{schema}");
     assert!(schema.contains("audited BOOLEAN"), "{schema}");
 }
+
+/// Chains that start after `create_all()` and `alembic stamp`: with
+/// `baseline = "models"`, the tables the models map are taken as made
+/// before the first migration (with a note), not reported as never
+/// created.
+#[test]
+fn baseline_models_takes_model_tables_as_made_by_create_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let revision = alembic_revision(
+        1,
+        "    with op.batch_alter_table(\"builders\") as batch_op:\n        batch_op.add_column(sa.Column(\"project_id\", sa.Integer(), sa.ForeignKey(\"projects.id\"), nullable=True))\n        batch_op.create_index(\"ix_builders_project_id\", [\"project_id\"])",
+    );
+    let models = "from sqlalchemy import Column, DateTime, ForeignKey, Integer\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass Builder(Base):\n    __tablename__ = \"builders\"\n    id = Column(Integer, primary_key=True)\n    project_id = Column(Integer, ForeignKey(\"projects.id\"), nullable=True, index=True)\n    created_at = Column(DateTime, nullable=False)\n    updated_at = Column(DateTime, nullable=False)\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("migrations/versions/001_projects.py", revision.as_bytes()),
+            ("app/models.py", models.as_bytes()),
+        ],
+    );
+    let lint = || {
+        let out = miglint()
+            .current_dir(dir.path())
+            .args(["lint", "--ignore", "model-drift", "."])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (_, text) = lint();
+    assert!(
+        text.contains("table `builders` is used here, but no migration creates it"),
+        "{text}"
+    );
+    write_tree(dir.path(), &[("miglint.toml", b"baseline = \"models\"\n")]);
+    let (code, text) = lint();
+    assert!(!text.contains("`builders` is used"), "{text}");
+    assert!(
+        text.contains("note: migrations/versions/001_projects.py:1:1: baseline = \"models\": `builders` taken as made by `create_all()` before the first migration"),
+        "{text}"
+    );
+    assert_eq!(code, Some(0), "{text}");
+}

@@ -391,6 +391,8 @@ fn show_settings(
     );
     if let Some(b) = &settings.baseline {
         text += &format!("  baseline: {}\n", shown(b));
+    } else if settings.baseline_models {
+        text += "  baseline: models (tables the models map, as create_all() makes them)\n";
     }
     text += &format!("  sqlite-version: {}\n", settings.sqlite_version);
     if !settings.nested.is_empty() {

@@ -123,6 +123,9 @@ pub struct Settings {
     /// The schema databases start from before the first migration, as SQL
     /// (a schema dump), for chains that begin after `create_all` + `stamp`.
     pub baseline: Option<PathBuf>,
+    /// `baseline = "models"`: the tables the SQLAlchemy models map and no
+    /// migration creates were made by `create_all()` before the chain.
+    pub baseline_models: bool,
     /// Folders below the root that hold a configuration of their own:
     /// projects linted with theirs, not with this one.
     pub nested: Vec<PathBuf>,
@@ -182,6 +185,7 @@ impl Settings {
             sqlite_version: SqliteVersion::bundled(),
             rules: BTreeMap::new(),
             baseline: None,
+            baseline_models: false,
             nested: Vec::new(),
             cache_dir: None,
         }
@@ -333,11 +337,17 @@ impl Settings {
                 ))
             })?;
         }
-        if let Some(b) = raw.baseline {
+        if raw
+            .baseline
+            .as_ref()
+            .is_some_and(|b| b.get_ref() == "models")
+        {
+            settings.baseline_models = true;
+        } else if let Some(b) = raw.baseline {
             let path = root.join(b.get_ref());
             if !path.is_file() {
                 return Err(ConfigError(format!(
-                    "{shown}:{}: baseline: `{}` is not a file (a schema dump, such as `sqlite3 app.db .schema > schema.sql` writes)",
+                    "{shown}:{}: baseline: `{}` is not a file (a schema dump, such as `sqlite3 app.db .schema > schema.sql` writes, or \"models\" for tables `create_all()` made from the models)",
                     at(b.span().start),
                     b.get_ref()
                 )));

@@ -133,7 +133,7 @@ fn report(conflict: &Conflict, span: Span, cx: &mut Context) {
         }
         Conflict::NeverCreated { .. } => {
             d.label("first used here; not checked further")
-                .help("if databases start from `metadata.create_all()` and `alembic stamp`, set `baseline = \"schema.sql\"` (a schema dump) in miglint's configuration so the chain is replayed from it; otherwise create the table in an earlier migration");
+                .help("if databases start from `metadata.create_all()` and `alembic stamp`, set `baseline = \"schema.sql\"` (a schema dump) in miglint's configuration so the chain is replayed from it, or `baseline = \"models\"` to take the tables the SQLAlchemy models map as there; otherwise create the table in an earlier migration");
         }
         Conflict::ColumnMissing { by: Use::Drop, .. } => {
             d.label("dropped here");
