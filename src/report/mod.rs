@@ -3,6 +3,7 @@
 
 mod github;
 mod json;
+pub mod markdown;
 mod sarif;
 mod text;
 
@@ -51,6 +52,9 @@ pub enum Format {
     Json,
     Github,
     Sarif,
+    /// A summary for a pull request page (the Action's job summary and
+    /// comment).
+    Markdown,
 }
 
 pub struct ReportOptions {
@@ -69,6 +73,7 @@ pub fn write(
         Format::Json => json::write(outcome, out),
         Format::Github => github::write(outcome, out),
         Format::Sarif => sarif::write(outcome, out),
+        Format::Markdown => markdown::write(outcome, &markdown::Links::from_env(), out),
     }
 }
 
