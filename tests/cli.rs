@@ -1676,6 +1676,23 @@ fn a_folder_that_continues_another_folders_chain_is_one_graph_with_it() {
     let schema = String::from_utf8(out.stdout).unwrap();
     assert_eq!(schema.matches("CREATE TABLE").count(), 1, "{schema}");
     assert!(schema.contains("audited BOOLEAN"), "{schema}");
+
+    // Named alone, as a pre-commit run names it: the folder it continues
+    // is read too.
+    let out = miglint()
+        .current_dir(dir.path())
+        .args([
+            "lint",
+            "plugins/audit/migrations/versions/a1b2c3d4e5f6_audit.py",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("1 migration file") || text.contains("no findings"),
+        "{text}"
+    );
 }
 
 /// Chains that start after `create_all()` and `alembic stamp`: with

@@ -229,56 +229,32 @@ pub fn discover(settings: &Settings, paths: &[PathBuf]) -> Result<Discovery, Con
     let nested: Vec<PathBuf> = settings.nested.iter().map(|n| clean(n)).collect();
     dirs.retain(|dir, _| !nested.iter().any(|n| dir.starts_with(n)));
     for (dir, known) in dirs {
-        let listed = settings.migrations.iter().any(|m| clean(m) == dir);
-        if let Some(configured) = settings.dialect
-            && let Some(database) = named_for_other_database(&dir, configured)
-            && !listed
-        {
-            discovery.skipped.push(Skipped {
-                path: dir.clone(),
-                reason: format!(
-                    "the folder is named for {database}, and miglint lints {} here (list it in `migrations` to lint it anyway)",
-                    configured.name()
-                ),
-            });
-            continue;
-        }
-        let set = read_dir(settings, &dir, known, &mut discovery.skipped)?;
-        match set {
-            Some(mut set) => {
-                if settings.dialect.is_none()
-                    && let Some(found) = super::dialect::detect(
-                        &dir,
-                        set.flavour,
-                        set.files.iter().map(|f| f.bytes.as_slice()),
-                    )
-                {
-                    match found.database {
-                        Database::Known(d) => {
-                            set.dialect = d;
-                            set.dialect_evidence = Some(found.evidence);
-                        }
-                        Database::Other(name) => {
-                            discovery.skipped.push(Skipped {
-                                path: dir.clone(),
-                                reason: format!(
-                                    "{} names {name}, which miglint does not lint yet (set `dialect` to lint it as SQLite or PostgreSQL)",
-                                    found.evidence
-                                ),
-                            });
-                            continue;
-                        }
-                    }
-                }
-                discovery.sets.push(set)
-            }
-            None => {
+        match read_set(settings, &dir, known, &mut discovery.skipped)? {
+            Folder::Set(set) => discovery.sets.push(set),
+            Folder::Skipped => {}
+            Folder::NotMigrations => {
                 for f in explicit.iter().filter(|f| f.parent() == Some(&dir)) {
                     discovery.skipped.push(Skipped {
                         path: f.clone(),
                         reason: "not in a migrations folder miglint reads".into(),
                     });
                 }
+            }
+        }
+    }
+    // Files named alone (a pre-commit run on a plugin's revision): the
+    // folders their revisions continue are read too, so the graph is whole.
+    if !explicit.is_empty() && dangling_revisions(&discovery.sets) {
+        let read: BTreeSet<PathBuf> = discovery.sets.iter().map(|s| s.dir.clone()).collect();
+        for (dir, flavour) in find_migration_dirs(Path::new("."))? {
+            if flavour != Some(SetFlavour::Alembic)
+                || read.contains(&dir)
+                || nested.iter().any(|n| dir.starts_with(n))
+            {
+                continue;
+            }
+            if let Folder::Set(set) = read_set(settings, &dir, flavour, &mut discovery.skipped)? {
+                discovery.sets.push(set);
             }
         }
     }
@@ -811,6 +787,81 @@ fn read_dir(
         },
         other_dirs: Vec::new(),
     }))
+}
+
+/// What reading one folder gave.
+enum Folder {
+    Set(SetInput),
+    /// Named for another database, or one miglint does not lint (said in
+    /// `skipped`).
+    Skipped,
+    /// No migrations miglint reads.
+    NotMigrations,
+}
+
+/// Reads one folder and finds its database, unless the configuration or
+/// the project says it is for a database miglint does not lint here.
+fn read_set(
+    settings: &Settings,
+    dir: &Path,
+    known: Option<SetFlavour>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Folder, ConfigError> {
+    let listed = settings.migrations.iter().any(|m| clean(m) == dir);
+    if let Some(configured) = settings.dialect
+        && let Some(database) = named_for_other_database(dir, configured)
+        && !listed
+    {
+        skipped.push(Skipped {
+            path: dir.to_path_buf(),
+            reason: format!(
+                "the folder is named for {database}, and miglint lints {} here (list it in `migrations` to lint it anyway)",
+                configured.name()
+            ),
+        });
+        return Ok(Folder::Skipped);
+    }
+    let Some(mut set) = read_dir(settings, dir, known, skipped)? else {
+        return Ok(Folder::NotMigrations);
+    };
+    if settings.dialect.is_none()
+        && let Some(found) = super::dialect::detect(
+            dir,
+            set.flavour,
+            set.files.iter().map(|f| f.bytes.as_slice()),
+        )
+    {
+        match found.database {
+            Database::Known(d) => {
+                set.dialect = d;
+                set.dialect_evidence = Some(found.evidence);
+            }
+            Database::Other(name) => {
+                skipped.push(Skipped {
+                    path: dir.to_path_buf(),
+                    reason: format!(
+                        "{} names {name}, which miglint does not lint yet (set `dialect` to lint it as SQLite or PostgreSQL)",
+                        found.evidence
+                    ),
+                });
+                return Ok(Folder::Skipped);
+            }
+        }
+    }
+    Ok(Folder::Set(set))
+}
+
+/// Whether an Alembic folder's revisions name revisions that no folder read
+/// holds.
+fn dangling_revisions(sets: &[SetInput]) -> bool {
+    let alembic: Vec<&SetInput> = sets
+        .iter()
+        .filter(|s| s.flavour == SetFlavour::Alembic)
+        .collect();
+    let ids: Vec<_> = alembic.iter().map(|s| revision_ids(s)).collect();
+    let all: BTreeSet<&String> = ids.iter().flat_map(|(own, _)| own).collect();
+    ids.iter()
+        .any(|(_, named)| named.iter().any(|id| !all.contains(id)))
 }
 
 static REVISION_LINE: LazyLock<regex::Regex> = LazyLock::new(|| {
