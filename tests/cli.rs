@@ -753,10 +753,7 @@ fn unreadable_and_other_database_folders_are_named_never_passed_in_silence() {
             ),
         ],
     );
-    miglint()
-        .current_dir(dir.path())
-        .args(["lint", "."])
-        .assert()
+    lint_here(dir.path())
         .code(0)
         .stdout(predicate::str::contains(
             "note: skipped a/migrations: named like a migrations folder, but its .sql files match no layout",
@@ -783,11 +780,7 @@ fn sqlx_forward_only_files_pass_unless_the_project_asks_for_pairs() {
             ("migrations/20240101000000_notes.sql", table.as_bytes()),
         ],
     );
-    miglint()
-        .current_dir(dir.path())
-        .args(["lint", "."])
-        .assert()
-        .code(0);
+    lint_here(dir.path()).code(0);
     write_tree(
         dir.path(),
         &[(
@@ -795,10 +788,7 @@ fn sqlx_forward_only_files_pass_unless_the_project_asks_for_pairs() {
             b"[rules.rollback-required]\nallow-forward-only = false\n",
         )],
     );
-    miglint()
-        .current_dir(dir.path())
-        .args(["lint", "."])
-        .assert()
+    lint_here(dir.path())
         .code(1)
         .stdout(predicate::str::contains(
             "`20240101000000_notes.sql` is forward-only: `sqlx migrate revert` cannot undo it",
@@ -1586,10 +1576,7 @@ fn a_downgrade_that_raises_first_is_no_rollback() {
         dir.path(),
         &[("migrations/versions/001_users.py", revision.as_bytes())],
     );
-    miglint()
-        .current_dir(dir.path())
-        .args(["lint", "."])
-        .assert()
+    lint_here(dir.path())
         .code(1)
         .stdout(predicate::str::contains(
             "error[rollback-required]: `downgrade()` does nothing: it raises before it undoes anything, and Alembic stops there",
@@ -1735,4 +1722,9 @@ fn baseline_models_takes_model_tables_as_made_by_create_all() {
         "{text}"
     );
     assert_eq!(code, Some(0), "{text}");
+}
+
+/// `miglint lint .` in `dir`, for assertions on its exit code and output.
+fn lint_here(dir: &std::path::Path) -> assert_cmd::assert::Assert {
+    miglint().current_dir(dir).args(["lint", "."]).assert()
 }
