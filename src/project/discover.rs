@@ -859,7 +859,10 @@ fn dangling_revisions(sets: &[SetInput]) -> bool {
         .filter(|s| s.flavour == SetFlavour::Alembic)
         .collect();
     let ids: Vec<_> = alembic.iter().map(|s| revision_ids(s)).collect();
-    let all: BTreeSet<&String> = ids.iter().flat_map(|(own, _)| own).collect();
+    let all: BTreeSet<&str> = ids
+        .iter()
+        .flat_map(|(own, _)| own.iter().copied())
+        .collect();
     ids.iter()
         .any(|(_, named)| named.iter().any(|id| !all.contains(id)))
 }
@@ -874,21 +877,31 @@ static QUOTED: LazyLock<regex::Regex> =
 /// An Alembic folder's revision ids, and the ids its `down_revision` and
 /// `depends_on` name, read from the files' text (the loader reads them
 /// properly later; this only finds which folders form one graph).
-fn revision_ids(set: &SetInput) -> (BTreeSet<String>, BTreeSet<String>) {
+fn revision_ids(set: &SetInput) -> (BTreeSet<&str>, BTreeSet<&str>) {
     let (mut own, mut named) = (BTreeSet::new(), BTreeSet::new());
     for f in &set.files {
-        let text = String::from_utf8_lossy(&f.bytes);
-        for c in REVISION_LINE.captures_iter(&text) {
+        // A file that is not UTF-8 names nothing here (the loader says why).
+        let Ok(text) = std::str::from_utf8(&f.bytes) else {
+            continue;
+        };
+        // The identifiers come before the functions (as Alembic's template
+        // writes them): the rest of the file is not scanned.
+        let text = text.find("\ndef ").map_or(text, |end| &text[..end]);
+        for c in REVISION_LINE.captures_iter(text) {
+            let (Some(key), Some(value)) = (c.get(1), c.get(2)) else {
+                continue;
+            };
             // A tuple may go on over the next lines: up to its `)`.
-            let start = c.get(2).map_or(0, |m| m.start());
-            let value = if c[2].trim_start().starts_with('(') {
-                let rest = &text[start..];
+            let value = if value.as_str().trim_start().starts_with('(') {
+                let rest = &text[value.start()..];
                 &rest[..rest.find(')').map_or(rest.len(), |e| e + 1)]
             } else {
-                &c[2]
+                value.as_str()
             };
-            let ids = QUOTED.captures_iter(value).map(|q| q[1].to_string());
-            if &c[1] == "revision" {
+            let ids = QUOTED
+                .captures_iter(value)
+                .filter_map(|q| q.get(1).map(|m| m.as_str()));
+            if key.as_str() == "revision" {
                 own.extend(ids.take(1));
             } else {
                 named.extend(ids);
@@ -910,8 +923,14 @@ fn join_revision_graphs(sets: &mut Vec<SetInput>) {
     if alembic.len() < 2 {
         return;
     }
-    let ids: Vec<(BTreeSet<String>, BTreeSet<String>)> =
-        alembic.iter().map(|&i| revision_ids(&sets[i])).collect();
+    let ids: Vec<(BTreeSet<String>, BTreeSet<String>)> = alembic
+        .iter()
+        .map(|&i| {
+            let (own, named) = revision_ids(&sets[i]);
+            let owned = |ids: BTreeSet<&str>| ids.into_iter().map(String::from).collect();
+            (owned(own), owned(named))
+        })
+        .collect();
     let root = |i: usize| super::files::project_root(&sets[i].dir, Path::new("."));
     // joins[b] = a: folder b continues folder a.
     let mut joins: Vec<(usize, usize)> = Vec::new();
