@@ -722,13 +722,8 @@ fn a_configuration_file_named_alone_lints_the_whole_project() {
         ],
     );
     for named in ["miglint.toml", "alembic.ini"] {
-        let out = miglint()
-            .current_dir(dir.path())
-            .args(["lint", named])
-            .output()
-            .unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
-        assert_eq!(out.status.code(), Some(1), "{named}: {text}");
+        let (code, text) = run_in(dir.path(), &["lint", named]);
+        assert_eq!(code, Some(1), "{named}: {text}");
         assert!(text.contains("error[batch-mode]"), "{named}: {text}");
         assert!(!text.contains("skipped"), "{named}: {text}");
     }
@@ -1610,18 +1605,13 @@ fn a_batch_that_recreates_a_table_with_a_generated_column_is_refused() {
             ("migrations/versions/002_note.py", adds.as_bytes()),
         ],
     );
-    let out = miglint()
-        .current_dir(dir.path())
-        .args(["lint", "."])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (code, text) = run_in(dir.path(), &["lint", "."]);
     assert_eq!(
         text.matches("generated column `duration`").count(),
         1,
         "only the downgrade's drop_column recreates the table: {text}"
     );
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("error[schema-consistency]: batch mode recreates `spans` and copies its rows into generated column `duration`, which SQLite refuses\n  --> migrations/versions/002_note.py:21:9"),
         "{text}"
@@ -1648,34 +1638,22 @@ fn a_folder_that_continues_another_folders_chain_is_one_graph_with_it() {
             ),
         ],
     );
-    let out = miglint()
-        .current_dir(dir.path())
-        .args(["lint", "."])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{text}");
-    let out = miglint()
-        .current_dir(dir.path())
-        .args(["schema", "."])
-        .output()
-        .unwrap();
-    let schema = String::from_utf8(out.stdout).unwrap();
+    let (code, text) = run_in(dir.path(), &["lint", "."]);
+    assert_eq!(code, Some(0), "{text}");
+    let (_, schema) = run_in(dir.path(), &["schema", "."]);
     assert_eq!(schema.matches("CREATE TABLE").count(), 1, "{schema}");
     assert!(schema.contains("audited BOOLEAN"), "{schema}");
 
     // Named alone, as a pre-commit run names it: the folder it continues
     // is read too.
-    let out = miglint()
-        .current_dir(dir.path())
-        .args([
+    let (code, text) = run_in(
+        dir.path(),
+        &[
             "lint",
             "plugins/audit/migrations/versions/a1b2c3d4e5f6_audit.py",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{text}");
+        ],
+    );
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("1 migration file") || text.contains("no findings"),
         "{text}"
@@ -1701,14 +1679,7 @@ fn baseline_models_takes_model_tables_as_made_by_create_all() {
             ("app/models.py", models.as_bytes()),
         ],
     );
-    let lint = || {
-        let out = miglint()
-            .current_dir(dir.path())
-            .args(["lint", "--ignore", "model-drift", "."])
-            .output()
-            .unwrap();
-        (out.status.code(), String::from_utf8(out.stdout).unwrap())
-    };
+    let lint = || run_in(dir.path(), &["lint", "--ignore", "model-drift", "."]);
     let (_, text) = lint();
     assert!(
         text.contains("table `builders` is used here, but no migration creates it"),
@@ -1727,4 +1698,10 @@ fn baseline_models_takes_model_tables_as_made_by_create_all() {
 /// `miglint lint .` in `dir`, for assertions on its exit code and output.
 fn lint_here(dir: &std::path::Path) -> assert_cmd::assert::Assert {
     miglint().current_dir(dir).args(["lint", "."]).assert()
+}
+
+/// `miglint ARGS` in `dir`: its exit code and stdout.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = miglint().current_dir(dir).args(args).output().unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
 }
