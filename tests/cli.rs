@@ -1705,3 +1705,40 @@ fn run_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
     let out = miglint().current_dir(dir).args(args).output().unwrap();
     (out.status.code(), String::from_utf8(out.stdout).unwrap())
 }
+
+/// `baseline = "models"`: a foreign key to a table `create_all()` made
+/// (mapped by a model, created by no migration) points at a table that is
+/// there; with no models at all, a note says the setting found nothing.
+#[test]
+fn baseline_models_satisfies_foreign_keys_to_model_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let revision = alembic_revision(
+        1,
+        "    op.create_table(\"orders\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"customer_id\", sa.Integer(), sa.ForeignKey(\"customers.id\"), index=True), sa.Column(\"created_at\", sa.DateTime(), nullable=False, server_default=sa.func.now()), sa.Column(\"updated_at\", sa.DateTime(), nullable=False, server_default=sa.func.now()))",
+    )
+    .replace(
+        "op.drop_table(\"users\")",
+        "op.drop_table(\"orders\")\n    op.drop_table(\"users\")",
+    );
+    write_tree(
+        dir.path(),
+        &[("migrations/versions/001_orders.py", revision.as_bytes())],
+    );
+    let lint = || run_in(dir.path(), &["lint", "--select", "foreign-key-target", "."]);
+    let (_, text) = lint();
+    assert!(
+        text.contains("error[foreign-key-target]") && text.contains("`customers`"),
+        "{text}"
+    );
+    write_tree(dir.path(), &[("miglint.toml", b"baseline = \"models\"\n")]);
+    let (_, text) = lint();
+    assert!(
+        text.contains("baseline = \"models\", but no SQLAlchemy models were found"),
+        "{text}"
+    );
+    let models = "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass Customer(Base):\n    __tablename__ = \"customers\"\n    id = Column(Integer, primary_key=True)\n";
+    write_tree(dir.path(), &[("app/models.py", models.as_bytes())]);
+    let (code, text) = lint();
+    assert!(!text.contains("error[foreign-key-target]"), "{text}");
+    assert_eq!(code, Some(0), "{text}");
+}
