@@ -372,3 +372,30 @@ fn two_chains_of_one_project_each_meet_the_models_of_their_own_tables() {
         "{text}"
     );
 }
+
+/// An index named at run time: miglint cannot tell which index the table
+/// has, so neither direction of the comparison speaks about it.
+#[test]
+fn tables_the_replay_is_not_sure_of_are_not_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let indexed = MATCHING.replace(
+        "created_at: Mapped[datetime]",
+        "created_at: Mapped[datetime] = mapped_column(index=True)",
+    );
+    project(dir.path(), "app/models.py", &indexed);
+    let (_, text) = lint(dir.path(), &[]);
+    assert!(
+        text.contains("is `index=True` but no migration creates an index on `users.created_at`"),
+        "{text}"
+    );
+    let revision = common::alembic_revision(
+        3,
+        "    from app.naming import index_name\n    op.create_index(index_name(\"users\", \"created_at\"), \"users\", [\"created_at\"])",
+    );
+    write_tree(
+        dir.path(),
+        &[("migrations/versions/003_created.py", revision.as_bytes())],
+    );
+    let (_, text) = lint(dir.path(), &[]);
+    assert!(!text.contains("error[model-drift]"), "{text}");
+}
