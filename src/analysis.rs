@@ -17,7 +17,7 @@ use crate::chain::MigrationSet;
 use crate::migration::{Migration, OpKind, Operation, Reach, SuppressionComment};
 use crate::paths::display_path;
 use crate::project::config::{Dialect, Settings};
-use crate::project::discover::{Discovery, Skipped};
+use crate::project::discover::{Discovery, Skipped, Texts};
 use crate::schema::Schema;
 use crate::schema::exec::ExecFailure;
 use crate::schema::replay::Replay;
@@ -214,6 +214,18 @@ pub struct Loaded {
     pub model_suppressions: Vec<SuppressionComment>,
     /// What could not be read in the baseline schema.
     pub baseline_notes: Vec<(Span, String)>,
+    /// Texts that stand in for files on disk (an editor's open buffers).
+    pub texts: Texts,
+}
+
+impl Loaded {
+    /// A file's bytes: its text when one stands in for it, else the disk's.
+    pub fn read(&self, path: &Path) -> Option<Vec<u8>> {
+        match self.texts.get(path) {
+            Some(text) => Some(text.clone().into_bytes()),
+            None => std::fs::read(path).ok(),
+        }
+    }
 }
 
 /// Reads and loads every discovered file (in parallel), builds and replays
@@ -300,6 +312,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
         roots,
         base_label,
         changed_only,
+        texts,
     } = discovery;
 
     // Decode every file in parallel, then number them in a fixed order.
@@ -431,6 +444,7 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
         changed,
         model_suppressions: Vec::new(),
         baseline_notes,
+        texts,
     }
 }
 
@@ -573,7 +587,8 @@ fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
             crate::project::files::application_files(p, exclude)
         });
         let first = loaded.sources.len() as u32;
-        let (new_sources, uses) = crate::app::queries::scan(&files, first, cwd.as_deref());
+        let read = |p: &Path| loaded.read(p);
+        let (new_sources, uses) = crate::app::queries::scan(&files, first, cwd.as_deref(), &read);
         for f in new_sources {
             loaded.sources.add(f);
         }
@@ -603,7 +618,7 @@ fn attach_models(settings: &Settings, loaded: &mut Loaded) {
         let sources: Vec<SourceFile> = files
             .par_iter()
             .filter_map(|p| {
-                let bytes = std::fs::read(p).ok()?;
+                let bytes = loaded.read(p)?;
                 Some(SourceFile::from_bytes(
                     p,
                     display_path(p, cwd.as_deref()),

@@ -379,16 +379,17 @@ impl Scope {
 
 /// Reads and scans the application files of one project. Returns the new
 /// source files (for `SourceDb`) and the uses found, their spans pointing
-/// at file ids starting at `first_id`.
+/// at file ids starting at `first_id`; `read` gives a file's bytes.
 pub fn scan(
     files: &[PathBuf],
     first_id: u32,
     cwd: Option<&Path>,
+    read: &(dyn Fn(&Path) -> Option<Vec<u8>> + Sync),
 ) -> (Vec<SourceFile>, Vec<ColumnUse>) {
     let sources: Vec<SourceFile> = files
         .par_iter()
         .filter_map(|p| {
-            let bytes = std::fs::read(p).ok()?;
+            let bytes = read(p)?;
             Some(SourceFile::from_bytes(
                 p,
                 crate::paths::display_path(p, cwd),

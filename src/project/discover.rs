@@ -75,7 +75,14 @@ pub struct Discovery {
     pub base_label: Option<String>,
     /// `--changed-only`: show only findings in files changed since the base.
     pub changed_only: bool,
+    /// Texts that replace files on disk (an editor's open buffers): the
+    /// migrations' are put in place by [`Discovery::use_texts`], the
+    /// application's are read from here when queries and models are read.
+    pub texts: Texts,
 }
+
+/// File texts that stand in for the files on disk, by path.
+pub type Texts = std::sync::Arc<std::collections::HashMap<PathBuf, String>>;
 
 impl Discovery {
     /// `--staged`: every file as staged for the next commit; files that are
@@ -106,13 +113,26 @@ impl Discovery {
     /// Reads these files' contents as given instead of from disk (a fix
     /// checked before it is written).
     pub fn replace_contents(&mut self, texts: &[(PathBuf, String)]) {
+        self.replace_with(|path| texts.iter().find(|(p, _)| p == path).map(|(_, t)| t));
+    }
+
+    /// Reads every file in `texts` from there instead of from disk: the
+    /// migrations now, the application's files when they are read.
+    pub fn use_texts(&mut self, texts: Texts) {
+        self.replace_with(|path| texts.get(path));
+        self.texts = texts;
+    }
+
+    /// Replaces the bytes of each migration (and rollback companion) that
+    /// `text_of` has a text for.
+    fn replace_with<'t>(&mut self, text_of: impl Fn(&Path) -> Option<&'t String>) {
         for set in &mut self.sets {
             for f in &mut set.files {
-                if let Some((_, text)) = texts.iter().find(|(p, _)| *p == f.path) {
+                if let Some(text) = text_of(&f.path) {
                     f.bytes = text.clone().into_bytes();
                 }
                 if let Some((path, bytes)) = &mut f.rollback
-                    && let Some((_, text)) = texts.iter().find(|(p, _)| p == path)
+                    && let Some(text) = text_of(path)
                 {
                     *bytes = text.clone().into_bytes();
                 }
