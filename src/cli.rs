@@ -35,6 +35,8 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Write the next migration of a folder, from the conventions' template.
     New(NewArgs),
+    /// Run the language server on stdin and stdout, for editors.
+    Server,
     /// Print a rule's documentation.
     Explain {
         /// The rule id, e.g. `batch-mode`.
@@ -61,6 +63,13 @@ pub fn main() -> i32 {
             };
         }
     };
+    if let Command::Server = cli.command {
+        // The server writes its messages to stdout itself: it is not locked here.
+        return commands::server::command().unwrap_or_else(|e| {
+            eprintln!("miglint: error: {e}");
+            EXIT_FAILURE
+        });
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let code = match run(cli, &mut out) {
@@ -121,5 +130,6 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, ConfigError> {
         Command::Lint(args) => commands::lint::command(args, out),
         Command::Schema(args) => commands::schema::command(args, out),
         Command::New(args) => commands::new::command(args, out),
+        Command::Server => unreachable!("served before stdout is locked"),
     }
 }

@@ -45,6 +45,7 @@ fn check(rule_set: &RuleSet, loaded: Loaded, settings: &Settings) -> Outcome {
         changed,
         model_suppressions,
         baseline_notes,
+        texts: _,
     } = loaded;
     let mut diagnostics = Vec::new();
     if rule_set.severity_of(internal_error::ID).is_some() {
@@ -434,6 +435,30 @@ fn show_settings(
         text += &format!("    skipped {}: {}\n", shown(&s.path), s.reason);
     }
     out.write_all(text.as_bytes()).map_err(super::io)
+}
+
+/// Lints `path` as an editor holds it: with `texts` (its open buffers) in
+/// place of the files on disk, each project below it with the settings of
+/// its own configuration, and fixes classified safe or unsafe as `--fix`
+/// classifies them.
+pub fn lint_texts(
+    path: &std::path::Path,
+    texts: &crate::project::discover::Texts,
+) -> Result<Vec<Outcome>, ConfigError> {
+    let mut outcomes = Vec::new();
+    for (mut settings, paths) in super::settings_by_path(None, &[path.to_path_buf()])? {
+        settings.cache_dir = Some(settings.root.join(".miglint_cache"));
+        let rule_set = RuleSet::build(&settings, &[], &[])?;
+        let mut discovery = crate::project::discover::discover(&settings, &paths)?;
+        discovery.use_texts(texts.clone());
+        let mut outcome = run(&settings, &rule_set, discovery);
+        if outcome.diagnostics.iter().any(|d| d.fix.is_some()) {
+            let history = History::find(&outcome);
+            classify(&mut outcome, &history);
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
 }
 
 /// Lints one project (the paths one configuration governs).

@@ -1,10 +1,11 @@
 //! The commands, each driving the stages for one job: `lint` (and its
-//! `--fix`), `schema` and `new`. `cli` parses arguments and calls these.
+//! `--fix`), `schema`, `new` and `server`. `cli` parses arguments and calls these.
 
 pub mod fix;
 pub mod lint;
 pub mod new;
 pub mod schema;
+pub mod server;
 
 use std::path::PathBuf;
 
