@@ -43,18 +43,18 @@ impl History {
             return History::Unknown;
         };
         for set in &outcome.sets {
-            let committed: Vec<(String, Vec<u8>)> = std::iter::once(&set.dir)
+            let committed: Vec<(String, crate::project::git::BlobId)> = std::iter::once(&set.dir)
                 .chain(&set.other_dirs)
                 .flat_map(|dir| repo.committed(dir))
                 .collect();
             for m in &set.migrations {
                 for id in std::iter::once(m.file).chain(m.rollback_file) {
                     let name = file_name(id);
+                    let Some(blob) = committed.iter().find(|(n, _)| *n == name) else {
+                        continue;
+                    };
                     let text = outcome.sources.get(id).text.as_bytes();
-                    if committed
-                        .iter()
-                        .any(|(n, bytes)| *n == name && bytes == text)
-                    {
+                    if crate::project::git::BlobId::of(text) == Some(blob.1) {
                         history.insert(id);
                     }
                 }

@@ -147,15 +147,32 @@ impl Repo {
     }
 
     /// The `.py` / `.sql` files directly inside `dir` as committed in HEAD
-    /// (none before the first commit).
-    pub fn committed(&self, dir: &Path) -> Vec<(String, Vec<u8>)> {
+    /// (none before the first commit), by name: the id of their content,
+    /// without reading it.
+    pub fn committed(&self, dir: &Path) -> Vec<(String, BlobId)> {
         match self.repo.head().and_then(|h| h.peel_to_tree()) {
-            Ok(tree) => self.files_in(tree.id(), dir),
+            Ok(tree) => self
+                .entries_in(tree.id(), dir)
+                .into_iter()
+                .map(|(name, id)| (name, BlobId(id)))
+                .collect(),
             Err(_) => Vec::new(),
         }
     }
 
     fn files_in(&self, tree: Oid, dir: &Path) -> Vec<(String, Vec<u8>)> {
+        self.entries_in(tree, dir)
+            .into_iter()
+            .filter_map(|(name, id)| {
+                let blob = self.repo.find_blob(id).ok()?;
+                Some((name, blob.content().to_vec()))
+            })
+            .collect()
+    }
+
+    /// The migration files of `dir` in `tree` (diesel's as `folder/up.sql`),
+    /// sorted by name, with their blob ids.
+    fn entries_in(&self, tree: Oid, dir: &Path) -> Vec<(String, Oid)> {
         let Ok(root) = self.repo.find_tree(tree) else {
             return Vec::new();
         };
@@ -180,9 +197,9 @@ impl Repo {
                 for inner in sub.iter() {
                     if let Ok(file) = inner.name()
                         && crate::layout::is_diesel_file(file)
-                        && let Ok(blob) = self.repo.find_blob(inner.id())
+                        && inner.kind() == Some(ObjectType::Blob)
                     {
-                        out.push((format!("{name}/{file}"), blob.content().to_vec()));
+                        out.push((format!("{name}/{file}"), inner.id()));
                     }
                 }
                 continue;
@@ -192,11 +209,20 @@ impl Repo {
             {
                 continue;
             }
-            if let Ok(blob) = self.repo.find_blob(entry.id()) {
-                out.push((name.to_string(), blob.content().to_vec()));
-            }
+            out.push((name.to_string(), entry.id()));
         }
         out.sort();
         out
+    }
+}
+
+/// What git names a file's content by: equal ids, equal bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlobId(Oid);
+
+impl BlobId {
+    /// The id git gives these bytes as a file.
+    pub fn of(bytes: &[u8]) -> Option<BlobId> {
+        Oid::hash_object(ObjectType::Blob, bytes).ok().map(BlobId)
     }
 }
