@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::app::models::ModelSet;
-use crate::app::queries::ColumnUse;
+use crate::app::queries::{ColumnUse, ScanMemo};
 use crate::chain::MigrationSet;
 use crate::migration::{Migration, OpKind, Operation, Reach, SuppressionComment};
 use crate::paths::display_path;
@@ -231,9 +231,20 @@ impl Loaded {
 /// Reads and loads every discovered file (in parallel), builds and replays
 /// the sets, and reads what else `wanted` asks for.
 pub fn analyse(settings: &Settings, discovery: Discovery, wanted: Wanted) -> Loaded {
+    analyse_with(settings, discovery, wanted, None)
+}
+
+/// [`analyse`], taking the application's queries from `memo` when the
+/// files they are read from did not change since it was filled.
+pub fn analyse_with(
+    settings: &Settings,
+    discovery: Discovery,
+    wanted: Wanted,
+    memo: Option<&ScanMemo>,
+) -> Loaded {
     let mut loaded = load_sets(settings, discovery, wanted.execute_sql);
     if wanted.queries {
-        attach_queries(settings, &mut loaded);
+        attach_queries(settings, &mut loaded, memo);
     }
     if wanted.models || settings.baseline_models {
         attach_models(settings, &mut loaded);
@@ -578,7 +589,7 @@ fn migration_code_dirs(loaded: &Loaded) -> Vec<PathBuf> {
 }
 
 /// Reads the application's queries for every set (`filtered-column-index`, `drop-still-read`).
-fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
+fn attach_queries(settings: &Settings, loaded: &mut Loaded, memo: Option<&ScanMemo>) {
     let cwd = std::env::current_dir().ok();
     let migration_dirs = migration_code_dirs(loaded);
     let groups = by_project(loaded, &settings.queries);
@@ -588,7 +599,10 @@ fn attach_queries(settings: &Settings, loaded: &mut Loaded) {
         });
         let first = loaded.sources.len() as u32;
         let read = |p: &Path| loaded.read(p);
-        let (new_sources, uses) = crate::app::queries::scan(&files, first, cwd.as_deref(), &read);
+        let (new_sources, uses) = match memo {
+            Some(memo) => memo.scan(&files, first, cwd.as_deref(), &read),
+            None => crate::app::queries::scan(&files, first, cwd.as_deref(), &read),
+        };
         for f in new_sources {
             loaded.sources.add(f);
         }

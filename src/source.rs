@@ -49,7 +49,7 @@ pub struct LineCol {
 }
 
 /// One file's text, decoded, with the problems met while decoding it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     /// The path as the user should see it (relative to the working directory).
     pub display_path: String,

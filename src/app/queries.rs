@@ -377,6 +377,51 @@ impl Scope {
     }
 }
 
+/// The results of the scans of a run, kept by a long-running process (the
+/// language server) so that the next run, when none of the files it scans
+/// changed, takes them as they are instead of parsing every file again.
+#[derive(Default)]
+pub struct ScanMemo(std::sync::Mutex<HashMap<u64, Scanned>>);
+
+/// What [`scan`] returns: the files read, and the uses found in them.
+pub type Scanned = (Vec<SourceFile>, Vec<ColumnUse>);
+
+impl ScanMemo {
+    /// [`scan`], answered from the last run when the same files hold the
+    /// same bytes (and would be numbered from the same id).
+    pub fn scan(
+        &self,
+        files: &[PathBuf],
+        first_id: u32,
+        cwd: Option<&Path>,
+        read: &(dyn Fn(&Path) -> Option<Vec<u8>> + Sync),
+    ) -> Scanned {
+        use std::hash::{Hash, Hasher};
+        let bytes: Vec<Option<Vec<u8>>> = files.par_iter().map(|p| read(p)).collect();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (first_id, cwd, files, &bytes).hash(&mut hasher);
+        let key = hasher.finish();
+        let mut memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = memo.get(&key) {
+            return found.clone();
+        }
+        let by_path: HashMap<&Path, &Vec<u8>> = files
+            .iter()
+            .zip(&bytes)
+            .filter_map(|(p, b)| Some((p.as_path(), b.as_ref()?)))
+            .collect();
+        let found = scan(files, first_id, cwd, &|p| {
+            by_path.get(p).map(|b| b.to_vec())
+        });
+        // A few projects' results are kept; past that, the memo starts over.
+        if memo.len() > 8 {
+            memo.clear();
+        }
+        memo.insert(key, found.clone());
+        found
+    }
+}
+
 /// Reads and scans the application files of one project. Returns the new
 /// source files (for `SourceDb`) and the uses found, their spans pointing
 /// at file ids starting at `first_id`; `read` gives a file's bytes.
@@ -427,6 +472,35 @@ pub fn scan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memo_answers_unchanged_files_and_rescans_changed_ones() {
+        let files = vec![PathBuf::from("app/q.sql")];
+        let text = std::sync::Mutex::new("SELECT * FROM users WHERE email = 1".to_string());
+        let read = |_: &Path| Some(text.lock().unwrap().clone().into_bytes());
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        let counted = |p: &Path| {
+            reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            read(p)
+        };
+        let memo = ScanMemo::default();
+        let columns =
+            |s: &Scanned| -> Vec<String> { s.1.iter().map(|u| u.column.clone()).collect() };
+        let first = memo.scan(&files, 3, None, &counted);
+        assert_eq!(columns(&first), ["email"]);
+        assert_eq!(first.1[0].span.file, FileId(3));
+        let again = memo.scan(&files, 3, None, &counted);
+        assert_eq!(columns(&again), ["email"]);
+        assert_eq!(memo.0.lock().unwrap().len(), 1, "answered from the memo");
+        // Numbered from another id: scanned again, spans renumbered.
+        assert_eq!(
+            memo.scan(&files, 4, None, &counted).1[0].span.file,
+            FileId(4)
+        );
+        *text.lock().unwrap() = "SELECT * FROM users WHERE name = 1".into();
+        assert_eq!(columns(&memo.scan(&files, 3, None, &counted)), ["name"]);
+        assert_eq!(reads.load(std::sync::atomic::Ordering::Relaxed), 4);
+    }
 
     fn uses_in(sql: &str) -> Vec<(String, String)> {
         sql_uses(sql, &OffsetMap::identity_at(0), FileId(0))

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::analysis::{Loaded, Wanted, analyse, panic_message};
+use crate::analysis::{Loaded, Wanted, analyse_with, panic_message};
+use crate::app::queries::ScanMemo;
 use crate::diagnostic::Diagnostic;
 use crate::project::config::{ConfigError, Dialect, Settings};
 use crate::project::discover::Discovery;
@@ -23,13 +24,27 @@ use super::{EXIT_CLEAN, EXIT_FINDINGS};
 
 /// Lints what `discovery` found with the rules of `rule_set`.
 pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Outcome {
+    run_with(settings, rule_set, discovery, None)
+}
+
+/// [`run`], with the application's queries kept in `memo` between runs.
+pub fn run_with(
+    settings: &Settings,
+    rule_set: &RuleSet,
+    discovery: Discovery,
+    memo: Option<&ScanMemo>,
+) -> Outcome {
     let runs = |id: &str| rule_set.severity_of(id).is_some();
     let wanted = Wanted {
         execute_sql: runs(rules::sqlite_exec::ID),
         queries: runs(rules::filtered_column_index::ID) || runs(rules::drop_still_read::ID),
         models: runs(rules::model_drift::ID),
     };
-    check(rule_set, analyse(settings, discovery, wanted), settings)
+    check(
+        rule_set,
+        analyse_with(settings, discovery, wanted, memo),
+        settings,
+    )
 }
 
 /// Runs the rules and suppressions over the analysed sets.
@@ -439,11 +454,13 @@ fn show_settings(
 
 /// Lints `path` as an editor holds it: with `texts` (its open buffers) in
 /// place of the files on disk, each project below it with the settings of
-/// its own configuration, and fixes classified safe or unsafe as `--fix`
+/// its own configuration, the application's queries kept in `memo` from
+/// one run to the next, and fixes classified safe or unsafe as `--fix`
 /// classifies them.
 pub fn lint_texts(
     path: &std::path::Path,
     texts: &crate::project::discover::Texts,
+    memo: &ScanMemo,
 ) -> Result<Vec<Outcome>, ConfigError> {
     let mut outcomes = Vec::new();
     for (mut settings, paths) in super::settings_by_path(None, &[path.to_path_buf()])? {
@@ -451,7 +468,7 @@ pub fn lint_texts(
         let rule_set = RuleSet::build(&settings, &[], &[])?;
         let mut discovery = crate::project::discover::discover(&settings, &paths)?;
         discovery.use_texts(texts.clone());
-        let mut outcome = run(&settings, &rule_set, discovery);
+        let mut outcome = run_with(&settings, &rule_set, discovery, Some(memo));
         if outcome.diagnostics.iter().any(|d| d.fix.is_some()) {
             let history = History::find(&outcome);
             classify(&mut outcome, &history);

@@ -366,6 +366,7 @@ fn project_of(path: &Path, workspace: Option<&Path>) -> PathBuf {
 /// The worker: lints the projects that changed and publishes what it found.
 fn work(queue: mpsc::Receiver<PathBuf>, state: State, sender: &Sender, workspace: Option<PathBuf>) {
     let mut pending: BTreeSet<PathBuf> = BTreeSet::new();
+    let memo = crate::app::queries::ScanMemo::default();
     let mut last_error: Option<String> = None;
     while let Ok(path) = queue.recv() {
         pending.insert(project_of(&path, workspace.as_deref()));
@@ -390,7 +391,7 @@ fn work(queue: mpsc::Receiver<PathBuf>, state: State, sender: &Sender, workspace
         let mut stale = false;
         for project in &pending {
             let run = catch_unwind(AssertUnwindSafe(|| {
-                crate::commands::lint::lint_texts(project, &texts)
+                crate::commands::lint::lint_texts(project, &texts, &memo)
             }));
             let found = match run {
                 Ok(Ok(outcomes)) => Ok(outcomes
@@ -423,7 +424,7 @@ fn work(queue: mpsc::Receiver<PathBuf>, state: State, sender: &Sender, workspace
             continue;
         }
         for (project, found) in results {
-            let found = match found {
+            let mut found = match found {
                 Ok(found) => found,
                 Err(message) => {
                     if last_error.as_ref() != Some(&message) {
@@ -436,14 +437,35 @@ fn work(queue: mpsc::Receiver<PathBuf>, state: State, sender: &Sender, workspace
             last_error = None;
             let before = shared.by_project.remove(&project).unwrap_or_default();
             let now: BTreeSet<PathBuf> = found.keys().cloned().collect();
-            for path in before.difference(&now) {
-                shared.published.remove(path);
-                publish(sender, path, Vec::new(), versions.get(path).copied());
-            }
-            for (path, items) in found {
-                let diagnostics = items.iter().map(|i| i.diagnostic.clone()).collect();
-                publish(sender, &path, diagnostics, versions.get(&path).copied());
-                shared.published.insert(path, items);
+            // Open files first (the user is looking at them), each
+            // published with the version it was linted at, findings or
+            // not; the others only when what they show changed.
+            let mut order: Vec<&PathBuf> = before.union(&now).collect();
+            order.extend(
+                versions.keys().filter(|p| {
+                    p.starts_with(&project) && !before.contains(*p) && !now.contains(*p)
+                }),
+            );
+            order.sort_by_key(|p| !versions.contains_key(*p));
+            for path in order {
+                let items = found.remove(path).unwrap_or_default();
+                let version = versions.get(path).copied();
+                let unchanged = match shared.published.get(path) {
+                    Some(old) => old
+                        .iter()
+                        .map(|i| &i.diagnostic)
+                        .eq(items.iter().map(|i| &i.diagnostic)),
+                    None => items.is_empty(),
+                };
+                if version.is_some() || !unchanged {
+                    let diagnostics = items.iter().map(|i| i.diagnostic.clone()).collect();
+                    publish(sender, path, diagnostics, version);
+                }
+                if items.is_empty() {
+                    shared.published.remove(path);
+                } else {
+                    shared.published.insert(path.clone(), items);
+                }
             }
             shared.by_project.insert(project, now);
         }
