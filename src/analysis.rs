@@ -234,17 +234,25 @@ pub fn analyse(settings: &Settings, discovery: Discovery, wanted: Wanted) -> Loa
     analyse_with(settings, discovery, wanted, None)
 }
 
-/// [`analyse`], taking the application's queries from `memo` when the
-/// files they are read from did not change since it was filled.
+/// What a long-running process (the language server) keeps from one run
+/// to the next: migrations and the application's queries already read,
+/// taken again when their files did not change.
+#[derive(Default)]
+pub struct Memo {
+    pub loads: crate::load::LoadMemo,
+    pub queries: ScanMemo,
+}
+
+/// [`analyse`], taking from `memo` what the files did not change.
 pub fn analyse_with(
     settings: &Settings,
     discovery: Discovery,
     wanted: Wanted,
-    memo: Option<&ScanMemo>,
+    memo: Option<&Memo>,
 ) -> Loaded {
-    let mut loaded = load_sets(settings, discovery, wanted.execute_sql);
+    let mut loaded = load_sets(settings, discovery, wanted.execute_sql, memo);
     if wanted.queries {
-        attach_queries(settings, &mut loaded, memo);
+        attach_queries(settings, &mut loaded, memo.map(|m| &m.queries));
     }
     if wanted.models || settings.baseline_models {
         attach_models(settings, &mut loaded);
@@ -313,7 +321,12 @@ fn models_as_baseline(loaded: &mut Loaded) {
 
 /// [`load`], running the migrations' SQL in SQLite while the sets are
 /// replayed when `execute_sql`.
-fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Loaded {
+fn load_sets(
+    settings: &Settings,
+    discovery: Discovery,
+    execute_sql: bool,
+    memo: Option<&Memo>,
+) -> Loaded {
     let cwd = std::env::current_dir().ok();
     let mut sources = SourceDb::default();
     let Discovery {
@@ -385,7 +398,10 @@ fn load_sets(settings: &Settings, discovery: Discovery, execute_sql: bool) -> Lo
             let rb = rollback.map(|id| (sources.get(id), id));
             let result = catch_unwind(AssertUnwindSafe(|| {
                 inject_fault(file);
-                crate::load::load(flavour, file, main, rb, dialects[set])
+                match memo {
+                    Some(memo) => memo.loads.load(flavour, file, main, rb, dialects[set]),
+                    None => crate::load::load(flavour, file, main, rb, dialects[set]),
+                }
             }))
             .map_err(|payload| (Span::new(main, 0, 0), panic_message(&*payload)));
             (set, result)

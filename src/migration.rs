@@ -105,6 +105,10 @@ pub struct Migration {
     pub in_transaction: Option<bool>,
     pub problems: Vec<LoadProblem>,
     pub suppressions: Vec<SuppressionComment>,
+    /// Reading it looked at other files than its own (a project module it
+    /// imports helpers from, diesel's `metadata.toml`): what was read
+    /// here can change without this file changing.
+    pub reads_other_files: bool,
 }
 
 impl Migration {
@@ -123,6 +127,7 @@ impl Migration {
             in_transaction: None,
             problems: Vec::new(),
             suppressions: Vec::new(),
+            reads_other_files: false,
         }
     }
 

@@ -8,8 +8,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::analysis::{Loaded, Wanted, analyse_with, panic_message};
-use crate::app::queries::ScanMemo;
+use crate::analysis::{Loaded, Memo, Wanted, analyse_with, panic_message};
 use crate::diagnostic::Diagnostic;
 use crate::project::config::{ConfigError, Dialect, Settings};
 use crate::project::discover::Discovery;
@@ -27,12 +26,12 @@ pub fn run(settings: &Settings, rule_set: &RuleSet, discovery: Discovery) -> Out
     run_with(settings, rule_set, discovery, None)
 }
 
-/// [`run`], with the application's queries kept in `memo` between runs.
+/// [`run`], with what the files did not change taken from `memo`.
 pub fn run_with(
     settings: &Settings,
     rule_set: &RuleSet,
     discovery: Discovery,
-    memo: Option<&ScanMemo>,
+    memo: Option<&Memo>,
 ) -> Outcome {
     let runs = |id: &str| rule_set.severity_of(id).is_some();
     let wanted = Wanted {
@@ -454,13 +453,13 @@ fn show_settings(
 
 /// Lints `path` as an editor holds it: with `texts` (its open buffers) in
 /// place of the files on disk, each project below it with the settings of
-/// its own configuration, the application's queries kept in `memo` from
-/// one run to the next, and fixes classified safe or unsafe as `--fix`
+/// its own configuration, what did not change taken from `memo` (filled
+/// by the run before), and fixes classified safe or unsafe as `--fix`
 /// classifies them.
 pub fn lint_texts(
     path: &std::path::Path,
     texts: &crate::project::discover::Texts,
-    memo: &ScanMemo,
+    memo: &Memo,
 ) -> Result<Vec<Outcome>, ConfigError> {
     let mut outcomes = Vec::new();
     for (mut settings, paths) in super::settings_by_path(None, &[path.to_path_buf()])? {

@@ -68,6 +68,7 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
     }
     if let Some(up) = upgrade {
         let imported = Imported::read(&file.path, py.suite());
+        m.reads_other_files = imported.looked;
         let mut reader = OpReader::new(&py, dialect);
         reader.imported = imported.functions();
         reader.types = imported.types();

@@ -34,6 +34,8 @@ struct Module {
 /// The project modules a migration file imports helpers from.
 pub struct Imported {
     modules: Vec<Module>,
+    /// A module was looked for (found or not).
+    pub looked: bool,
 }
 
 impl Imported {
@@ -42,6 +44,7 @@ impl Imported {
     /// is a file of the project.
     pub fn read(path: &Path, suite: &[Stmt]) -> Imported {
         let mut modules = Vec::new();
+        let mut looked = false;
         let mut called = None;
         for stmt in suite {
             let Stmt::ImportFrom(import) = stmt else {
@@ -61,6 +64,7 @@ impl Imported {
             if names.is_empty() {
                 continue;
             }
+            looked = true;
             let module = import.module.as_ref().map(|m| m.as_str());
             let Some(file) = module_file(path, module, import.level) else {
                 continue;
@@ -78,7 +82,7 @@ impl Imported {
                 parsed,
             });
         }
-        Imported { modules }
+        Imported { modules, looked }
     }
 
     /// The functions these modules define, by the names the migration

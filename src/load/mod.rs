@@ -50,6 +50,48 @@ pub fn load(
     m
 }
 
+/// Migrations as [`load`] read them in an earlier run, kept by a
+/// long-running process (the language server): a file whose text, name,
+/// ids and dialect are the same is not parsed again. Migrations whose
+/// reading looked at other files are never kept.
+#[derive(Default)]
+pub struct LoadMemo(
+    std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, (u64, Migration)>>,
+);
+
+impl LoadMemo {
+    /// [`load`], or the migration it gave for the same input.
+    pub fn load(
+        &self,
+        flavour: Flavour,
+        file: &SourceFile,
+        id: FileId,
+        rollback: Option<(&SourceFile, FileId)>,
+        dialect: Dialect,
+    ) -> Migration {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (flavour, dialect).hash(&mut hasher);
+        for (f, fid) in std::iter::once((file, id)).chain(rollback) {
+            (&f.path, &f.text, &f.decode_problem, fid).hash(&mut hasher);
+        }
+        let key = hasher.finish();
+        let memo = || self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((k, m)) = memo().get(&file.path)
+            && *k == key
+        {
+            return m.clone();
+        }
+        let m = load(flavour, file, id, rollback, dialect);
+        if m.reads_other_files {
+            memo().remove(&file.path);
+        } else {
+            memo().insert(file.path.clone(), (key, m.clone()));
+        }
+        m
+    }
+}
+
 /// A schema dump (the `baseline` a chain starts from): its statements as
 /// operations, and what could not be read.
 pub fn load_schema_sql(
@@ -86,6 +128,39 @@ pub fn migration_stem(path: &std::path::Path) -> String {
 mod tests {
     use super::*;
     use crate::migration::{OpKind, Rollback};
+
+    #[test]
+    fn the_memo_keeps_migrations_that_read_only_their_own_file() {
+        let file = |name: &str, text: &str| {
+            SourceFile::from_bytes(std::path::Path::new(name), name.into(), text.as_bytes())
+        };
+        let own = "from alembic import op\nrevision = \"1\"\ndown_revision = None\n\ndef upgrade():\n    op.drop_table(\"a\")\n";
+        let helper = "from alembic import op\nfrom migrations.util import gone\nrevision = \"2\"\ndown_revision = \"1\"\n\ndef upgrade():\n    gone(\"a\")\n";
+        let memo = LoadMemo::default();
+        let kept = |path: &str| {
+            memo.0
+                .lock()
+                .unwrap()
+                .contains_key(std::path::Path::new(path))
+        };
+        let a = file("versions/1_a.py", own);
+        let m = memo.load(Flavour::Alembic, &a, FileId(0), None, Dialect::Sqlite);
+        assert!(!m.reads_other_files);
+        assert!(kept("versions/1_a.py"));
+        let again = memo.load(Flavour::Alembic, &a, FileId(0), None, Dialect::Sqlite);
+        assert_eq!(format!("{again:?}"), format!("{m:?}"));
+        // Another id or another text: read again, and kept as that.
+        let moved = memo.load(Flavour::Alembic, &a, FileId(5), None, Dialect::Sqlite);
+        assert_eq!(moved.file, FileId(5));
+        let edited = file("versions/1_a.py", &own.replace("\"a\"", "\"b\""));
+        let m = memo.load(Flavour::Alembic, &edited, FileId(5), None, Dialect::Sqlite);
+        assert_eq!(m.steps[0].apply[0].kind.tables(), ["b"]);
+        // A helper imported from the project may change on its own: never kept.
+        let b = file("versions/2_b.py", helper);
+        let m = memo.load(Flavour::Alembic, &b, FileId(1), None, Dialect::Sqlite);
+        assert!(m.reads_other_files);
+        assert!(!kept("versions/2_b.py"));
+    }
 
     /// Every migration of a project stays in memory for the whole run: its
     /// lists hold exactly what they list.

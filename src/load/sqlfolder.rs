@@ -30,6 +30,7 @@ pub fn load(
     // The tool chains each migration to the one before it in version order.
     m.parents = Parents::Root;
     m.in_transaction = in_transaction(tool, file, rollback.map(|(r, _)| r));
+    m.reads_other_files = tool == SqlTool::Diesel && reads_metadata(file, rollback.map(|(r, _)| r));
     m.rollback_file = rollback.map(|(_, rid)| rid);
     let first_line = Span::new(id, 0, file.line_end(0));
 
@@ -92,7 +93,7 @@ fn in_transaction(tool: SqlTool, file: &SourceFile, down: Option<&SourceFile>) -
                 .is_some_and(|l| l.contains("transaction:false")),
         ),
         SqlTool::Refinery => Some(true),
-        SqlTool::Diesel if !std::iter::once(file).chain(down).any(asks) => None,
+        SqlTool::Diesel if !reads_metadata(file, down) => None,
         SqlTool::Diesel => {
             let metadata = file.path.with_file_name("metadata.toml");
             match std::fs::read_to_string(&metadata) {
@@ -112,6 +113,12 @@ fn in_transaction(tool: SqlTool, file: &SourceFile, down: Option<&SourceFile>) -
 
 /// Whether the file holds a statement that cares about the transaction
 /// (`PRAGMA foreign_keys`, `CREATE INDEX CONCURRENTLY`).
+/// Whether diesel's `metadata.toml` is read for this migration: only when
+/// one of its files asks.
+fn reads_metadata(file: &SourceFile, down: Option<&SourceFile>) -> bool {
+    std::iter::once(file).chain(down).any(asks)
+}
+
 fn asks(file: &SourceFile) -> bool {
     let has = |word: &[u8]| {
         file.text

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::diagnostic::Severity;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     #[default]

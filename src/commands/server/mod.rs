@@ -366,7 +366,7 @@ fn project_of(path: &Path, workspace: Option<&Path>) -> PathBuf {
 /// The worker: lints the projects that changed and publishes what it found.
 fn work(queue: mpsc::Receiver<PathBuf>, state: State, sender: &Sender, workspace: Option<PathBuf>) {
     let mut pending: BTreeSet<PathBuf> = BTreeSet::new();
-    let memo = crate::app::queries::ScanMemo::default();
+    let memo = crate::analysis::Memo::default();
     let mut last_error: Option<String> = None;
     while let Ok(path) = queue.recv() {
         pending.insert(project_of(&path, workspace.as_deref()));
