@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Times the whole miglint binary on generated migration sets.
+# Times the whole miglint binary on generated migration sets, then a
+# pre-commit run and a language server keystroke on a 500-migration project.
 #
 #   scripts/bench.sh                 # 1,000 / 10,000 / 50,000 per flavour
 #   SIZES="10000" FLAVOURS="alembic" scripts/bench.sh
@@ -92,3 +93,8 @@ apps=$(ls "$hook/app" | wc -l)
 cold=$(cd "$hook" && time_cmd "$OLDPWD/$BIN" lint --staged --no-cache "migrations/versions/$last")
 warm=$(cd "$hook" && time_cmd "$OLDPWD/$BIN" lint --staged "migrations/versions/$last")
 python3 -c "print(f'pre-commit: lint --staged, 500 migrations + $apps application files: {$cold*1000:.1f} ms without cache, {$warm*1000:.1f} ms with a warm cache')"
+
+# The language server on the same project: a keystroke in the middle
+# migration to the diagnostics published for it (scripts/bench_server.py;
+# pass two binaries there to compare them interleaved).
+python3 scripts/bench_server.py --miglint "$BIN" --keystrokes "${KEYSTROKES:-200}" "$hook"

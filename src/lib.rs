@@ -16,7 +16,7 @@
 //! 7. [`rules`]: one file per rule; the judgement lives there.
 //! 8. [`suppress`]: inline `miglint: ignore[...]` comments.
 //! 9. [`report`]: text, JSON, GitHub and SARIF output.
-//! 10. [`commands`] (`lint`, `--fix`, `schema`, `new`), called by [`cli`],
+//! 10. [`commands`] (`lint`, `--fix`, `schema`, `new`, `server`), called by [`cli`],
 //!     which only parses arguments.
 //!
 //! Shared leaves: [`source`], [`diagnostic`], [`paths`], [`edit`],
