@@ -301,3 +301,34 @@ async def test_a_migration_written_on_disk_is_linted(
     )
     found = await published(client, third.as_uri(), lambda d: "rollback-required" in rules(d))
     assert "if-exists-guard" in rules(found)
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_an_edit_in_the_application_is_judged_against_the_migrations(
+    client: LanguageClient, project: pathlib.Path
+):
+    app = project / "app"
+    app.mkdir()
+    queries = app / "queries.py"
+    queries.write_text(
+        'def find(db, name):\n    return db.execute("SELECT id FROM users WHERE name = ?", (name,))\n'
+    )
+    first_uri = (project / "migrations" / "0001_create_users.sql").as_uri()
+    open_doc(client, queries)
+    # `users.name` has its index: nothing to say yet.
+    await published(client, queries.as_uri(), lambda d: len(d) == 0)
+    assert "filtered-column-index" not in rules(client.diagnostics.get(first_uri, []))
+    # The query now filters on a column no index starts with, in the buffer only.
+    change(client, queries, 2, queries.read_text().replace("name = ?", "created_at > ?"))
+    found = await published(
+        client, first_uri, lambda d: "filtered-column-index" in rules(d)
+    )
+    finding = next(d for d in found if d.code == "filtered-column-index")
+    assert "users.created_at" in finding.message
+    used = finding.related_information[0]
+    assert used.location.uri == queries.as_uri()
+    assert used.location.range.start.line == 1
+    change(client, queries, 3, queries.read_text())
+    await published(
+        client, first_uri, lambda d: "filtered-column-index" not in rules(d)
+    )
