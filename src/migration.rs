@@ -80,6 +80,17 @@ pub struct LoadProblem {
     pub message: String,
 }
 
+/// `Class.name` that the class, defined in the migration, does not have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingAttribute {
+    pub span: Span,
+    pub class: String,
+    pub attribute: String,
+    /// The top-level function it is in (`upgrade`, `downgrade`, a helper),
+    /// or `None` at module level.
+    pub function: Option<String>,
+}
+
 /// One migration file (with its `.rollback.sql` companion for yoyo SQL).
 #[derive(Clone, Debug)]
 pub struct Migration {
@@ -105,6 +116,9 @@ pub struct Migration {
     pub in_transaction: Option<bool>,
     pub problems: Vec<LoadProblem>,
     pub suppressions: Vec<SuppressionComment>,
+    /// `Class.name` where the class is defined in the file, all of it
+    /// known, and has no such name: Python raises `AttributeError` there.
+    pub missing_attributes: Vec<MissingAttribute>,
     /// Reading it looked at other files than its own (a project module it
     /// imports helpers from, diesel's `metadata.toml`): what was read
     /// here can change without this file changing.
@@ -127,6 +141,7 @@ impl Migration {
             in_transaction: None,
             problems: Vec::new(),
             suppressions: Vec::new(),
+            missing_attributes: Vec::new(),
             reads_other_files: false,
         }
     }

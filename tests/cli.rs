@@ -170,7 +170,7 @@ fn json_output_is_the_documented_contract() {
     ] {
         assert!(first.get(key).is_some(), "missing {key}");
     }
-    assert_eq!(json["summary"]["errors"], 22);
+    assert_eq!(json["summary"]["errors"], 23);
     assert_eq!(json["summary"]["warnings"], 12);
 }
 
@@ -200,7 +200,7 @@ fn sarif_output_has_one_rule_entry_per_rule_and_located_results() {
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     assert_eq!(rules.len(), miglint::rules::ALL.len());
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 34);
+    assert_eq!(results.len(), 35);
     for r in results {
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);

@@ -29,6 +29,7 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
     m.ops_unknown = !m.problems.is_empty();
     m.suppressions = py.suppressions();
     m.docstring = py.docstring();
+    m.missing_attributes = super::attributes::missing(&py);
 
     for (name, range, value) in assignments(py.suite()) {
         match name {

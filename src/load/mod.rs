@@ -4,6 +4,7 @@
 //! ([`imports`]), never writing anything.
 
 pub mod alembic;
+mod attributes;
 pub mod env;
 pub mod eval;
 pub mod imports;

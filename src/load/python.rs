@@ -92,6 +92,11 @@ impl<'a> PyFile<'a> {
         Span::new(self.id, range.start().to_usize(), range.end().to_usize())
     }
 
+    /// The whole file's text.
+    pub fn source(&self) -> &str {
+        &self.file.text
+    }
+
     pub fn text(&self, range: TextRange) -> &str {
         &self.file.text[range.start().to_usize()..range.end().to_usize()]
     }

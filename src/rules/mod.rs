@@ -39,6 +39,7 @@ pub mod sqlite_exec;
 mod sqlite_types;
 mod table_rewrite;
 mod timestamp_columns;
+mod undefined_attribute;
 pub mod unused_ignore;
 mod version_order;
 
@@ -53,6 +54,7 @@ pub const ALL: &[RuleMeta] = &[
     timestamp_columns::META,
     if_exists_guard::META,
     rollback_required::META,
+    undefined_attribute::META,
     schema_consistency::META,
     filtered_column_index::META,
     model_drift::META,

@@ -52,7 +52,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CACHE = os.path.join(ROOT, ".cache", "realworld")
 
-TRUTH_RULES = {"schema-consistency", "sqlite-exec", "foreign-key-target", "parse-error", "internal-error"}
+TRUTH_RULES = {"schema-consistency", "sqlite-exec", "foreign-key-target", "undefined-attribute", "parse-error", "internal-error"}
 
 
 # ---------------------------------------------------------------------------
