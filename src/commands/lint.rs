@@ -349,9 +349,25 @@ fn effective(args: &LintArgs, mut settings: Settings) -> Settings {
     settings.cache_dir = (!args.no_cache).then(|| {
         args.cache_dir
             .clone()
-            .unwrap_or_else(|| settings.root.join(".miglint_cache"))
+            .unwrap_or_else(|| default_cache_dir(&settings))
     });
     settings
+}
+
+/// Where results are kept between runs unless told otherwise.
+fn default_cache_dir(settings: &Settings) -> PathBuf {
+    settings.root.join(".miglint_cache")
+}
+
+/// Marks each fix safe or unsafe, as `--fix` applies them (when there are
+/// fixes), and returns which migrations it took as history.
+fn classify_fixes(outcome: &mut Outcome) -> Option<History> {
+    if !outcome.diagnostics.iter().any(|d| d.fix.is_some()) {
+        return None;
+    }
+    let history = History::find(outcome);
+    classify(outcome, &history);
+    Some(history)
 }
 
 /// `--show-settings`: what one project is linted with.
@@ -463,15 +479,12 @@ pub fn lint_texts(
 ) -> Result<Vec<Outcome>, ConfigError> {
     let mut outcomes = Vec::new();
     for (mut settings, paths) in super::settings_by_path(None, &[path.to_path_buf()])? {
-        settings.cache_dir = Some(settings.root.join(".miglint_cache"));
+        settings.cache_dir = Some(default_cache_dir(&settings));
         let rule_set = RuleSet::build(&settings, &[], &[])?;
         let mut discovery = crate::project::discover::discover(&settings, &paths)?;
         discovery.use_texts(texts.clone());
         let mut outcome = run_with(&settings, &rule_set, discovery, Some(memo));
-        if outcome.diagnostics.iter().any(|d| d.fix.is_some()) {
-            let history = History::find(&outcome);
-            classify(&mut outcome, &history);
-        }
+        classify_fixes(&mut outcome);
         outcomes.push(outcome);
     }
     Ok(outcomes)
@@ -521,14 +534,13 @@ fn lint_project(
     };
     // Fixes edit only migrations that are not history yet, unless asked.
     let classified = |outcome: &mut Outcome, say: bool| {
-        if outcome.diagnostics.iter().any(|d| d.fix.is_some()) {
-            let history = History::find(outcome);
-            classify(outcome, &history);
-            if say && matches!(history, History::Unknown) && (args.fix || args.diff) {
-                eprintln!(
-                    "miglint: note: not a git repository: no migration is known to be applied already, so fixes may edit any"
-                );
-            }
+        if let Some(History::Unknown) = classify_fixes(outcome)
+            && say
+            && (args.fix || args.diff)
+        {
+            eprintln!(
+                "miglint: note: not a git repository: no migration is known to be applied already, so fixes may edit any"
+            );
         }
     };
     let mut outcome = run(&settings, &rule_set, discover()?);

@@ -215,4 +215,19 @@ mod tests {
         assert_eq!(diesel("SELECT 1;"), None);
         assert_eq!(diesel("PRAGMA foreign_keys = OFF;"), Some(true));
     }
+
+    /// A diesel migration that asks for its `metadata.toml` says it read
+    /// another file (so a long-running process never keeps it); others not.
+    #[test]
+    fn reading_metadata_toml_is_recorded() {
+        let reads = |tool, path, text| load_one(tool, path, text).reads_other_files;
+        let up = "m/2024-01-01-000000_a/up.sql";
+        assert!(reads(SqlTool::Diesel, up, "PRAGMA foreign_keys = OFF;"));
+        assert!(!reads(SqlTool::Diesel, up, "SELECT 1;"));
+        assert!(!reads(
+            SqlTool::Sqlx,
+            "m/1_a.sql",
+            "PRAGMA foreign_keys = OFF;"
+        ));
+    }
 }

@@ -413,16 +413,13 @@ fn work(queue: mpsc::Receiver<PathBuf>, state: State, sender: &Sender, workspace
                 break;
             }
         }
-        if stale {
-            // A newer change is queued: its run starts from the new texts.
+        let mut shared = lock(&state);
+        if stale || shared.generation != generation {
+            // A newer change is queued: its run lints `pending` again,
+            // from the new texts.
             continue;
         }
         pending.clear();
-        let mut shared = lock(&state);
-        if shared.generation != generation {
-            pending.extend(results.into_iter().map(|(p, _)| p));
-            continue;
-        }
         for (project, found) in results {
             let mut found = match found {
                 Ok(found) => found,
