@@ -1149,3 +1149,107 @@ fn other_names_for_op_are_read_as_op() {
     assert!(facts.is_empty(), "{facts:?}");
     assert!(notes.is_empty(), "{notes:?}");
 }
+
+/// A type the project names once more (`StringID = sa.String` in a module
+/// the migration imports) is that type, called with the arguments written
+/// at the call; a helper of the file that returns a type by dialect
+/// (`return mssql.JSON` / `else: return sa.JSON`) is the one of the set's
+/// dialect.
+#[test]
+fn type_aliases_and_helpers_returning_types() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "from sqlalchemy.dialects import mssql\nfrom migrations.db_types import StringID\n\n\ndef _get_json_type():\n    \"\"\"JSON by database.\"\"\"\n    dialect_name = op.get_bind().dialect.name\n    if dialect_name == \"mssql\":\n        return mssql.JSON\n    else:\n        return sa.JSON\n",
+            "    json_type = _get_json_type()\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"dag_id\", StringID(length=250)), sa.Column(\"meta\", json_type))",
+            "    op.drop_table(\"runs\")",
+        )],
+    );
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "alembic.ini",
+                b"[alembic]\nscript_location = migrations\nprepend_sys_path = %(here)s\n",
+            ),
+            (
+                "migrations/db_types.py",
+                b"import sqlalchemy as sa\n\nStringID = sa.String\n",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sql.contains("dag_id VARCHAR(250)"), "{sql}");
+    assert!(sql.contains("meta JSON"), "{sql}");
+    common::real_tool_applies(dir.path()).unwrap();
+}
+
+/// A helper handed the batch (`_rename_index(batch_op=batch_op, ...)`)
+/// runs its operations in that batch, on that table.
+#[test]
+fn helpers_given_the_batch_run_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                &format!(
+                    "    op.create_table(\"assets\", {TABLE})\n    op.create_index(\"idx_dataset_name\", \"assets\", [\"name\"])"
+                ),
+                "    op.drop_table(\"assets\")",
+            ),
+            (
+                "\n\ndef _rename_index(*, batch_op, original_name, new_name, columns, unique):\n    batch_op.drop_index(original_name)\n    batch_op.create_index(new_name, columns, unique=unique)\n\n\ndef _drop(bop, name):\n    bop.drop_index(name)\n",
+                "    with op.batch_alter_table(\"assets\") as batch_op:\n        _rename_index(batch_op=batch_op, original_name=\"idx_dataset_name\", new_name=\"idx_asset_name\", columns=[\"name\"], unique=True)",
+                "    with op.batch_alter_table(\"assets\") as b:\n        _drop(b, \"idx_asset_name\")\n        b.create_index(\"idx_dataset_name\", [\"name\"])",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(
+        sql.contains("CREATE UNIQUE INDEX idx_asset_name ON assets (name)"),
+        "{sql}"
+    );
+    assert!(!sql.contains("idx_dataset_name"), "{sql}");
+    common::real_tool_applies(dir.path()).unwrap();
+}
+
+/// `sa.ForeignKey(column=SqlTraceInfo.request_id)`: the mapped class's
+/// table and the attribute's column (named by the attribute, or by the
+/// name `Column(...)` gives it).
+#[test]
+fn foreign_keys_to_model_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[(
+            "from migrations.models import SqlTraceInfo as Info\n",
+            "    op.create_table(Info.__tablename__, sa.Column(\"req_id\", sa.String(50), primary_key=True))\n    op.create_table(\"trace_tags\", sa.Column(\"key\", sa.String(250), primary_key=True), sa.Column(\"request_id\", sa.String(50), sa.ForeignKey(column=Info.request_id, name=\"fk_tags\"), nullable=False))",
+            "    op.drop_table(\"trace_tags\")\n    op.drop_table(Info.__tablename__)",
+        )],
+    );
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "alembic.ini",
+                b"[alembic]\nscript_location = migrations\nprepend_sys_path = %(here)s\n",
+            ),
+            (
+            "migrations/models.py",
+            b"import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass SqlTraceInfo(Base):\n    __tablename__ = \"trace_info\"\n    request_id = sa.Column(\"req_id\", sa.String(50), primary_key=True)\n",
+        )],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sql.contains("CREATE TABLE trace_tags "), "{sql}");
+    assert!(sql.contains("REFERENCES trace_info (req_id)"), "{sql}");
+    common::real_tool_applies(dir.path()).unwrap();
+}

@@ -9,7 +9,9 @@ use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
 use crate::load::eval::{Cond, Env, Evaluator, Functions, Value, bind_target};
-use crate::load::imports::{Imported, table_name, type_decorator_impl};
+use crate::load::imports::{
+    Imported, MappedColumns, ProjectType, mapped_columns, table_name, type_decorator_impl,
+};
 
 use crate::load::python::{
     PyFile, arg, assignments, bool_value, callee_name, is_trivial_body, keyword, method_call,
@@ -73,8 +75,9 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
         let mut reader = OpReader::new(&py, dialect);
         reader.imported = imported.functions();
         reader.types = imported.types();
-        for (name, table) in imported.tables() {
+        for (name, table, columns) in imported.tables() {
             reader.env.bind(name, Some(Value::Model(table)));
+            reader.model_columns.insert(name, columns);
         }
         reader.module(py.suite());
         reader.function(&up.body);
@@ -131,8 +134,11 @@ struct OpReader<'a, 'f> {
     /// Inside `with op.get_context().autocommit_block():`.
     autocommit: bool,
     /// Column types defined in this file or imported from the project's
-    /// (`TypeDecorator` subclasses), by name: what each stores, as written.
-    types: HashMap<&'a str, &'a str>,
+    /// (`TypeDecorator` subclasses and aliases), by name.
+    types: HashMap<&'a str, ProjectType<'a>>,
+    /// The columns of the mapped classes defined in this file or imported,
+    /// by class name and attribute (`SqlTraceInfo.request_id`).
+    model_columns: HashMap<&'a str, MappedColumns>,
     /// When the code being read runs: `Maybe` inside an undecided `if`, a
     /// loop over what miglint cannot list, a `try` block; `If` under an
     /// inspector check.
@@ -177,6 +183,7 @@ impl<'a> OpReader<'a, '_> {
             functions: HashMap::new(),
             imported: HashMap::new(),
             types: HashMap::new(),
+            model_columns: HashMap::new(),
             batch_convention: Vec::new(),
             autocommit: false,
             reach: Reach::Always,
@@ -215,10 +222,15 @@ impl<'a> OpReader<'a, '_> {
                 }
                 Stmt::ClassDef(c) => {
                     if let Some(stored) = type_decorator_impl(c) {
-                        self.types.insert(c.name.id.as_str(), self.py.text(stored));
+                        self.types.insert(
+                            c.name.id.as_str(),
+                            ProjectType::Stores(self.py.text(stored)),
+                        );
                     }
                     if let Some(table) = table_name(c) {
                         self.env.bind(c.name.id.as_str(), Some(Value::Model(table)));
+                        self.model_columns
+                            .insert(c.name.id.as_str(), mapped_columns(c));
                     }
                 }
                 Stmt::Assign(_) | Stmt::AnnAssign(_) | Stmt::AugAssign(_) => {
@@ -645,13 +657,18 @@ impl<'a> OpReader<'a, '_> {
             return false;
         }
         let bound = self.bind_params(f, call, batch);
+        // The enclosing batch, handed over (`_rename_index(batch_op=batch_op)`):
+        // the helper's operations belong to it, under the parameter's name.
+        let inner = batch
+            .as_ref()
+            .and_then(|(table, alias)| Some((table.clone(), batch_param(f, call, alias)?)));
         self.calling.push(f.name.id.as_str());
         self.env.push();
         for (name, value) in bound {
             self.env.bind(name, value);
         }
         let was = self.reach.clone();
-        let exit = self.body(&f.body, None);
+        let exit = self.body(&f.body, inner);
         self.reach = was;
         let _ = exit;
         self.env.pop();
@@ -1196,9 +1213,15 @@ impl<'a> OpReader<'a, '_> {
         // ty in [("note", sa.Text())]:`).
         if let Expr::Name(_) = e
             && let Some(Value::Item(range)) = ev.value(e)
-            && let Some(c) = self.call_at(range)
         {
-            return self.declared_type(c.func.as_name_expr().map(|n| n.id.as_str()), c.range());
+            return match self.call_at(range) {
+                Some(c) => {
+                    self.declared_type(c.func.as_name_expr().map(|n| n.id.as_str()), c.range())
+                }
+                // A type named, not called (`json_type = _get_json_type()`
+                // returning `sa.JSON`).
+                None => self.py.text(range).to_string(),
+            };
         }
         let name = match e {
             Expr::Name(n) => Some(n.id.as_str()),
@@ -1208,8 +1231,9 @@ impl<'a> OpReader<'a, '_> {
         let written = self.declared_type(name, e.range());
         // A length or precision held by a constant (`sa.String(HASH_LEN)`):
         // written out, as Python passes it.
+        let project_type = name.and_then(|n| self.types.get(n));
         if let Expr::Call(c) = e
-            && name.is_none_or(|n| !self.types.contains_key(n))
+            && !matches!(project_type, Some(ProjectType::Stores(_)))
             && c.arguments.args.iter().any(|a| matches!(a, Expr::Name(_)))
         {
             let args: Option<Vec<String>> = c
@@ -1227,18 +1251,46 @@ impl<'a> OpReader<'a, '_> {
             if let Some(args) = args
                 && c.arguments.keywords.is_empty()
             {
-                return format!("{}({})", self.py.text(c.func.range()), args.join(", "));
+                let head = match project_type {
+                    Some(ProjectType::Alias(target)) => target,
+                    _ => self.py.text(c.func.range()),
+                };
+                return format!("{head}({})", args.join(", "));
             }
         }
         written
     }
 
+    /// `Model.attribute` of a mapped class miglint read: `table.column`.
+    fn model_column(&self, e: &Expr, ev: &Evaluator) -> Option<String> {
+        let Expr::Attribute(a) = e else {
+            return None;
+        };
+        let Expr::Name(class) = &*a.value else {
+            return None;
+        };
+        let Some(Value::Model(table)) = ev.value(&a.value) else {
+            return None;
+        };
+        let column = self
+            .model_columns
+            .get(class.id.as_str())?
+            .get(a.attr.id.as_str())?;
+        Some(format!("{table}.{column}"))
+    }
+
     /// The type written at `range`, or what the project's type `name`
-    /// stores.
+    /// stores, or the type it names (`StringID(length=250)` with
+    /// `StringID = sa.String` is `sa.String(length=250)`).
     fn declared_type(&self, name: Option<&str>, range: ruff_text_size::TextRange) -> String {
-        match name.and_then(|n| self.types.get(n)) {
-            Some(stored) => stored.to_string(),
-            None => self.py.text(range).to_string(),
+        let written = self.py.text(range);
+        match name.and_then(|n| Some((n, *self.types.get(n)?))) {
+            Some((_, ProjectType::Stores(stored))) => stored.to_string(),
+            Some((n, ProjectType::Alias(target))) => match written.strip_prefix(n) {
+                Some(call) => format!("{target}{call}"),
+                None => target.to_string(),
+            },
+            None => written.to_string(),
         }
     }
 
@@ -1262,7 +1314,9 @@ impl<'a> OpReader<'a, '_> {
             match a {
                 Expr::Call(c) if callee_name(c) == Some("Computed") => generated = true,
                 Expr::Call(c) if callee_name(c) == Some("ForeignKey") => {
-                    let Some(target) = arg(c, 0, "column").and_then(|t| ev.string(t)) else {
+                    let Some(target) = arg(c, 0, "column")
+                        .and_then(|t| ev.string(t).or_else(|| self.model_column(t, ev)))
+                    else {
                         return Some(None);
                     };
                     let (table, col) = target.rsplit_once('.').unwrap_or((&target, "id"));
@@ -1299,6 +1353,25 @@ impl<'a> OpReader<'a, '_> {
             span: self.py.span(call.range()),
         }))
     }
+}
+
+/// The parameter of helper `f` that `call` gives the batch `alias` to
+/// (`helper(batch_op)`, `helper(batch_op=batch_op)`).
+fn batch_param<'a>(f: &'a StmtFunctionDef, call: &ExprCall, alias: &str) -> Option<&'a str> {
+    let is_alias = |e: Option<&Expr>| matches!(e, Some(Expr::Name(n)) if n.id.as_str() == alias);
+    let params = &f.parameters;
+    let positional = params.posonlyargs.iter().chain(&params.args).enumerate();
+    for (i, p) in positional {
+        let name = p.parameter.name.id.as_str();
+        if is_alias(call.arguments.args.get(i)) || is_alias(keyword(call, name)) {
+            return Some(name);
+        }
+    }
+    params
+        .kwonlyargs
+        .iter()
+        .map(|p| p.parameter.name.id.as_str())
+        .find(|name| is_alias(keyword(call, name)))
 }
 
 /// `sa.Column(..., index=True)`: the index SQLAlchemy creates with the

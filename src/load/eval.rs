@@ -186,6 +186,15 @@ impl Value {
     }
 }
 
+/// `sa.JSON`, `String`: a name, or attributes of one.
+pub(crate) fn is_dotted(e: &Expr) -> bool {
+    match e {
+        Expr::Name(_) => true,
+        Expr::Attribute(a) => is_dotted(&a.value),
+        _ => false,
+    }
+}
+
 /// How deep expressions are followed (names bound to names, nested f-strings).
 const MAX_DEPTH: usize = 32;
 
@@ -263,6 +272,22 @@ impl<'e> Evaluator<'e> {
                         && let Some(v) = r.value.as_deref() =>
                 {
                     early.push((env.clone(), &*s.test, v));
+                }
+                // `if <test>: return <value> else: return <other>`
+                Stmt::If(s)
+                    if let [else_clause] = s.elif_else_clauses.as_slice()
+                        && else_clause.test.is_none()
+                        && let [Stmt::Return(r)] = s.body.as_slice()
+                        && let Some(v) = r.value.as_deref()
+                        && let [Stmt::Return(other)] = else_clause.body.as_slice() =>
+                {
+                    early.push((env.clone(), &*s.test, v));
+                    return Some(Returned {
+                        env,
+                        early,
+                        value: other.value.as_deref()?,
+                        foreign,
+                    });
                 }
                 Stmt::Expr(e) if e.value.is_string_literal_expr() => {}
                 Stmt::Assign(a) => {
@@ -530,6 +555,10 @@ impl<'e> Evaluator<'e> {
         match expr {
             // Kept by where it is in the migration's own file only.
             Expr::Call(c) if value.is_none() && !self.foreign => Some(Value::Item(c.range())),
+            // A type named, not called (`return sa.JSON`).
+            Expr::Attribute(_) if value.is_none() && !self.foreign && is_dotted(expr) => {
+                Some(Value::Item(expr.range()))
+            }
             _ => value,
         }
     }

@@ -14,7 +14,7 @@ use ruff_python_ast::{Expr, ModModule, PySourceType, Stmt, StmtClassDef, StmtFun
 use ruff_python_parser::{Parsed, parse_unchecked_source};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::load::eval::Functions;
+use crate::load::eval::{Functions, is_dotted};
 use crate::load::python::callee_name;
 
 /// Modules larger than this are not read for helpers.
@@ -29,6 +29,16 @@ struct Module {
     names: Vec<(String, String)>,
     text: String,
     parsed: Parsed<ModModule>,
+}
+
+/// A column type the project defines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProjectType<'a> {
+    /// A `TypeDecorator`: what it stores, as written (`impl = Text`).
+    Stores(&'a str),
+    /// Another name for a type (`StringID = sa.String`): called with the
+    /// arguments written at the call.
+    Alias(&'a str),
 }
 
 /// The project modules a migration file imports helpers from.
@@ -124,32 +134,21 @@ impl Imported {
 }
 
 impl Imported {
-    /// The column types these modules define (`TypeDecorator` subclasses),
-    /// by name: what each stores, as written there (`impl = Text`).
-    pub fn types(&self) -> HashMap<&str, &str> {
+    /// The column types these modules define, by name: `TypeDecorator`
+    /// subclasses (what each stores, as written there: `impl = Text`) and
+    /// module-level aliases (`StringID = sa.String`). A type stub beside
+    /// the module is not read: it declares a name's type, not what the
+    /// real callable defaults to (a length, a collation).
+    pub fn types(&self) -> HashMap<&str, ProjectType<'_>> {
         let mut out = HashMap::new();
-        for Module {
-            names,
-            text,
-            parsed,
-        } in &self.modules
-        {
-            for stmt in &parsed.syntax().body {
-                let Stmt::ClassDef(class) = stmt else {
-                    continue;
-                };
-                let Some(range) = type_decorator_impl(class) else {
-                    continue;
-                };
-                let Some(stored) = text.get(range.start().to_usize()..range.end().to_usize())
-                else {
-                    continue;
-                };
-                let own = class.name.id.as_str();
-                out.insert(own, stored);
-                for (local, original) in names {
-                    if original == own {
-                        out.insert(local.as_str(), stored);
+        for module in &self.modules {
+            let mut own = HashMap::new();
+            defined_types(&module.text, &module.parsed.syntax().body, &mut own);
+            for (name, t) in own {
+                out.insert(name, t);
+                for (local, original) in &module.names {
+                    if original == name {
+                        out.insert(local.as_str(), t);
                     }
                 }
             }
@@ -158,11 +157,40 @@ impl Imported {
     }
 }
 
+/// The column types a module's top level defines, into `out`: its
+/// `TypeDecorator` subclasses and the names bound to a dotted name
+/// (`StringID = sa.String`).
+fn defined_types<'a>(
+    text: &'a str,
+    suite: &'a [Stmt],
+    out: &mut HashMap<&'a str, ProjectType<'a>>,
+) {
+    let at = |range: TextRange| text.get(range.start().to_usize()..range.end().to_usize());
+    for stmt in suite {
+        match stmt {
+            Stmt::ClassDef(class) => {
+                if let Some(stored) = type_decorator_impl(class).and_then(at) {
+                    out.insert(class.name.id.as_str(), ProjectType::Stores(stored));
+                }
+            }
+            Stmt::Assign(a) => {
+                if let [Expr::Name(name)] = a.targets.as_slice()
+                    && is_dotted(&a.value)
+                    && let Some(target) = at(a.value.range())
+                {
+                    out.insert(name.id.as_str(), ProjectType::Alias(target));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 impl Imported {
     /// The mapped classes these modules define with a literal
     /// `__tablename__`, by the names the migration knows them by: their
-    /// tables.
-    pub fn tables(&self) -> Vec<(&str, String)> {
+    /// tables, and their attributes' columns.
+    pub fn tables(&self) -> Vec<(&str, String, MappedColumns)> {
         let mut out = Vec::new();
         for Module { names, parsed, .. } in &self.modules {
             for stmt in &parsed.syntax().body {
@@ -174,13 +202,49 @@ impl Imported {
                 };
                 for (local, original) in names {
                     if original == class.name.id.as_str() {
-                        out.push((local.as_str(), table.clone()));
+                        out.push((local.as_str(), table.clone(), mapped_columns(class)));
                     }
                 }
             }
         }
         out
     }
+}
+
+/// A mapped class's attributes that are columns, with the columns' names.
+pub type MappedColumns = HashMap<String, String>;
+
+/// The columns a mapped class's body declares (`request_id =
+/// Column(String(50))`, `key: Mapped[str] = mapped_column("key_name")`),
+/// by attribute: named by their first argument when it is a string, else
+/// by the attribute.
+pub fn mapped_columns(class: &StmtClassDef) -> MappedColumns {
+    let mut out = HashMap::new();
+    for stmt in &class.body {
+        let (target, value) = match stmt {
+            Stmt::Assign(a) => match a.targets.as_slice() {
+                [t] => (t, &*a.value),
+                _ => continue,
+            },
+            Stmt::AnnAssign(a) => match a.value.as_deref() {
+                Some(v) => (&*a.target, v),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let (Expr::Name(attr), Expr::Call(call)) = (target, value) else {
+            continue;
+        };
+        if !matches!(callee_name(call), Some("Column" | "mapped_column")) {
+            continue;
+        }
+        let name = match call.arguments.args.first() {
+            Some(Expr::StringLiteral(s)) => s.value.to_str().to_string(),
+            _ => attr.id.to_string(),
+        };
+        out.insert(attr.id.to_string(), name);
+    }
+    out
 }
 
 /// A class's literal `__tablename__`.
