@@ -306,12 +306,15 @@ pub enum Exists {
     Column(String, String),
     /// An index, by name, on a table.
     Index(String, String),
+    /// Any of these (`if {"a", "b"} & columns:`), all on one table.
+    Any(Vec<Exists>),
 }
 
 impl Exists {
     pub fn table(&self) -> &str {
         match self {
             Exists::Table(t) | Exists::Column(t, _) | Exists::Index(t, _) => t,
+            Exists::Any(all) => all.first().map_or("", Exists::table),
         }
     }
 }

@@ -1152,7 +1152,8 @@ fn other_names_for_op_are_read_as_op() {
 
 /// A type the project names once more (`StringID = sa.String` in a module
 /// the migration imports) is that type, called with the arguments written
-/// at the call; a helper of the file that returns a type by dialect
+/// at the call; one a class of it holds (`Types.UniqueText`) is what it
+/// was made as; a helper of the file that returns a type by dialect
 /// (`return mssql.JSON` / `else: return sa.JSON`) is the one of the set's
 /// dialect.
 #[test]
@@ -1161,8 +1162,8 @@ fn type_aliases_and_helpers_returning_types() {
     chain(
         dir.path(),
         &[(
-            "from sqlalchemy.dialects import mssql\nfrom migrations.db_types import StringID\n\n\ndef _get_json_type():\n    \"\"\"JSON by database.\"\"\"\n    dialect_name = op.get_bind().dialect.name\n    if dialect_name == \"mssql\":\n        return mssql.JSON\n    else:\n        return sa.JSON\n",
-            "    json_type = _get_json_type()\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"dag_id\", StringID(length=250)), sa.Column(\"meta\", json_type))",
+            "from sqlalchemy.dialects import mssql\nfrom migrations.db_types import StringID, Types\n\n\ndef _get_json_type():\n    \"\"\"JSON by database.\"\"\"\n    dialect_name = op.get_bind().dialect.name\n    if dialect_name == \"mssql\":\n        return mssql.JSON\n    else:\n        return sa.JSON\n",
+            "    json_type = _get_json_type()\n    op.create_table(\"runs\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"dag_id\", StringID(length=250)), sa.Column(\"meta\", json_type), sa.Column(\"key\", Types.UniqueText))",
             "    op.drop_table(\"runs\")",
         )],
     );
@@ -1175,7 +1176,7 @@ fn type_aliases_and_helpers_returning_types() {
             ),
             (
                 "migrations/db_types.py",
-                b"import sqlalchemy as sa\n\nStringID = sa.String\n",
+                b"import sqlalchemy as sa\n\nStringID = sa.String\n\n\nclass Types:\n    UniqueText = sa.String(512)\n",
             ),
         ],
     );
@@ -1184,6 +1185,7 @@ fn type_aliases_and_helpers_returning_types() {
     assert!(notes.is_empty(), "{notes:?}");
     assert!(sql.contains("dag_id VARCHAR(250)"), "{sql}");
     assert!(sql.contains("meta JSON"), "{sql}");
+    assert!(sql.contains("\"key\" VARCHAR(512)"), "{sql}");
     common::real_tool_applies(dir.path()).unwrap();
 }
 
@@ -1251,5 +1253,35 @@ fn foreign_keys_to_model_attributes() {
     assert!(notes.is_empty(), "{notes:?}");
     assert!(sql.contains("CREATE TABLE trace_tags "), "{sql}");
     assert!(sql.contains("REFERENCES trace_info (req_id)"), "{sql}");
+    common::real_tool_applies(dir.path()).unwrap();
+}
+
+/// `{"a", "b"} & columns` holds those of the names the inspector lists: a
+/// loop over it runs for each one that is there, and `if` on it asks
+/// whether any is, both decided on the replayed schema.
+#[test]
+fn names_kept_by_an_inspector_list_are_decided_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"api_key\", sa.Text()), sa.Column(\"oauth_sub\", sa.Text()))",
+                "    op.drop_table(\"users\")",
+            ),
+            (
+                "",
+                "    inspector = sa.inspect(op.get_bind())\n    user_columns = {c[\"name\"] for c in inspector.get_columns(\"users\")}\n    cols_to_drop = {\"api_key\", \"oauth_sub\", \"legacy\"} & user_columns\n    if cols_to_drop:\n        with op.batch_alter_table(\"users\") as batch_op:\n            for col in cols_to_drop:\n                batch_op.drop_column(col)\n    gone = {\"legacy\"} & user_columns\n    if gone:\n        op.drop_table(\"users\")",
+                "    op.add_column(\"users\", sa.Column(\"oauth_sub\", sa.Text()))\n    op.add_column(\"users\", sa.Column(\"api_key\", sa.Text()))",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sql.contains("CREATE TABLE users "), "{sql}");
+    assert!(!sql.contains("api_key"), "{sql}");
+    assert!(!sql.contains("oauth_sub"), "{sql}");
     common::real_tool_applies(dir.path()).unwrap();
 }

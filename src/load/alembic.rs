@@ -8,7 +8,7 @@ use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
-use crate::load::eval::{Cond, Env, Evaluator, Functions, Value, bind_target};
+use crate::load::eval::{Cond, Env, Evaluator, Functions, Value, bind_target, listed_exists};
 use crate::load::imports::{
     Imported, MappedColumns, ProjectType, mapped_columns, table_name, type_decorator_impl,
 };
@@ -18,8 +18,9 @@ use crate::load::python::{
     named_list, str_value,
 };
 use crate::migration::{
-    Column, ColumnChanges, ConstraintKind, Flavour, ForeignKeyRef, Guard, IndexDef, Migration,
-    Named, Online, OpKind, OpaqueKind, Operation, Parents, Reach, Rollback, Step, TableConstraint,
+    Column, ColumnChanges, ConstraintKind, Exists, Flavour, ForeignKeyRef, Guard, IndexDef,
+    Migration, Named, Online, OpKind, OpaqueKind, Operation, Parents, Reach, Rollback, Step,
+    TableConstraint,
 };
 use crate::project::config::Dialect;
 use crate::source::{FileId, SourceFile};
@@ -75,6 +76,7 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
         let mut reader = OpReader::new(&py, dialect);
         reader.imported = imported.functions();
         reader.types = imported.types();
+        reader.class_types = imported.class_types();
         for (name, table, columns) in imported.tables() {
             reader.env.bind(name, Some(Value::Model(table)));
             reader.model_columns.insert(name, columns);
@@ -136,6 +138,9 @@ struct OpReader<'a, 'f> {
     /// Column types defined in this file or imported from the project's
     /// (`TypeDecorator` subclasses and aliases), by name.
     types: HashMap<&'a str, ProjectType<'a>>,
+    /// Column types imported classes hold, by class and attribute
+    /// (`MySQLCompatabilityTypes.UniqueText`).
+    class_types: HashMap<(&'a str, &'a str), ProjectType<'a>>,
     /// The columns of the mapped classes defined in this file or imported,
     /// by class name and attribute (`SqlTraceInfo.request_id`).
     model_columns: HashMap<&'a str, MappedColumns>,
@@ -184,6 +189,7 @@ impl<'a> OpReader<'a, '_> {
             imported: HashMap::new(),
             types: HashMap::new(),
             model_columns: HashMap::new(),
+            class_types: HashMap::new(),
             batch_convention: Vec::new(),
             autocommit: false,
             reach: Reach::Always,
@@ -355,18 +361,50 @@ impl<'a> OpReader<'a, '_> {
                 self.branches(&clauses, batch)
             }
             Stmt::For(s) => {
-                let items = self
-                    .eval(batch)
-                    .value(&s.iter)
-                    .and_then(|v| v.items())
-                    .filter(|i| i.len() <= MAX_UNROLL);
+                let iter = self.eval(batch).value(&s.iter);
+                // `for col in {"a", "b"} & columns:` runs for each that is
+                // there: each item under its own check.
+                let among = match &iter {
+                    Some(Value::Among(items, names)) if items.len() <= MAX_UNROLL => items
+                        .iter()
+                        .map(|i| Some((Value::Str(i.clone()), listed_exists(names, i.clone())?)))
+                        .collect::<Option<Vec<_>>>(),
+                    _ => None,
+                };
+                let items: Option<Vec<(Value, Option<Exists>)>> = match among {
+                    Some(among) => Some(
+                        among
+                            .into_iter()
+                            .map(|(item, what)| (item, Some(what)))
+                            .collect(),
+                    ),
+                    None => iter
+                        .and_then(|v| v.items())
+                        .filter(|i| i.len() <= MAX_UNROLL)
+                        .map(|i| i.into_iter().map(|item| (item, None)).collect()),
+                };
                 let was = self.reach.clone();
                 let mut exit = Exit::No;
                 match items {
                     Some(items) => {
-                        for item in items {
+                        for (item, what) in items {
                             bind_target(&mut self.env, &s.target, Some(item));
-                            match self.body(&s.body, batch.clone()) {
+                            if let Some(what) = what
+                                && exit == Exit::No
+                            {
+                                self.checks += 1;
+                                let guard = Guard {
+                                    what,
+                                    exists: true,
+                                    check: self.checks,
+                                };
+                                self.reach = guarded(&was, guard);
+                            }
+                            let ran = self.body(&s.body, batch.clone());
+                            if exit == Exit::No && ran == Exit::No {
+                                self.reach = was.clone();
+                            }
+                            match ran {
                                 Exit::No => {}
                                 // The later items run only if this one did
                                 // not return: they are read as maybe.
@@ -1221,6 +1259,17 @@ impl<'a> OpReader<'a, '_> {
                 // A type named, not called (`json_type = _get_json_type()`
                 // returning `sa.JSON`).
                 None => self.py.text(range).to_string(),
+            };
+        }
+        // A type a class of the project holds (`Types.UniqueText`).
+        if let Expr::Attribute(a) = e
+            && let Expr::Name(class) = &*a.value
+            && let Some(t) = self
+                .class_types
+                .get(&(class.id.as_str(), a.attr.id.as_str()))
+        {
+            return match t {
+                ProjectType::Stores(stored) | ProjectType::Alias(stored) => stored.to_string(),
             };
         }
         let name = match e {

@@ -51,6 +51,9 @@ pub enum Value {
     IndexNames(String),
     /// A mapped model class, by its table (`__tablename__ = "t"`).
     Model(String),
+    /// Those of these names that the inspector lists (`{"a", "b"} &
+    /// columns_of_t`): which, only the replay knows.
+    Among(Vec<String>, Box<Value>),
     /// A call miglint does not evaluate, kept as written and found again by
     /// where it is in the file: a `sa.Column(...)` in a list of table specs,
     /// a type (`sa.Text()`) in a list of columns to add. Its value is
@@ -184,6 +187,24 @@ impl Value {
             _ => None,
         }
     }
+}
+
+/// What the inspector lists: table, column or index names.
+fn listed(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::TableNames | Value::ColumnNames(_) | Value::IndexNames(_)
+    )
+}
+
+/// That `name` is among what the inspector lists as `names`.
+pub fn listed_exists(names: &Value, name: String) -> Option<Exists> {
+    Some(match names {
+        Value::TableNames => Exists::Table(name),
+        Value::ColumnNames(t) => Exists::Column(t.clone(), name),
+        Value::IndexNames(t) => Exists::Index(t.clone(), name),
+        _ => return None,
+    })
 }
 
 /// `sa.JSON`, `String`: a name, or attributes of one.
@@ -364,6 +385,21 @@ impl<'e> Evaluator<'e> {
         if let Some(b) = self.truth(expr) {
             return Cond::Known(b);
         }
+        // `if cols_to_drop:` holding `{"a", "b"} & columns`: any is there.
+        if let Some(Value::Among(items, names)) = self.value(expr) {
+            let any: Option<Vec<Exists>> = items
+                .into_iter()
+                .map(|i| listed_exists(&names, i))
+                .collect();
+            return match any {
+                Some(any) if !any.is_empty() => Cond::Exists {
+                    what: Exists::Any(any),
+                    exists: true,
+                },
+                Some(_) => Cond::Known(false),
+                None => Cond::Unknown,
+            };
+        }
         match expr {
             Expr::UnaryOp(u) if u.op == UnaryOp::Not => match self.condition(&u.operand) {
                 Cond::Exists { what, exists } => Cond::Exists {
@@ -383,11 +419,8 @@ impl<'e> Evaluator<'e> {
                 else {
                     return Cond::Unknown;
                 };
-                let what = match names {
-                    Value::TableNames => Exists::Table(name),
-                    Value::ColumnNames(t) => Exists::Column(t, name),
-                    Value::IndexNames(t) => Exists::Index(t, name),
-                    _ => return Cond::Unknown,
+                let Some(what) = listed_exists(&names, name) else {
+                    return Cond::Unknown;
                 };
                 Cond::Exists {
                     what,
@@ -637,6 +670,28 @@ impl<'e> Evaluator<'e> {
                     }
                 }
                 Value::Str(out)
+            }
+            // `{"api_key", "oauth_sub"} & user_columns`
+            Expr::BinOp(b) if b.op == Operator::BitAnd => {
+                let (l, r) = (
+                    self.value_at(&b.left, depth + 1)?,
+                    self.value_at(&b.right, depth + 1)?,
+                );
+                let (literal, names) = if listed(&r) { (l, r) } else { (r, l) };
+                if !listed(&names) {
+                    return None;
+                }
+                let items = match literal {
+                    Value::Seq(items) => items
+                        .into_iter()
+                        .map(|i| match i {
+                            Value::Str(s) => Some(s),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<String>>>()?,
+                    _ => return None,
+                };
+                Value::Among(items, Box::new(names))
             }
             Expr::BinOp(b) if b.op == Operator::Add => {
                 match (

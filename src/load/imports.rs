@@ -34,7 +34,8 @@ struct Module {
 /// A column type the project defines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProjectType<'a> {
-    /// A `TypeDecorator`: what it stores, as written (`impl = Text`).
+    /// A `TypeDecorator`: what it stores, as written (`impl = Text`); or a
+    /// type made once and named (`UniqueText = db.String(512)`).
     Stores(&'a str),
     /// Another name for a type (`StringID = sa.String`): called with the
     /// arguments written at the call.
@@ -157,9 +158,43 @@ impl Imported {
     }
 }
 
-/// The column types a module's top level defines, into `out`: its
-/// `TypeDecorator` subclasses and the names bound to a dotted name
-/// (`StringID = sa.String`).
+impl Imported {
+    /// The column types classes of these modules hold as attributes
+    /// (`class MySQLCompatabilityTypes: UniqueText = db.String(512)`), by
+    /// the name the migration knows the class by and the attribute.
+    pub fn class_types(&self) -> HashMap<(&str, &str), ProjectType<'_>> {
+        let mut out = HashMap::new();
+        for Module {
+            names,
+            text,
+            parsed,
+        } in &self.modules
+        {
+            for stmt in &parsed.syntax().body {
+                let Stmt::ClassDef(class) = stmt else {
+                    continue;
+                };
+                let Some((local, _)) = names
+                    .iter()
+                    .find(|(_, original)| original == class.name.id.as_str())
+                else {
+                    continue;
+                };
+                let mut held = HashMap::new();
+                defined_types(text, &class.body, &mut held);
+                for (attr, t) in held {
+                    out.insert((local.as_str(), attr), t);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The column types a module's top level (or a class body) defines, into
+/// `out`: its `TypeDecorator` subclasses, the names bound to a dotted name
+/// (`StringID = sa.String`) and those bound to a type made by a call
+/// (`UniqueText = db.String(512)`).
 fn defined_types<'a>(
     text: &'a str,
     suite: &'a [Stmt],
@@ -174,11 +209,21 @@ fn defined_types<'a>(
                 }
             }
             Stmt::Assign(a) => {
-                if let [Expr::Name(name)] = a.targets.as_slice()
-                    && is_dotted(&a.value)
-                    && let Some(target) = at(a.value.range())
-                {
-                    out.insert(name.id.as_str(), ProjectType::Alias(target));
+                let [Expr::Name(name)] = a.targets.as_slice() else {
+                    continue;
+                };
+                let Some(target) = at(a.value.range()) else {
+                    continue;
+                };
+                match &*a.value {
+                    value if is_dotted(value) => {
+                        out.insert(name.id.as_str(), ProjectType::Alias(target));
+                    }
+                    // `UniqueText = db.String(512)`: a type, made once.
+                    Expr::Call(c) if is_dotted(&c.func) => {
+                        out.insert(name.id.as_str(), ProjectType::Stores(target));
+                    }
+                    _ => {}
                 }
             }
             _ => {}
@@ -307,11 +352,29 @@ fn called_names(suite: &[Stmt]) -> HashSet<&str> {
                 if let Expr::Name(name) = &*call.func {
                     self.0.insert(name.id.as_str());
                 }
-                if callee_name(call) == Some("Column") {
-                    for a in &call.arguments.args {
-                        if let Expr::Name(name) = a {
+                // A type given by name (`Column("meta", JSONField)`) or
+                // held by a class (`type_=Types.UniqueText`).
+                let typed = call.arguments.keywords.iter().filter_map(|k| {
+                    matches!(
+                        k.arg.as_ref().map(|a| a.as_str()),
+                        Some("type_" | "existing_type")
+                    )
+                    .then_some(&k.value)
+                });
+                let column_args: &[Expr] = if callee_name(call) == Some("Column") {
+                    &call.arguments.args
+                } else {
+                    &[]
+                };
+                for a in column_args.iter().chain(typed) {
+                    match a {
+                        Expr::Name(name) => {
                             self.0.insert(name.id.as_str());
                         }
+                        Expr::Attribute(attr) if let Expr::Name(name) = &*attr.value => {
+                            self.0.insert(name.id.as_str());
+                        }
+                        _ => {}
                     }
                 }
             }

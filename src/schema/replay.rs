@@ -1058,6 +1058,28 @@ fn decide(schema: &Schema, what: &Exists, check: u32, cx: &mut Ctx) -> Option<bo
     if let Some(&there) = cx.checks.get(&check) {
         return Some(there);
     }
+    let there = there_now(schema, what, cx)?;
+    cx.checks.insert(check, there);
+    Some(there)
+}
+
+/// Whether `what` is in the replayed schema now; `None` when that is not
+/// sure.
+fn there_now(schema: &Schema, what: &Exists, cx: &Ctx) -> Option<bool> {
+    let Exists::Any(all) = what else {
+        return one_there_now(schema, what, cx);
+    };
+    let answers: Vec<Option<bool>> = all.iter().map(|w| there_now(schema, w, cx)).collect();
+    if answers.contains(&Some(true)) {
+        Some(true)
+    } else if answers.iter().all(|a| *a == Some(false)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn one_there_now(schema: &Schema, what: &Exists, cx: &Ctx) -> Option<bool> {
     let table = key(what.table());
     if cx.uncertain.table(&table) || cx.changed.contains(&table) {
         return None;
@@ -1076,8 +1098,8 @@ fn decide(schema: &Schema, what: &Exists, check: u32, cx: &mut Ctx) -> Option<bo
             }
             schema.indexes.contains_key(&key(n))
         }
+        Exists::Any(_) => return there_now(schema, what, cx),
     };
-    cx.checks.insert(check, there);
     Some(there)
 }
 

@@ -629,7 +629,11 @@ def compare_schema(mig, real):
     eq, diff = 0, []
     for key in set(rix) & set(mix):
         r, m = rix[key], mix[key]
-        if [c.replace(" DESC", "") for c in r[2]] == m["columns"] and r[3] == m["unique"]:
+        # Both sides' elements with any DESC left out: an index is the same
+        # index whichever way it is ordered (the dumps of some databases
+        # do not show the order).
+        undesc = lambda cols: [c.replace(" DESC", "") for c in cols]  # noqa: E731
+        if undesc(r[2]) == undesc(m["columns"]) and r[3] == m["unique"]:
             eq += 1
         else:
             diff.append([*key, [r[2], r[3]], [m["columns"], m["unique"]]])
