@@ -162,8 +162,13 @@ def dump(db_path):
         index_sql = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
         columns, indexes, uniques, fks = [], [], [], []
         for t in tables:
-            for _cid, name, typ, notnull, default, pk in conn.execute(f'PRAGMA table_info("{t}")'):
-                columns.append([t, name, typ, bool(notnull), default, pk > 0])
+            # table_xinfo, not table_info: generated columns are columns too
+            # (hidden 2 and 3); only a virtual table's hidden ones are not.
+            for _cid, name, typ, notnull, default, pk, hidden in conn.execute(
+                f'PRAGMA table_xinfo("{t}")'
+            ):
+                if hidden != 1:
+                    columns.append([t, name, typ, bool(notnull), default, pk > 0])
             for _seq, name, unique, origin, _partial in conn.execute(f'PRAGMA index_list("{t}")'):
                 if origin == "pk":
                     continue
