@@ -1129,6 +1129,21 @@ fn index_true_is_named_by_the_ix_convention() {
         facts("import sqlalchemy as sa\ntarget_metadata = sa.MetaData(naming_convention={\"ix\": \"ix_%(table_name)s__%(column_0_N_name)s\"})\n")
             .is_empty()
     );
+    // A convention miglint cannot read: the index's name is not known, so
+    // no drop of it is judged, and a note says so.
+    write_tree(
+        dir.path(),
+        &[(
+            "migrations/env.py",
+            b"from elsewhere import metadata_factory
+target_metadata = metadata_factory()
+",
+        )],
+    );
+    let (_, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:?}");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("naming convention"), "{notes:?}");
 }
 
 /// `from alembic import op as alembic_op`, and names bound to it, are `op`.

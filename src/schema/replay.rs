@@ -153,6 +153,9 @@ struct Ctx<'a> {
     /// The first operation the replay could not be sure ran (unread, or
     /// under a condition it could not decide).
     unsure: Option<Span>,
+    /// The first `Column(..., index=True)` whose index name comes from a
+    /// naming convention miglint could not read.
+    unnamed_index: Option<Span>,
     /// What this migration has changed so far, as inspector checks see
     /// it: tables created, dropped or renamed, index names, and columns
     /// (`table.column`) added, dropped or renamed (keys). A check on them
@@ -182,6 +185,7 @@ impl<'a> Ctx<'a> {
             checks: HashMap::new(),
             changed: BTreeSet::new(),
             unsure: None,
+            unnamed_index: None,
             postgres: false,
             pending_fks: Vec::new(),
             convention: NamingConvention::Default,
@@ -423,7 +427,7 @@ fn replay_migration(
             None => {}
         }
     }
-    let cx_unsure = cx.unsure;
+    let (cx_unsure, cx_unnamed_index) = (cx.unsure, cx.unnamed_index);
     // What this migration made uncertain, said once, at the first
     // operation miglint could not read or decide.
     let first_unsure = cx_unsure
@@ -439,6 +443,15 @@ fn replay_migration(
             index,
             op.span,
             uncertain_note(op, was_all, &out.uncertain, logged),
+        ));
+    } else if let Some(span) = cx_unnamed_index {
+        out.notes.push((
+            index,
+            span,
+            "the name of the index `index=True` makes, from the naming convention of env.py's \
+             `target_metadata`, which miglint could not read; index names are not checked from \
+             here"
+                .to_string(),
         ));
     }
 
@@ -457,8 +470,10 @@ fn replay_migration(
         .steps
         .iter()
         .all(|s| matches!(s.rollback, Rollback::Ops { .. }) || !s.apply_does_work);
-    // Nor can one that touches what is uncertain.
-    let unsure_tables = touched.tables.iter().any(|t| out.uncertain.table(t));
+    // Nor can one that touches what is uncertain: a table, or an index
+    // once some index's name is not known.
+    let unsure_tables = touched.tables.iter().any(|t| out.uncertain.table(t))
+        || (out.uncertain.index_names && !touched.indexes.is_empty());
     if has_opaque || !all_steps_roll_back || first_unsure.is_some() || unsure_tables {
         return before_sql;
     }
@@ -1917,6 +1932,12 @@ fn alter_column(
 
 fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx) {
     let span = op.span;
+    // `index=True` under a convention miglint could not read: the index is
+    // made, by a name that is not known.
+    if ix.from_column && cx.convention == NamingConvention::Unknown && !cx.uncertain.index_names {
+        cx.uncertain.index_names = true;
+        cx.unnamed_index.get_or_insert(span);
+    }
     let name = match &ix.name {
         // `index=True` under a convention with an `ix` template.
         Some(_)
