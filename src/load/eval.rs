@@ -189,6 +189,20 @@ impl Value {
     }
 }
 
+/// Whether any of several answers holds: yes when one does, no when every
+/// one is known not to, else not known.
+pub fn any_of(answers: impl IntoIterator<Item = Option<bool>>) -> Option<bool> {
+    let mut all_no = true;
+    for a in answers {
+        match a {
+            Some(true) => return Some(true),
+            Some(false) => {}
+            None => all_no = false,
+        }
+    }
+    all_no.then_some(false)
+}
+
 /// What the inspector lists: table, column or index names.
 fn listed(v: &Value) -> bool {
     matches!(
@@ -522,14 +536,7 @@ impl<'e> Evaluator<'e> {
                         _ => None,
                     }
                 };
-                let answers: Vec<Option<bool>> = prefixes.iter().map(|p| starts(p)).collect();
-                if answers.contains(&Some(true)) {
-                    Some(true)
-                } else if answers.iter().all(|a| *a == Some(false)) {
-                    Some(false)
-                } else {
-                    None
-                }
+                any_of(prefixes.iter().map(|p| starts(p)))
             }
             Expr::Compare(c) if c.ops.len() == 1 => {
                 let left = self.value(&c.left)?;

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::chain::MigrationSet;
 use crate::load::env::{NamingConvention, convention_name};
+use crate::load::eval::any_of;
 use crate::migration::{
     Column, ColumnChanges, ConstraintKind, Exists, Flavour, IndexDef, Migration, OpKind,
     OpaqueKind, Operation, Reach, Rollback, TableConstraint,
@@ -1084,14 +1085,7 @@ fn there_now(schema: &Schema, what: &Exists, cx: &Ctx) -> Option<bool> {
     let Exists::Any(all) = what else {
         return one_there_now(schema, what, cx);
     };
-    let answers: Vec<Option<bool>> = all.iter().map(|w| there_now(schema, w, cx)).collect();
-    if answers.contains(&Some(true)) {
-        Some(true)
-    } else if answers.iter().all(|a| *a == Some(false)) {
-        Some(false)
-    } else {
-        None
-    }
+    any_of(all.iter().map(|w| there_now(schema, w, cx)))
 }
 
 fn one_there_now(schema: &Schema, what: &Exists, cx: &Ctx) -> Option<bool> {
