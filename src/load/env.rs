@@ -102,6 +102,9 @@ fn of_env(path: &Path, text: &str) -> NamingConvention {
     match value {
         Expr::NoneLiteral(_) => NamingConvention::Default,
         Expr::Call(c) if callee_name(c) == Some("MetaData") => NamingConvention::Default,
+        // Several MetaData objects: Alembic takes a convention only from a
+        // `target_metadata` that has one, which a list or tuple has not.
+        Expr::List(_) | Expr::Tuple(_) => NamingConvention::Default,
         Expr::Attribute(_) | Expr::Name(_) => from_module(path, suite, value),
         _ => NamingConvention::Unknown,
     }
@@ -334,9 +337,11 @@ mod tests {
             ),
             NamingConvention::Unknown
         );
+        // Alembic looks for `naming_convention` on `target_metadata`
+        // itself, which a list has not: SQLAlchemy's default names.
         assert_eq!(
             read("target_metadata = [a.metadata, b.metadata]\n", &[]),
-            NamingConvention::Unknown
+            NamingConvention::Default
         );
     }
 }
