@@ -13,7 +13,9 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef};
 use ruff_text_size::Ranged;
 
-use crate::load::python::{PyFile, arg, bool_value, callee_name, keyword, str_list, str_value};
+use crate::load::python::{
+    PyFile, arg, assignment, bool_value, callee_name, keyword, str_list, str_value,
+};
 use crate::source::Span;
 
 /// Families of column types that SQLAlchemy and SQLite treat alike. Two
@@ -463,21 +465,6 @@ fn column_aliases(stmt: &Stmt, out: &mut HashSet<String>) {
             }
         }
         _ => {}
-    }
-}
-
-/// `name = value` or `name: T = value` in a class body.
-fn assignment(stmt: &Stmt) -> Option<(&str, &Expr)> {
-    match stmt {
-        Stmt::Assign(a) => match a.targets.as_slice() {
-            [Expr::Name(n)] => Some((n.id.as_str(), &a.value)),
-            _ => None,
-        },
-        Stmt::AnnAssign(a) => match (&*a.target, &a.value) {
-            (Expr::Name(n), Some(v)) => Some((n.id.as_str(), v)),
-            _ => None,
-        },
-        _ => None,
     }
 }
 

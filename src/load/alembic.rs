@@ -361,28 +361,22 @@ impl<'a> OpReader<'a, '_> {
                 self.branches(&clauses, batch)
             }
             Stmt::For(s) => {
-                let iter = self.eval(batch).value(&s.iter);
                 // `for col in {"a", "b"} & columns:` runs for each that is
                 // there: each item under its own check.
-                let among = match &iter {
-                    Some(Value::Among(items, names)) if items.len() <= MAX_UNROLL => items
-                        .iter()
-                        .map(|i| Some((Value::Str(i.clone()), listed_exists(names, i.clone())?)))
-                        .collect::<Option<Vec<_>>>(),
-                    _ => None,
-                };
-                let items: Option<Vec<(Value, Option<Exists>)>> = match among {
-                    Some(among) => Some(
-                        among
+                let items: Option<Vec<(Value, Option<Exists>)>> =
+                    match self.eval(batch).value(&s.iter) {
+                        Some(Value::Among(items, names)) => items
                             .into_iter()
-                            .map(|(item, what)| (item, Some(what)))
-                            .collect(),
-                    ),
-                    None => iter
-                        .and_then(|v| v.items())
-                        .filter(|i| i.len() <= MAX_UNROLL)
-                        .map(|i| i.into_iter().map(|item| (item, None)).collect()),
-                };
+                            .map(|i| {
+                                let what = listed_exists(&names, i.clone())?;
+                                Some((Value::Str(i), Some(what)))
+                            })
+                            .collect::<Option<Vec<_>>>(),
+                        other => other
+                            .and_then(|v| v.items())
+                            .map(|i| i.into_iter().map(|item| (item, None)).collect::<Vec<_>>()),
+                    }
+                    .filter(|i| i.len() <= MAX_UNROLL);
                 let was = self.reach.clone();
                 let mut exit = Exit::No;
                 match items {

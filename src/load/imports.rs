@@ -15,7 +15,7 @@ use ruff_python_parser::{Parsed, parse_unchecked_source};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::load::eval::{Functions, is_dotted};
-use crate::load::python::callee_name;
+use crate::load::python::{assignment, callee_name};
 
 /// Modules larger than this are not read for helpers.
 const MAX_MODULE_BYTES: u64 = 256 * 1024;
@@ -266,18 +266,7 @@ pub type MappedColumns = HashMap<String, String>;
 pub fn mapped_columns(class: &StmtClassDef) -> MappedColumns {
     let mut out = HashMap::new();
     for stmt in &class.body {
-        let (target, value) = match stmt {
-            Stmt::Assign(a) => match a.targets.as_slice() {
-                [t] => (t, &*a.value),
-                _ => continue,
-            },
-            Stmt::AnnAssign(a) => match a.value.as_deref() {
-                Some(v) => (&*a.target, v),
-                None => continue,
-            },
-            _ => continue,
-        };
-        let (Expr::Name(attr), Expr::Call(call)) = (target, value) else {
+        let Some((attr, Expr::Call(call))) = assignment(stmt) else {
             continue;
         };
         if !matches!(callee_name(call), Some("Column" | "mapped_column")) {
@@ -285,30 +274,18 @@ pub fn mapped_columns(class: &StmtClassDef) -> MappedColumns {
         }
         let name = match call.arguments.args.first() {
             Some(Expr::StringLiteral(s)) => s.value.to_str().to_string(),
-            _ => attr.id.to_string(),
+            _ => attr.to_string(),
         };
-        out.insert(attr.id.to_string(), name);
+        out.insert(attr.to_string(), name);
     }
     out
 }
 
 /// A class's literal `__tablename__`.
 pub fn table_name(class: &StmtClassDef) -> Option<String> {
-    class.body.iter().find_map(|s| {
-        let (target, value) = match s {
-            Stmt::Assign(a) => match a.targets.as_slice() {
-                [t] => (t, &*a.value),
-                _ => return None,
-            },
-            Stmt::AnnAssign(a) => (&*a.target, a.value.as_deref()?),
-            _ => return None,
-        };
-        match (target, value) {
-            (Expr::Name(n), Expr::StringLiteral(s)) if n.id.as_str() == "__tablename__" => {
-                Some(s.value.to_str().to_string())
-            }
-            _ => None,
-        }
+    class.body.iter().find_map(|s| match assignment(s)? {
+        ("__tablename__", Expr::StringLiteral(s)) => Some(s.value.to_str().to_string()),
+        _ => None,
     })
 }
 

@@ -395,6 +395,22 @@ pub fn is_trivial_body(body: &[Stmt]) -> bool {
     })
 }
 
+/// `name = value` or `name: T = value` (one name, a value given): in a
+/// class body, or a module's top level.
+pub fn assignment(stmt: &Stmt) -> Option<(&str, &Expr)> {
+    match stmt {
+        Stmt::Assign(a) => match a.targets.as_slice() {
+            [Expr::Name(n)] => Some((n.id.as_str(), &a.value)),
+            _ => None,
+        },
+        Stmt::AnnAssign(a) => match (&*a.target, &a.value) {
+            (Expr::Name(n), Some(v)) => Some((n.id.as_str(), v)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Top-level `name = value` / `name: T = value` assignments.
 pub fn assignments(suite: &[Stmt]) -> Vec<(&str, TextRange, &Expr)> {
     let mut out = Vec::new();

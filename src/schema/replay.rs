@@ -1082,13 +1082,6 @@ fn decide(schema: &Schema, what: &Exists, check: u32, cx: &mut Ctx) -> Option<bo
 /// Whether `what` is in the replayed schema now; `None` when that is not
 /// sure.
 fn there_now(schema: &Schema, what: &Exists, cx: &Ctx) -> Option<bool> {
-    let Exists::Any(all) = what else {
-        return one_there_now(schema, what, cx);
-    };
-    any_of(all.iter().map(|w| there_now(schema, w, cx)))
-}
-
-fn one_there_now(schema: &Schema, what: &Exists, cx: &Ctx) -> Option<bool> {
     let table = key(what.table());
     if cx.uncertain.table(&table) || cx.changed.contains(&table) {
         return None;
@@ -1098,7 +1091,7 @@ fn one_there_now(schema: &Schema, what: &Exists, cx: &Ctx) -> Option<bool> {
     {
         return None;
     }
-    let there = match what {
+    Some(match what {
         Exists::Table(t) => schema.table(t).is_some(),
         Exists::Column(t, c) => schema.table(t).is_some_and(|t| t.column(c).is_some()),
         Exists::Index(_, n) => {
@@ -1107,9 +1100,8 @@ fn one_there_now(schema: &Schema, what: &Exists, cx: &Ctx) -> Option<bool> {
             }
             schema.indexes.contains_key(&key(n))
         }
-        Exists::Any(_) => return there_now(schema, what, cx),
-    };
-    Some(there)
+        Exists::Any(all) => return any_of(all.iter().map(|w| there_now(schema, w, cx))),
+    })
 }
 
 fn apply_certain(schema: &mut Schema, op: &Operation, flavour: Flavour, cx: &mut Ctx) {
