@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use super::{EXIT_CLEAN, io};
 use crate::project::config::ConfigError;
 use crate::schema::facts::Fact;
+use crate::schema::replay::Uncertain;
 
 #[derive(clap::Args, Debug)]
 pub struct SchemaArgs {
@@ -98,10 +99,10 @@ pub fn command(args: SchemaArgs, out: &mut dyn Write) -> Result<i32, ConfigError
             let sets: Vec<_> = shown
                 .iter()
                 .map(|(set, replay)| {
-                    let schema = &replay.as_ref().unwrap_or(&set.replay).schema;
+                    let replay = replay.as_ref().unwrap_or(&set.replay);
                     let mut doc = set_json(set, cwd);
                     doc["at"] = serde_json::json!(args.at);
-                    doc["schema"] = serde_json::json!(crate::schema::render::schema_json(schema));
+                    doc["schema"] = schema_json(&replay.schema, &replay.uncertain);
                     doc
                 })
                 .collect();
@@ -124,6 +125,15 @@ fn set_json(set: &crate::analysis::SetAnalysis, cwd: Option<&Path>) -> serde_jso
     })
 }
 
+/// The schema as JSON, marked where the replay is not sure of it.
+fn schema_json(schema: &crate::schema::Schema, uncertain: &Uncertain) -> serde_json::Value {
+    serde_json::json!(crate::schema::render::schema_json(
+        schema,
+        &|t| uncertain.table(t),
+        &|n| uncertain.name(n)
+    ))
+}
+
 fn write_json(out: &mut dyn Write, sets: Vec<serde_json::Value>) -> Result<(), ConfigError> {
     let doc = serde_json::json!({ "version": 1, "sets": sets });
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| ConfigError(e.to_string()))?;
@@ -139,13 +149,13 @@ fn each(
 ) -> Result<i32, ConfigError> {
     let mut sets = Vec::new();
     for set in &loaded.sets {
-        let mut steps: Vec<(String, crate::schema::Schema)> = Vec::new();
-        crate::schema::replay::replay_each(set, &set.start, &mut |m, schema| {
-            steps.push((m.id_str().to_string(), schema.clone()));
+        let mut steps: Vec<(String, crate::schema::Schema, Uncertain)> = Vec::new();
+        crate::schema::replay::replay_each(set, &set.start, &mut |m, schema, uncertain| {
+            steps.push((m.id_str().to_string(), schema.clone(), uncertain.clone()));
         });
         match format {
             SchemaFormat::Sql => {
-                for (id, schema) in &steps {
+                for (id, schema, _) in &steps {
                     writeln!(out, "-- after {id}").map_err(io)?;
                     write!(out, "{}", crate::schema::render::schema_sql(schema)).map_err(io)?;
                 }
@@ -154,10 +164,10 @@ fn each(
                 let mut doc = set_json(set, Some(cwd));
                 doc["revisions"] = steps
                     .iter()
-                    .map(|(id, schema)| {
+                    .map(|(id, schema, uncertain)| {
                         serde_json::json!({
                             "at": id,
-                            "schema": crate::schema::render::schema_json(schema),
+                            "schema": schema_json(schema, uncertain),
                         })
                     })
                     .collect();

@@ -193,6 +193,7 @@ fn compare_column(
     };
     let defined = cx.first_line(state.origin);
     if let (Some((family, written)), Some(sql)) = (column.type_.as_ref(), state.sql_type.as_deref())
+        && !state.type_unknown
         && let Some(migrated) = TypeFamily::of_sql(sql)
         && migrated != *family
         && !(raw_sql && family.is_temporal() && migrated == TypeFamily::Text)

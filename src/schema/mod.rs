@@ -24,6 +24,10 @@ pub struct ColumnState {
     /// The SQL type SQLite stores for the column (`VARCHAR`, `INTEGER`…).
     #[serde(rename = "type")]
     pub sql_type: Option<String>,
+    /// The declared type is one miglint cannot read ([`replay::type_known`]):
+    /// `sql_type` is then only its name, and the type is never compared.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub type_unknown: bool,
     pub nullable: bool,
     pub default: Option<String>,
     pub primary_key: bool,
@@ -124,6 +128,10 @@ pub struct Index {
     pub unique: bool,
     #[serde(skip)]
     pub where_clause: Option<String>,
+    /// Named by a naming convention miglint could not read: `name` is
+    /// SQLAlchemy's default, not a fact.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub name_unknown: bool,
     #[serde(skip)]
     pub origin: Span,
 }
@@ -418,7 +426,10 @@ fn table_differences(before: &Table, after: &Table, out: &mut Vec<String>) {
                         c.default.as_deref().unwrap_or("(none)")
                     ));
                 }
-                if normalize_type(&a.sql_type) != normalize_type(&c.sql_type) {
+                if !a.type_unknown
+                    && !c.type_unknown
+                    && normalize_type(&a.sql_type) != normalize_type(&c.sql_type)
+                {
                     out.push(format!(
                         "column `{t}.{}` has type {} instead of {}",
                         c.name,

@@ -243,10 +243,20 @@ pub fn schema_sql(schema: &Schema) -> String {
 
 #[derive(Serialize)]
 pub struct SchemaJson<'a> {
-    pub tables: Vec<&'a Table>,
+    pub tables: Vec<TableJson<'a>>,
     pub indexes: Vec<IndexJson<'a>>,
     pub views: Vec<&'a str>,
     pub triggers: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct TableJson<'a> {
+    #[serde(flatten)]
+    pub table: &'a Table,
+    /// Something miglint could not read touched the table: what is shown
+    /// of it is no fact.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub uncertain: bool,
 }
 
 #[derive(Serialize)]
@@ -255,17 +265,35 @@ pub struct IndexJson<'a> {
     pub index: &'a Index,
     #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
     pub where_sql: Option<String>,
+    /// On an uncertain table, or its name made uncertain.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub uncertain: bool,
 }
 
-pub fn schema_json(schema: &Schema) -> SchemaJson<'_> {
+/// The schema as JSON, each table and index marked where miglint cannot
+/// be sure of it: a table `unsure_table` names, an index on one or whose
+/// name `unsure_name` names.
+pub fn schema_json<'a>(
+    schema: &'a Schema,
+    unsure_table: &dyn Fn(&str) -> bool,
+    unsure_name: &dyn Fn(&str) -> bool,
+) -> SchemaJson<'a> {
     SchemaJson {
-        tables: schema.tables.values().collect(),
+        tables: schema
+            .tables
+            .values()
+            .map(|t| TableJson {
+                table: t,
+                uncertain: unsure_table(&t.name),
+            })
+            .collect(),
         indexes: schema
             .indexes
             .values()
             .map(|ix| IndexJson {
                 index: ix,
                 where_sql: ix.where_clause.as_deref().map(where_sql),
+                uncertain: unsure_table(&ix.table) || unsure_name(&ix.name),
             })
             .collect(),
         views: schema.views.values().map(String::as_str).collect(),

@@ -107,7 +107,7 @@ impl Uncertain {
         self.tables.contains(&k) || (self.all && !self.known.contains(&k))
     }
 
-    fn name(&self, name: &str) -> bool {
+    pub fn name(&self, name: &str) -> bool {
         self.names.contains(&key(name))
     }
 
@@ -297,8 +297,9 @@ pub fn replay_handing_sql(set: &MigrationSet, start: &Schema, sql: SqlSink) -> R
     replay_inner(set, start, None, Some(sql), None)
 }
 
-/// Shown each migration and the schema just after it.
-pub type EachSink<'a> = &'a mut dyn FnMut(&Migration, &Schema);
+/// Shown each migration, the schema just after it, and what of it is
+/// uncertain there.
+pub type EachSink<'a> = &'a mut dyn FnMut(&Migration, &Schema, &Uncertain);
 
 /// Replays every migration from `start`, showing `each` the schema after
 /// each one, in chain order.
@@ -346,7 +347,7 @@ fn replay_inner(
             }
         }
         if let Some(each) = each.as_mut() {
-            each(m, &out.schema);
+            each(m, &out.schema, &out.uncertain);
         }
         if until.is_some_and(|u| u == m.id_str() || u == m.stem) {
             break;
@@ -589,6 +590,7 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
         "String" | "Unicode" | "VARCHAR" | "AutoString" => sized("VARCHAR"),
         "Text" | "UnicodeText" | "TEXT" => "TEXT".into(),
         "Integer" | "INTEGER" => "INTEGER".into(),
+        "CHAR" | "NCHAR" | "NVARCHAR" | "BINARY" | "VARBINARY" => sized(name),
         // SQLAlchemy sizes the VARCHAR to the longest value it is given.
         "Enum" => match enum_length(args) {
             Some(n) => format!("VARCHAR({n})"),
@@ -601,7 +603,7 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
         "Date" => "DATE".into(),
         "Time" => "TIME".into(),
         "Float" | "Double" => "FLOAT".into(),
-        "Numeric" | "DECIMAL" => {
+        "Numeric" | "NUMERIC" | "DECIMAL" => {
             let parts: Vec<&str> = args
                 .split(',')
                 .map(str::trim)
@@ -614,10 +616,100 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
             }
         }
         "JSON" => "JSON".into(),
-        "LargeBinary" | "BLOB" => "BLOB".into(),
+        "LargeBinary" | "BLOB" | "PickleType" => "BLOB".into(),
         "Uuid" | "UUID" => "CHAR(32)".into(),
+        // Without a native interval type, SQLAlchemy stores a datetime.
+        "Interval" => "DATETIME".into(),
         other => other.to_ascii_uppercase(),
     })
+}
+
+/// SQLAlchemy's own type classes that [`sql_type`] maps by name; an upper
+/// case class (`VARCHAR`, `MEDIUMTEXT`, `JSONB`) is a SQL type rendered as
+/// its name.
+const SQLALCHEMY_TYPES: &[&str] = &[
+    "String",
+    "Unicode",
+    "AutoString",
+    "Text",
+    "UnicodeText",
+    "Integer",
+    "SmallInteger",
+    "BigInteger",
+    "Boolean",
+    "DateTime",
+    "Date",
+    "Time",
+    "Float",
+    "Double",
+    "Numeric",
+    "JSON",
+    "LargeBinary",
+    "PickleType",
+    "Uuid",
+    "Enum",
+    "Interval",
+];
+
+/// Whether miglint knows the SQL type a declared column gets. SQL is known
+/// as written. A SQLAlchemy expression is known when its class is one of
+/// SQLAlchemy's and what sizes it is written out; not when it is a type of
+/// the project miglint could not read (`StringID()` from a module that
+/// makes its names at run time), an `Enum` whose values come from
+/// elsewhere (`sa.Enum(*STATUSES)`, `sa.Enum(RunStatus)`), or a length held
+/// by a name miglint could not evaluate. An unknown type is never compared.
+pub fn type_known(flavour: Flavour, declared: Option<&str>, postgres: bool) -> bool {
+    let Some(declared) = declared.map(str::trim) else {
+        return true;
+    };
+    if flavour != Flavour::Alembic {
+        return true;
+    }
+    let declared = dialect_variant(declared, if postgres { "postgresql" } else { "sqlite" });
+    let (name, args) = type_call(declared);
+    let sqlalchemy = SQLALCHEMY_TYPES.contains(&name)
+        || (name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+    if !sqlalchemy {
+        return false;
+    }
+    let args = top_level_args(args);
+    // A size written as a literal, or none.
+    let literal = |a: &str| a == "None" || a.chars().all(|c| c.is_ascii_digit());
+    let sizes = |a: &&&str| {
+        !a.contains('=')
+            || ["length", "precision", "scale"].iter().any(|k| {
+                a.strip_prefix(k)
+                    .is_some_and(|r| r.trim_start().starts_with('='))
+            })
+    };
+    match name {
+        "Enum" | "ENUM" => {
+            let native = !args
+                .iter()
+                .any(|a| a.replace(' ', "") == "native_enum=False");
+            // PostgreSQL names a native enum by `name=`; elsewhere (and
+            // when not native) the longest value sizes a VARCHAR.
+            if postgres && native {
+                args.iter().any(|a| {
+                    a.strip_prefix("name")
+                        .and_then(|r| r.trim_start().strip_prefix('='))
+                        .and_then(|v| string_literal(v.trim()))
+                        .is_some()
+                })
+            } else {
+                enum_length(&args.join(", ")).is_some()
+            }
+        }
+        "String" | "Unicode" | "AutoString" | "VARCHAR" | "CHAR" | "NCHAR" | "NVARCHAR"
+        | "BINARY" | "VARBINARY" | "Numeric" | "NUMERIC" | "DECIMAL" => args
+            .iter()
+            .filter(sizes)
+            .all(|a| literal(a.rsplit('=').next().unwrap_or(a).trim())),
+        _ => true,
+    }
 }
 
 /// Splits `args` (the text between a call's parentheses) at its top-level
@@ -691,9 +783,21 @@ fn dialect_variant<'a>(declared: &'a str, wanted: &str) -> &'a str {
     base
 }
 
-/// The longest of an `Enum`'s string values, when they are all written out.
+/// The length of an `Enum`'s VARCHAR: its `length=`, else the longest of
+/// its string values, when they are all written out.
 fn enum_length(args: &str) -> Option<usize> {
-    let values: Vec<&str> = top_level_args(args)
+    let args = top_level_args(args);
+    if let Some(n) = args.iter().find_map(|a| {
+        a.strip_prefix("length")?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim()
+            .parse()
+            .ok()
+    }) {
+        return Some(n);
+    }
+    let values: Vec<&str> = args
         .into_iter()
         .filter(|a| !a.contains('='))
         .map(string_literal)
@@ -736,6 +840,7 @@ fn column_state(flavour: Flavour, c: &Column, postgres: bool) -> ColumnState {
     ColumnState {
         name: c.name.clone(),
         sql_type: declared_sql_type(flavour, c.type_name.as_deref(), postgres),
+        type_unknown: !type_known(flavour, c.type_name.as_deref(), postgres),
         nullable: c.nullable,
         default: sql_default(flavour, c.default.as_deref()),
         primary_key: c.primary_key,
@@ -1881,6 +1986,7 @@ fn alter_column(
     }
     if let Some(ty) = &changes.type_name {
         col.sql_type = declared_sql_type(flavour, Some(ty), cx.postgres);
+        col.type_unknown = !type_known(flavour, Some(ty), cx.postgres);
     }
     if let Some(d) = &changes.default {
         col.default = sql_default(flavour, d.as_deref());
@@ -1920,7 +2026,8 @@ fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx
     let span = op.span;
     // `index=True` under a convention miglint could not read: the index is
     // made, by a name that is not known.
-    if ix.from_column && cx.convention == NamingConvention::Unknown && !cx.uncertain.index_names {
+    let name_unknown = ix.from_column && cx.convention == NamingConvention::Unknown;
+    if name_unknown && !cx.uncertain.index_names {
         cx.uncertain.index_names = true;
         cx.unnamed_index.get_or_insert(span);
     }
@@ -1993,6 +2100,7 @@ fn create_index(schema: &mut Schema, op: &Operation, ix: &IndexDef, cx: &mut Ctx
         columns: ix.columns.clone(),
         unique: ix.unique,
         where_clause: ix.where_clause.clone(),
+        name_unknown,
         origin: span,
     });
 }
@@ -2061,6 +2169,52 @@ mod tests {
         // Values SQLAlchemy reads from a class: their length is not known.
         assert_eq!(t("sa.Enum(TrialState)"), "VARCHAR");
         assert_eq!(sql_type(Flavour::YoyoSql, Some("TEXT")).unwrap(), "TEXT");
+    }
+
+    #[test]
+    fn types_miglint_cannot_read_are_unknown() {
+        let known = |s| type_known(Flavour::Alembic, Some(s), false);
+        assert!(known("sa.String(36)"));
+        assert!(known("sa.String(length=None, collation='C')"));
+        assert!(known("sa.Numeric(10, 2)"));
+        assert!(known("sa.DateTime(timezone=True)"));
+        assert!(known("mysql.MEDIUMTEXT()"));
+        assert!(known("sa.Enum(\"a\", \"bb\", name=\"kind\")"));
+        assert!(known(
+            "sa.BigInteger().with_variant(sa.Integer(), \"sqlite\")"
+        ));
+        // A project's type miglint could not read, and sizes it cannot see.
+        assert!(!known("StringID(length=30)"));
+        assert!(!known("_get_json_type()"));
+        assert!(!known("sa.String(MAX_LENGTH)"));
+        assert!(!known("sa.String(length=limits.NAME)"));
+        assert!(!known("sa.Enum(*STATUSES, native_enum=False)"));
+        assert!(!known("sa.Enum(RunStatus)"));
+        // `length=` sizes it whatever the values.
+        assert!(known("sa.Enum(RunStatus, native_enum=False, length=50)"));
+        assert_eq!(
+            sql_type(
+                Flavour::Alembic,
+                Some("sa.Enum(\"CLI\", \"UI\", native_enum=False, length=50)")
+            )
+            .unwrap(),
+            "VARCHAR(50)"
+        );
+        // A native PostgreSQL enum is its name, whatever its values.
+        assert!(type_known(
+            Flavour::Alembic,
+            Some("sa.Enum(*STATUSES, name=\"status\")"),
+            true
+        ));
+        assert!(type_known(Flavour::YoyoSql, Some("stringid"), false));
+        assert_eq!(
+            sql_type(Flavour::Alembic, Some("sa.CHAR(10)")).unwrap(),
+            "CHAR(10)"
+        );
+        assert_eq!(
+            sql_type(Flavour::Alembic, Some("sa.Interval()")).unwrap(),
+            "DATETIME"
+        );
     }
 
     #[test]
