@@ -590,8 +590,13 @@ def database_default(default):
 
 
 def compare_schema(mig, real):
-    """Counts of equal / different / one-side-only tables, columns, indexes, fks."""
+    """Counts of equal / different / one-side-only tables, columns, indexes,
+    fks. A difference on what miglint marks uncertain (a table something it
+    could not read touched, an index of one or whose name it could not know,
+    a type it could not read) is no contradiction: it is listed as unknown."""
     out = {}
+    unsure = {t["name"] for t in mig.get("tables", []) if t.get("uncertain")}
+    unsure_ix = {i["name"] for i in mig.get("indexes", []) if i.get("uncertain")}
     mt = {t["name"]: t for t in mig.get("tables", [])}
     rt = set(real["tables"])
     out["tables"] = {"equal": len(rt & set(mt)), "only_database": sorted(rt - set(mt)),
@@ -601,11 +606,14 @@ def compare_schema(mig, real):
     for t in mt.values():
         for c in t["columns"]:
             mcols[(t["name"], c["name"])] = c
-    eq, diff, why = 0, [], collections.Counter()
+    eq, diff, why, unknown_type = 0, [], collections.Counter(), []
     for key in set(rcols) & set(mcols):
         r, m = rcols[key], mcols[key]
         d = []
-        if not same_type(r[2], m["type"]):
+        # A type miglint says it cannot read is no claim: not compared.
+        if m.get("type_unknown"):
+            unknown_type.append(".".join(key))
+        elif not same_type(r[2], m["type"]):
             d.append("type")
         if r[3] != (not m["nullable"]):
             d.append("nullable")
@@ -616,16 +624,32 @@ def compare_schema(mig, real):
         if d:
             diff.append([*key, d, [r[2], r[3], r[4], r[5]], [m["type"], not m["nullable"], m["default"], m["primary_key"]]])
             why.update(d)
-        else:
+        elif not m.get("type_unknown"):
             eq += 1
     both = rt & set(mt)
     out["columns"] = {
-        "equal": eq, "different": len(diff), "different_by": dict(why), "examples": diff[:8],
+        "equal": eq, "different": len(diff), "different_by": dict(why), "examples": diff,
+        "unknown": sorted(unknown_type),
         "only_database": sorted(".".join(k) for k in set(rcols) - set(mcols) if k[0] in both),
         "only_miglint": sorted(".".join(k) for k in set(mcols) - set(rcols) if k[0] in both),
     }
     rix = {(i[1], i[0]): i for i in real["indexes"]}
     mix = {(i["table"], i["name"]): i for i in mig.get("indexes", [])}
+    # An index whose name miglint says it cannot know (a naming convention
+    # it could not read) is no claim about the name: it stands for the
+    # database's index of the same table, columns and uniqueness.
+    unknown_name = []
+    for key, m in list(mix.items()):
+        if not m.get("name_unknown"):
+            continue
+        del mix[key]
+        same = next((k for k, r in rix.items() if k[0] == m["table"] and k not in mix
+                     and r[2] == m["columns"] and r[3] == m["unique"]), None)
+        if same:
+            del rix[same]
+            unknown_name.append(".".join(same))
+        else:
+            mix[key] = m
     eq, diff = 0, []
     for key in set(rix) & set(mix):
         r, m = rix[key], mix[key]
@@ -637,7 +661,7 @@ def compare_schema(mig, real):
             eq += 1
         else:
             diff.append([*key, [r[2], r[3]], [m["columns"], m["unique"]]])
-    out["indexes"] = {"equal": eq, "different": len(diff), "examples": diff[:8],
+    out["indexes"] = {"equal": eq, "different": len(diff), "examples": diff, "unknown": sorted(unknown_name),
                       "only_database": sorted(".".join(k) for k in set(rix) - set(mix)),
                       "only_miglint": sorted(".".join(k) for k in set(mix) - set(rix))}
     rfk = {(f[0], f[1], f[2], f[3]) for f in real["fks"]}
@@ -648,6 +672,36 @@ def compare_schema(mig, real):
                 mfk.add((t["name"], a, f["ref_table"], b))
     out["fks"] = {"equal": len(rfk & mfk), "only_database": sorted(map(list, rfk - mfk)),
                   "only_miglint": sorted(map(list, mfk - rfk))}
+    return excuse_uncertain(out, unsure, unsure_ix)
+
+
+def excuse_uncertain(out, unsure, unsure_ix):
+    """Moves the differences on tables and indexes miglint marked uncertain
+    from `out`'s differences to its `unknown` lists."""
+    def on_unsure(what, item):
+        if what == "tables":
+            return item in unsure
+        if what == "columns":
+            return (item[0] if isinstance(item, list) else item.split(".")[0]) in unsure
+        if what == "indexes":
+            table, name = (item[0], item[1]) if isinstance(item, list) else item.split(".", 1)
+            return table in unsure or name in unsure_ix
+        return item[0] in unsure  # fks
+
+    for what in ("tables", "columns", "indexes", "fks"):
+        c = out[what]
+        c.setdefault("unknown", [])
+        for side in ("only_database", "only_miglint"):
+            excused = [x for x in c[side] if on_unsure(what, x)]
+            c[side] = [x for x in c[side] if not on_unsure(what, x)]
+            c["unknown"] += [".".join(x) if isinstance(x, list) else x for x in excused]
+        if "examples" in c:
+            # `different` counts every difference; `examples` shows a few.
+            excused = [x for x in c["examples"] if on_unsure(what, x)]
+            c["examples"] = [x for x in c["examples"] if not on_unsure(what, x)]
+            c["different"] -= len(excused)
+            c["unknown"] += [".".join(x[:2]) for x in excused]
+            c["examples"] = c["examples"][:8]
     return out
 
 
@@ -723,17 +777,21 @@ def every_revision(binary, chain_id, truth):
         raise RuntimeError(f"miglint schema --each failed on {chain_id}: {r.stderr}")
     sets = json.loads(r.stdout)["sets"]
     ours = {step["at"]: step["schema"] for step in (sets[0]["revisions"] if sets else [])}
-    compared, equal, first = 0, 0, None
+    compared, equal, agree, first = 0, 0, 0, None
     for rev in truth.order:
         if rev not in truth.up:
             continue
         compared += 1
-        found = differences(compare_schema(ours.get(rev, {"tables": [], "indexes": []}), truth.up[rev]))
+        cmp = compare_schema(ours.get(rev, {"tables": [], "indexes": []}), truth.up[rev])
+        found = differences(cmp)
         if found:
             first = first or {"at": rev, "differences": found[:4]}
         else:
-            equal += 1
-    return {"compared": compared, "equal": equal, "first_difference": first}
+            agree += 1
+            equal += not any(cmp[what]["unknown"] for what in ("tables", "columns", "indexes"))
+    # equal: every fact the same; agree: no fact miglint states is wrong
+    # (it may say of some that it cannot know them).
+    return {"compared": compared, "equal": equal, "agree": agree, "first_difference": first}
 
 
 # Rules whose finding says a step cannot run as written: one of them at a
@@ -844,7 +902,9 @@ def markdown(report):
                    f"{len(s['columns']['only_database'])}, only miglint {len(s['columns']['only_miglint'])}; indexes equal "
                    f"{s['indexes']['equal']}, different {s['indexes']['different']}, only {DB} {len(s['indexes']['only_database'])}, "
                    f"only miglint {len(s['indexes']['only_miglint'])}; fks equal {s['fks']['equal']}, only {DB} "
-                   f"{len(s['fks']['only_database'])}, only miglint {len(s['fks']['only_miglint'])}\n")
+                   f"{len(s['fks']['only_database'])}, only miglint {len(s['fks']['only_miglint'])}; unknown to miglint: "
+                   f"tables {len(s['tables']['unknown'])}, column types {len(s['columns']['unknown'])}, "
+                   f"index names {len(s['indexes']['unknown'])}\n")
         md = r.get("model_drift")
         if md:
             out.append(f"model-drift against Alembic's compare_metadata: {len(md['agree'])} agree, "
@@ -854,7 +914,8 @@ def markdown(report):
             by = ", ".join(x["reported_by"]) or "nothing (missed)"
             out.append(f"Alembic refused {x['way']} {x['rev']} ({x['error']}): reported by {by}\n")
         rv = r["revisions"]
-        line = f"schema after each revision: {rv['equal']} of {rv['compared']} agree with {DB}'s"
+        line = (f"schema after each revision: {rv['equal']} of {rv['compared']} equal to {DB}'s, "
+                f"{rv['agree']} with no fact miglint states contradicted")
         if rv["first_difference"]:
             fd = rv["first_difference"]
             line += f"; first difference after {fd['at']}: " + "; ".join(fd["differences"])
@@ -937,6 +998,7 @@ def expectation(r):
             "fks": s["fks"]["equal"],
         },
         "revisions_equal": r["revisions"]["equal"],
+        "revisions_agree": r["revisions"]["agree"],
         "refusals_reported": sum(1 for x in r["refusals"] if x["reported_by"]),
         "refusals_missed": [f"{x['way']} {x['rev']}: {x['error']}" for x in r["refusals"] if not x["reported_by"]],
         **({"model_drift": {"agree": len(r["model_drift"]["agree"]),
@@ -978,6 +1040,9 @@ def compare(recorded, now):
         if b["revisions_equal"] < a.get("revisions_equal", 0):
             problems.append(f"{cid}: the schema agrees with {DB}'s after {b['revisions_equal']} revisions, "
                             f"was {a['revisions_equal']}")
+        if b["revisions_agree"] < a.get("revisions_agree", 0):
+            problems.append(f"{cid}: no fact miglint states contradicts {DB}'s after {b['revisions_agree']} "
+                            f"revisions, was {a['revisions_agree']}")
         if a["findings_by_rule"] != b["findings_by_rule"]:
             rules = sorted(set(a["findings_by_rule"]) | set(b["findings_by_rule"]))
             changed = [f"{r}: {a['findings_by_rule'].get(r, 0)} -> {b['findings_by_rule'].get(r, 0)}"
