@@ -127,11 +127,12 @@ fn set_json(set: &crate::analysis::SetAnalysis, cwd: Option<&Path>) -> serde_jso
 
 /// The schema as JSON, marked where the replay is not sure of it.
 fn schema_json(schema: &crate::schema::Schema, uncertain: &Uncertain) -> serde_json::Value {
-    serde_json::json!(crate::schema::render::schema_json(
-        schema,
-        &|t| uncertain.table(t),
-        &|n| uncertain.name(n)
-    ))
+    let unsure = crate::schema::render::Unsure {
+        incomplete: uncertain.all,
+        table: &|t| uncertain.table(t),
+        name: &|n| uncertain.name(n),
+    };
+    serde_json::json!(crate::schema::render::schema_json(schema, &unsure))
 }
 
 fn write_json(out: &mut dyn Write, sets: Vec<serde_json::Value>) -> Result<(), ConfigError> {

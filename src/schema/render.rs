@@ -243,6 +243,10 @@ pub fn schema_sql(schema: &Schema) -> String {
 
 #[derive(Serialize)]
 pub struct SchemaJson<'a> {
+    /// Something miglint could not read may have made or renamed tables:
+    /// tables may exist that `tables` does not list.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
     pub tables: Vec<TableJson<'a>>,
     pub indexes: Vec<IndexJson<'a>>,
     pub views: Vec<&'a str>,
@@ -270,15 +274,21 @@ pub struct IndexJson<'a> {
     pub uncertain: bool,
 }
 
+/// What of a schema miglint cannot be sure of: whether it lists every
+/// table, which tables and which names.
+pub struct Unsure<'a> {
+    pub incomplete: bool,
+    pub table: &'a dyn Fn(&str) -> bool,
+    pub name: &'a dyn Fn(&str) -> bool,
+}
+
 /// The schema as JSON, each table and index marked where miglint cannot
-/// be sure of it: a table `unsure_table` names, an index on one or whose
-/// name `unsure_name` names.
-pub fn schema_json<'a>(
-    schema: &'a Schema,
-    unsure_table: &dyn Fn(&str) -> bool,
-    unsure_name: &dyn Fn(&str) -> bool,
-) -> SchemaJson<'a> {
+/// be sure of it: a table `unsure` names, an index on one or whose name
+/// it names.
+pub fn schema_json<'a>(schema: &'a Schema, unsure: &Unsure) -> SchemaJson<'a> {
+    let (unsure_table, unsure_name) = (unsure.table, unsure.name);
     SchemaJson {
+        incomplete: unsure.incomplete,
         tables: schema
             .tables
             .values()

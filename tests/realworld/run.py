@@ -253,7 +253,10 @@ def dump_postgres(conninfo):
             for name, typ, notnull, default in conn.execute(
                 "SELECT a.attname, CASE WHEN t.typtype = 'e' THEN 'enum ' ELSE '' END "
                 "|| format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-                "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                # A generated column's expression is kept where defaults
+                # are, but it is no DEFAULT.
+                "CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END "
+                "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
                 "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
                 "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
                 (rel,),
