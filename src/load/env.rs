@@ -92,7 +92,13 @@ fn of_env(path: &Path, text: &str) -> NamingConvention {
     if let Some(found) = conventions_in(suite) {
         return found;
     }
-    let Some(value) = assigned(suite, "target_metadata") else {
+    // `target_metadata = ...`, or the module-level name handed to
+    // `context.configure(target_metadata=metadata)`.
+    let value = assigned(suite, "target_metadata").or_else(|| {
+        let name = configured_name(suite)?;
+        assigned(suite, &name)
+    });
+    let Some(value) = value else {
         return if text.contains("target_metadata") {
             NamingConvention::Unknown
         } else {
@@ -105,9 +111,38 @@ fn of_env(path: &Path, text: &str) -> NamingConvention {
         // Several MetaData objects: Alembic takes a convention only from a
         // `target_metadata` that has one, which a list or tuple has not.
         Expr::List(_) | Expr::Tuple(_) => NamingConvention::Default,
-        Expr::Attribute(_) | Expr::Name(_) => from_module(path, suite, value),
+        Expr::Attribute(_) | Expr::Name(_) => match dotted(value) {
+            Some(parts) => from_module(path, suite, &parts, 0),
+            None => NamingConvention::Unknown,
+        },
         _ => NamingConvention::Unknown,
     }
+}
+
+/// The one module-level name every `target_metadata=` keyword of the
+/// module's calls hands over (`context.configure(target_metadata=meta)`).
+fn configured_name(suite: &[Stmt]) -> Option<String> {
+    struct Keywords(Vec<Option<String>>);
+    impl<'a> Visitor<'a> for Keywords {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(c) = expr
+                && let Some(v) = keyword(c, "target_metadata")
+            {
+                self.0.push(v.as_name_expr().map(|n| n.id.to_string()));
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut found = Keywords(Vec::new());
+    for stmt in suite {
+        found.visit_stmt(stmt);
+    }
+    let first = found.0.first()?.clone()?;
+    found
+        .0
+        .iter()
+        .all(|n| n.as_deref() == Some(first.as_str()))
+        .then_some(first)
 }
 
 /// `a.b.c` → ["a", "b", "c"].
@@ -123,10 +158,16 @@ fn dotted(e: &Expr) -> Option<Vec<String>> {
     }
 }
 
-/// The convention of the project module `value` (`models.base.Base.metadata`)
-/// leads into, through the imports of `env.py`.
-fn from_module(path: &Path, suite: &[Stmt], value: &Expr) -> NamingConvention {
-    let Some(parts) = dotted(value) else {
+/// How many modules deep a `target_metadata` is followed (a model class
+/// imported by `env.py`, its base class imported by the model's module...).
+const MAX_DEPTH: usize = 3;
+
+/// The convention of the project module the dotted name `parts`
+/// (`models.base.Base.metadata`) leads into, through the imports of the
+/// module at `path` (`suite`). A model class there (`Auth.metadata`, with
+/// `class Auth(Base)`) is followed to the module its first base comes from.
+fn from_module(path: &Path, suite: &[Stmt], parts: &[String], depth: usize) -> NamingConvention {
+    let Some(first) = parts.first() else {
         return NamingConvention::Unknown;
     };
     // The module the first name is imported as.
@@ -136,7 +177,7 @@ fn from_module(path: &Path, suite: &[Stmt], value: &Expr) -> NamingConvention {
             Stmt::ImportFrom(i) if i.level == 0 => {
                 for alias in &i.names {
                     let local = alias.asname.as_ref().unwrap_or(&alias.name);
-                    if local.as_str() == parts[0] {
+                    if local.as_str() == first {
                         let mut m: Vec<String> = i
                             .module
                             .as_ref()
@@ -150,11 +191,11 @@ fn from_module(path: &Path, suite: &[Stmt], value: &Expr) -> NamingConvention {
             Stmt::Import(i) => {
                 for alias in &i.names {
                     match &alias.asname {
-                        Some(a) if a.as_str() == parts[0] => {
+                        Some(a) if a.as_str() == first => {
                             module = Some(alias.name.split('.').map(str::to_string).collect());
                         }
-                        None if alias.name.split('.').next() == Some(parts[0].as_str()) => {
-                            module = Some(vec![parts[0].clone()]);
+                        None if alias.name.split('.').next() == Some(first.as_str()) => {
+                            module = Some(vec![first.clone()]);
                         }
                         _ => {}
                     }
@@ -167,23 +208,45 @@ fn from_module(path: &Path, suite: &[Stmt], value: &Expr) -> NamingConvention {
         return NamingConvention::Unknown;
     };
     module.extend(parts[1..].iter().cloned());
-    // The longest prefix that is a file of the project.
-    let file = (1..=module.len())
-        .rev()
-        .find_map(|n| module_file(path, Some(&module[..n].join(".")), 0));
-    let Some(file) = file else {
+    // The longest prefix that is a file of the project, and the names
+    // after it.
+    let Some((file, rest)) = (1..=module.len()).rev().find_map(|n| {
+        module_file(path, Some(&module[..n].join(".")), 0).map(|f| (f, &module[n..]))
+    }) else {
         return NamingConvention::Unknown;
     };
     let Ok(text) = std::fs::read_to_string(&file) else {
         return NamingConvention::Unknown;
     };
     let parsed = parse_unchecked_source(&text, PySourceType::Python);
-    match conventions_in(&parsed.syntax().body) {
-        Some(found) => found,
+    let body = &parsed.syntax().body;
+    match conventions_in(body) {
+        Some(found) => return found,
         None if text.contains("MetaData(") || text.contains("declarative_base(") => {
-            NamingConvention::Default
+            return NamingConvention::Default;
         }
-        None => NamingConvention::Unknown,
+        None => {}
+    }
+    if depth + 1 >= MAX_DEPTH {
+        return NamingConvention::Unknown;
+    }
+    // A class of that module: the metadata of its first base. A name it
+    // imports: followed from there.
+    let Some(name) = rest.first() else {
+        return NamingConvention::Unknown;
+    };
+    let base = body.iter().find_map(|stmt| match stmt {
+        Stmt::ClassDef(c) if c.name.as_str() == name => {
+            c.arguments.as_ref()?.args.first().and_then(dotted)
+        }
+        _ => None,
+    });
+    match base {
+        Some(mut base) => {
+            base.push("metadata".to_string());
+            from_module(&file, body, &base, depth + 1)
+        }
+        None => from_module(&file, body, rest, depth + 1),
     }
 }
 
@@ -312,6 +375,29 @@ mod tests {
             found,
             NamingConvention::Known(vec![("pk".into(), "%(table_name)s_pkey".into())])
         );
+    }
+
+    #[test]
+    fn configured_metadata_of_a_model_class_is_followed_to_its_base() {
+        let db = "from sqlalchemy import MetaData\nfrom sqlalchemy.orm import declarative_base\nmetadata_obj = MetaData(naming_convention={\"ix\": \"idx_%(column_0_label)s\"})\nBase = declarative_base(metadata=metadata_obj)\n";
+        let auths = "from app.internal.db import Base\n\n\nclass Auth(Base):\n    __tablename__ = \"auth\"\n";
+        let env = "from alembic import context\nfrom app.models.auths import Auth\nmigration_metadata = Auth.metadata\n\n\ndef run():\n    context.configure(target_metadata=migration_metadata)\n";
+        let files = [
+            ("app/__init__.py", ""),
+            ("app/internal/__init__.py", ""),
+            ("app/internal/db.py", db),
+            ("app/models/__init__.py", ""),
+            ("app/models/auths.py", auths),
+        ];
+        assert_eq!(
+            read(env, &files),
+            NamingConvention::Known(vec![("ix".into(), "idx_%(column_0_label)s".into())])
+        );
+        // Without the module the base comes from, it is not known.
+        assert_eq!(read(env, &files[3..]), NamingConvention::Unknown);
+        // Two different names handed over: not known either.
+        let two = format!("{env}    context.configure(target_metadata=other)\n");
+        assert_eq!(read(&two, &files), NamingConvention::Unknown);
     }
 
     #[test]
