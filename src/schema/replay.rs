@@ -675,7 +675,11 @@ pub fn type_known(flavour: Flavour, declared: Option<&str>, postgres: bool) -> b
     if !sqlalchemy {
         return false;
     }
-    let args = top_level_args(args);
+    let raw = args;
+    if raw.is_empty() && !matches!(name, "Enum" | "ENUM") {
+        return true;
+    }
+    let args = top_level_args(raw);
     // A size written as a literal, or none.
     let literal = |a: &str| a == "None" || a.chars().all(|c| c.is_ascii_digit());
     let sizes = |a: &&&str| {
@@ -700,7 +704,7 @@ pub fn type_known(flavour: Flavour, declared: Option<&str>, postgres: bool) -> b
                         .is_some()
                 })
             } else {
-                enum_length(&args.join(", ")).is_some()
+                enum_length(raw).is_some()
             }
         }
         "String" | "Unicode" | "AutoString" | "VARCHAR" | "CHAR" | "NCHAR" | "NVARCHAR"
