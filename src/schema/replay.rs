@@ -576,6 +576,13 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
     }
     let declared = dialect_variant(declared, "sqlite");
     let (name, args) = type_call(declared);
+    Some(sqlite_type_of(name, args).unwrap_or_else(|| name.to_ascii_uppercase()))
+}
+
+/// The SQL type SQLite stores for one of SQLAlchemy's type classes that
+/// miglint maps by name (`String(36)` → `VARCHAR(36)`); `None` for any
+/// other name.
+fn sqlite_type_of(name: &str, args: &str) -> Option<String> {
     let length = args
         .split(',')
         .next()
@@ -620,36 +627,9 @@ pub fn sql_type(flavour: Flavour, declared: Option<&str>) -> Option<String> {
         "Uuid" | "UUID" => "CHAR(32)".into(),
         // Without a native interval type, SQLAlchemy stores a datetime.
         "Interval" => "DATETIME".into(),
-        other => other.to_ascii_uppercase(),
+        _ => return None,
     })
 }
-
-/// SQLAlchemy's own type classes that [`sql_type`] maps by name; an upper
-/// case class (`VARCHAR`, `MEDIUMTEXT`, `JSONB`) is a SQL type rendered as
-/// its name.
-const SQLALCHEMY_TYPES: &[&str] = &[
-    "String",
-    "Unicode",
-    "AutoString",
-    "Text",
-    "UnicodeText",
-    "Integer",
-    "SmallInteger",
-    "BigInteger",
-    "Boolean",
-    "DateTime",
-    "Date",
-    "Time",
-    "Float",
-    "Double",
-    "Numeric",
-    "JSON",
-    "LargeBinary",
-    "PickleType",
-    "Uuid",
-    "Enum",
-    "Interval",
-];
 
 /// Whether miglint knows the SQL type a declared column gets. SQL is known
 /// as written. A SQLAlchemy expression is known when its class is one of
@@ -667,7 +647,9 @@ pub fn type_known(flavour: Flavour, declared: Option<&str>, postgres: bool) -> b
     }
     let declared = dialect_variant(declared, if postgres { "postgresql" } else { "sqlite" });
     let (name, args) = type_call(declared);
-    let sqlalchemy = SQLALCHEMY_TYPES.contains(&name)
+    // One of SQLAlchemy's classes miglint maps, or an upper case class
+    // (`VARCHAR`, `MEDIUMTEXT`, `JSONB`): a SQL type rendered as its name.
+    let sqlalchemy = sqlite_type_of(name, "").is_some()
         || (name.starts_with(|c: char| c.is_ascii_uppercase())
             && name
                 .chars()
