@@ -2,6 +2,10 @@
 # The migration CLIs the SQL-folder oracle tests run, built from crates.io
 # at pinned versions with SQLite only, into .cache/tools/<crate>-<version>
 # (ignored; kept between runs, so each is built once per version).
+# They are built unoptimised (`--debug`, no debug info), in one build folder for the three
+# (what they share compiles once): the tests give them a few small
+# migrations each, and an optimised build took most of a fresh machine's
+# set-up.
 #
 #   scripts/tools.sh          # prints the bin folders, one per line
 #
@@ -10,6 +14,8 @@
 # serves, so its layout is tested by file shape alone (see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=""
+trap '[ -z "$build" ] || rm -rf "$build"' EXIT
 
 install() {
     local crate=$1 version=$2 bin=$3
@@ -17,8 +23,10 @@ install() {
     local root=".cache/tools/$crate-$version"
     if [ ! -x "$root/bin/$bin" ]; then
         echo "== building $crate $version (once per version)" >&2
-        cargo install --quiet --locked "$crate" --version "=$version" \
-            --root "$root" "$@" >&2
+        [ -n "$build" ] || build=$(mktemp -d)
+        CARGO_PROFILE_DEV_DEBUG=false \
+            cargo install --quiet --locked --debug "$crate" --version "=$version" \
+            --root "$root" --target-dir "$build" "$@" >&2
     fi
     echo "$(pwd)/$root/bin"
 }

@@ -1,8 +1,9 @@
 //! The pre-commit hook, run by real pre-commit (`pre-commit try-repo`
 //! against this repository): a broken staged migration is refused with the
 //! rule id, the fixed one passes. pre-commit comes from requirements-dev.txt
-//! (scripts/test.sh); its first run builds miglint with cargo, cached in
-//! target/pre-commit-home for later runs.
+//! (scripts/test.sh); its first run builds miglint with cargo (unoptimised,
+//! in the folder the packaging tests share), cached in target/pre-commit-home
+//! for later runs.
 
 mod common;
 
@@ -33,14 +34,16 @@ fn pre_commit_refuses_a_broken_migration_and_accepts_the_fix() {
     git(dir.path(), &["commit", "-q", "-m", "initial"]);
 
     let run = || {
-        let out = Command::new(&python)
-            .current_dir(dir.path())
-            .env("PRE_COMMIT_HOME", &home)
-            .args(["-m", "pre_commit", "try-repo"])
-            .arg(this_repo)
-            .arg("miglint")
-            .output()
-            .unwrap();
+        let out = common::unoptimised_packaging_build(
+            Command::new(&python)
+                .current_dir(dir.path())
+                .env("PRE_COMMIT_HOME", &home)
+                .args(["-m", "pre_commit", "try-repo"])
+                .arg(this_repo)
+                .arg("miglint"),
+        )
+        .output()
+        .unwrap();
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).into_owned()

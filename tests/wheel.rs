@@ -34,10 +34,12 @@ fn wheelhouse() -> &'static Path {
         .get_or_init(|| {
             let work = tempfile::tempdir().unwrap();
             let wheels = work.path().join("wheels");
-            let (code, out) = run(Command::new(python())
-                .current_dir(root())
-                .args(["-m", "maturin", "build", "--release", "--locked", "--out"])
-                .arg(&wheels));
+            let (code, out) = run(common::unoptimised_packaging_build(
+                Command::new(python())
+                    .current_dir(root())
+                    .args(["-m", "maturin", "build", "--release", "--locked", "--out"])
+                    .arg(&wheels),
+            ));
             assert_eq!(code, 0, "maturin build failed: {out}");
             (work, wheels)
         })
@@ -202,31 +204,22 @@ fn the_python_pre_commit_hook_refuses_a_broken_migration() {
     assert!(out.contains("migrations/versions/001_users.py"), "{out}");
 }
 
-/// Where the release builds below keep their work between runs (ignored,
-/// like the rest of `target/`): the packaged crate and the sdist build
-/// the same dependencies in the same profile.
-fn release_target() -> PathBuf {
-    root().join("target/release-check")
-}
-
 /// The crate as crates.io gets it: `cargo package` makes it, and `cargo
 /// install` from the unpacked package gives a working miglint.
 #[test]
 fn the_packaged_crate_installs_with_cargo_install() {
     let work = tempfile::tempdir().unwrap();
-    let (code, out) = run(Command::new(env!("CARGO"))
-        .current_dir(root())
-        .args([
+    let (code, out) = run(common::unoptimised_packaging_build(
+        Command::new(env!("CARGO")).current_dir(root()).args([
             "package",
             "--locked",
             "--allow-dirty",
             "--no-verify",
-            "--target-dir",
-        ])
-        .arg(release_target()));
+        ]),
+    ));
     assert_eq!(code, 0, "cargo package failed: {out}");
     let name = format!("miglint-{}", env!("CARGO_PKG_VERSION"));
-    let crate_file = release_target().join(format!("package/{name}.crate"));
+    let crate_file = root().join(format!("target/packaging/package/{name}.crate"));
     let (code, out) = run(Command::new("tar")
         .arg("-xzf")
         .arg(&crate_file)
@@ -242,13 +235,13 @@ fn the_packaged_crate_installs_with_cargo_install() {
             .is_file()
     );
     assert!(!work.path().join(&name).join("tests").exists());
-    let (code, out) = run(Command::new(env!("CARGO"))
-        .args(["install", "--locked", "--quiet", "--path"])
-        .arg(work.path().join(&name))
-        .arg("--root")
-        .arg(work.path().join("root"))
-        .arg("--target-dir")
-        .arg(release_target()));
+    let (code, out) = run(common::unoptimised_packaging_build(
+        Command::new(env!("CARGO"))
+            .args(["install", "--locked", "--quiet", "--path"])
+            .arg(work.path().join(&name))
+            .arg("--root")
+            .arg(work.path().join("root")),
+    ));
     assert_eq!(code, 0, "cargo install failed: {out}");
     behaves(&work.path().join("root/bin/miglint"));
 }
@@ -268,29 +261,29 @@ fn the_sdist_builds_and_installs() {
         .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
         .expect("an sdist");
     let site = work.path().join("site");
-    let (code, out) = run(Command::new(python())
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-build-isolation",
-            "--no-deps",
-            "--target",
-        ])
-        .arg(&site)
-        .arg(&sdist)
-        // maturin's build backend runs the `maturin` beside that Python.
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                venv_bin().display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .env("CARGO_TARGET_DIR", release_target()));
+    let mut pip = Command::new(python());
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-build-isolation",
+        "--no-deps",
+        "--target",
+    ])
+    .arg(&site)
+    .arg(&sdist)
+    // maturin's build backend runs the `maturin` beside that Python.
+    .env(
+        "PATH",
+        format!(
+            "{}:{}",
+            venv_bin().display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let (code, out) = run(common::unoptimised_packaging_build(&mut pip));
     assert_eq!(code, 0, "pip install of the sdist failed: {out}");
     behaves(&site.join("bin/miglint"));
 }

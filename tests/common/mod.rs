@@ -331,3 +331,20 @@ impl Drop for Postgres {
             .output();
     }
 }
+
+/// Sets up `cmd`, a tool that builds miglint the way users' tools do (`cargo
+/// install`, maturin, pip on the sdist, pre-commit), to build in one folder
+/// shared by all the packaging tests, with the release profile's optimiser
+/// and LTO turned off. What these tests prove is the packaging (the crate's
+/// and the sdist's contents, the wheel, the hook), not the optimised code:
+/// this way the dependencies compile once for all of them, quickly, instead
+/// of once each with full optimisation (which took most of the test run).
+pub fn unoptimised_packaging_build(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    cmd.env(
+        "CARGO_TARGET_DIR",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/packaging"),
+    )
+    .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+    .env("CARGO_PROFILE_RELEASE_LTO", "off")
+    .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
+}
