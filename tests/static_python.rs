@@ -1394,3 +1394,66 @@ fn what_miglint_cannot_read_is_marked_in_the_schema_not_guessed() {
     assert!(!lint.contains("downgrade-roundtrip"), "{lint}");
     common::real_tool_applies(dir.path()).unwrap();
 }
+
+/// Renames and foreign keys driven by a helper that builds its lists with
+/// comprehensions (a dict reversed, a list of tuples spliced with `*`,
+/// subscripts into both), walked with `zip`, as Alembic runs them. A list
+/// changed in place by code miglint does not model (`names.append(...)`)
+/// is no longer known: the loop over it is not read as the literal.
+#[test]
+fn comprehensions_zip_and_subscripts_are_read_as_python_runs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let helpers = "\ndef _changes():\n    mapping = {\"userschema\": \"users\", \"postschema\": \"posts\"}\n    reverse = {new: old for old, new in mapping.items()}\n    fks = [\n        *[(source, \"users\", \"user_id\") for source in [\"posts\"]],\n        (\"posts\", \"posts\", \"parent_id\"),\n    ]\n    old_fks = [(reverse[s], reverse[t], c) for s, t, c in fks if c != \"parent_id\"]\n    return list(mapping.keys()), list(mapping.values()), fks, old_fks\n\n\ndef _fk_name(source, column):\n    return f\"fk_{source}_{column}\"\n";
+    chain(
+        dir.path(),
+        &[
+            (
+                "",
+                "    op.create_table(\"userschema\", sa.Column(\"id\", sa.Integer(), primary_key=True))\n    op.create_table(\"postschema\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"user_id\", sa.Integer()), sa.Column(\"parent_id\", sa.Integer()))",
+                "    op.drop_table(\"postschema\")\n    op.drop_table(\"userschema\")",
+            ),
+            (
+                helpers,
+                "    old, new, fks, old_fks = _changes()\n    for o, n in zip(old, new):\n        op.rename_table(o, n)\n    for i, (source, target, column) in enumerate(fks):\n        with op.batch_alter_table(source) as batch_op:\n            batch_op.create_foreign_key(_fk_name(source, column), target, [column], [\"id\"])",
+                "    old, new, fks, old_fks = _changes()\n    for source, target, column in fks:\n        with op.batch_alter_table(source) as batch_op:\n            batch_op.drop_constraint(_fk_name(source, column), type_=\"foreignkey\")\n    for o, n in zip(old, new):\n        op.rename_table(n, o)",
+            ),
+            (
+                "",
+                "    names = [\"a\"]\n    names.append(\"b\")\n    for name in names:\n        op.add_column(\"users\", sa.Column(name, sa.String()))",
+                "    with op.batch_alter_table(\"users\") as batch_op:\n        batch_op.drop_column(\"b\")\n        batch_op.drop_column(\"a\")",
+            ),
+        ],
+    );
+    let (sql, facts, notes) = replay(dir.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    for expected in [
+        "CREATE TABLE users",
+        "CREATE TABLE posts",
+        "CONSTRAINT fk_posts_user_id FOREIGN KEY (user_id) REFERENCES users (id)",
+        "CONSTRAINT fk_posts_parent_id FOREIGN KEY (parent_id) REFERENCES posts (id)",
+    ] {
+        assert!(sql.contains(expected), "missing `{expected}` in\n{sql}");
+    }
+    assert!(!sql.contains("userschema"), "{sql}");
+    // Only the list changed in place is unknown: one note, at revision 3.
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    let json = String::from_utf8(
+        miglint()
+            .args(["schema", "--format", "json"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let users = doc["sets"][0]["schema"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "users")
+        .cloned()
+        .unwrap();
+    assert_eq!(users["uncertain"], true, "{json}");
+    common::real_tool_applies(dir.path()).unwrap();
+}

@@ -8,7 +8,9 @@ use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
-use crate::load::eval::{Cond, Env, Evaluator, Functions, Value, bind_target, listed_exists};
+use crate::load::eval::{
+    Cond, Env, Evaluator, Functions, Value, bind_target, listed_exists, root_name,
+};
 use crate::load::imports::{
     Imported, MappedColumns, ProjectType, mapped_columns, table_name, type_decorator_impl,
 };
@@ -795,6 +797,11 @@ impl<'a> OpReader<'a, '_> {
             return;
         }
         let Some((receiver, method)) = method_call(call) else {
+            if let Expr::Attribute(a) = &*call.func
+                && let Some(name) = root_name(&a.value)
+            {
+                self.env.forget(name);
+            }
             self.python(call.range(), "a call miglint does not model");
             return;
         };
@@ -802,6 +809,8 @@ impl<'a> OpReader<'a, '_> {
             Some((table, alias)) if receiver == *alias => (Some(table.clone()), true),
             _ if self.is_op(receiver) => (None, false),
             _ => {
+                // `names.append(x)` may change what `names` holds.
+                self.env.forget(receiver);
                 self.python(call.range(), "a call miglint does not model");
                 return;
             }
@@ -1153,10 +1162,11 @@ impl<'a> OpReader<'a, '_> {
             Expr::Call(c) if callee_name(c) == Some("text") => (arg(c, 0, "text"), true),
             other => (Some(other), false),
         };
-        if let Some(Expr::StringLiteral(s)) = inner
-            && (s.value.is_implicit_concatenated() || raw.contains('\\'))
-            && let Some(value) = inner.and_then(|i| ev.string(i))
-        {
+        // A literal split over lines or with escapes, a constant, an
+        // f-string: the string Python makes.
+        let plain = matches!(inner, Some(Expr::StringLiteral(s))
+            if !s.value.is_implicit_concatenated() && !raw.contains('\\'));
+        if !plain && let Some(value) = inner.and_then(|i| ev.string(i)) {
             return if text_call {
                 format!("sa.text(\"{value}\")")
             } else {

@@ -1,6 +1,7 @@
 //! Static evaluation of the Python a migration runs, as far as its own
 //! code says: string constants and f-strings, `op.f(...)`, concatenation,
-//! literal lists, tuples and dicts, and the dialect a migration asks about
+//! literal lists, tuples and dicts, comprehensions, subscripts, `zip` and
+//! `enumerate` over them, and the dialect a migration asks about
 //! (`op.get_bind().dialect.name`, `bind.engine.name`). What it cannot
 //! decide is `None`, never a guess: the reader then marks what it touches
 //! as uncertain.
@@ -8,8 +9,8 @@
 use std::collections::HashMap;
 
 use ruff_python_ast::{
-    BoolOp, CmpOp, Expr, ExprCall, FStringPart, InterpolatedStringElement, Operator, Stmt,
-    StmtFunctionDef, UnaryOp,
+    BoolOp, CmpOp, Comprehension, Expr, ExprCall, FStringPart, InterpolatedStringElement, Operator,
+    Stmt, StmtFunctionDef, UnaryOp,
 };
 
 use ruff_text_size::{Ranged, TextRange};
@@ -150,6 +151,20 @@ impl Env {
         scope.insert(name.to_string(), value);
     }
 
+    /// Forgets the list or dict `name` holds, in every scope: code miglint
+    /// does not model may have changed it in place (`names.append(x)`,
+    /// `counts[k] = v`). What cannot change in place (a string, the
+    /// connection) is kept.
+    pub fn forget(&mut self, name: &str) {
+        for scope in &mut self.scopes {
+            if let Some(value) = scope.get_mut(name)
+                && matches!(value, Some(Value::Seq(_) | Value::Dict(_)))
+            {
+                *value = None;
+            }
+        }
+    }
+
     fn get(&self, name: &str) -> Option<&Value> {
         self.scopes
             .iter()
@@ -173,6 +188,17 @@ impl Value {
             Value::Seq(v) => Some(v.clone()),
             Value::Dict(d) => Some(d.iter().map(|(k, _)| k.clone()).collect()),
             _ => None,
+        }
+    }
+
+    /// Whether this is, or holds, an expression kept by where it stands.
+    fn holds_item(&self) -> bool {
+        match self {
+            Value::Item(_) => true,
+            Value::Seq(items) => items.iter().any(Value::holds_item),
+            Value::Dict(pairs) => pairs.iter().any(|(k, v)| k.holds_item() || v.holds_item()),
+            Value::Among(_, v) => v.holds_item(),
+            _ => false,
         }
     }
 
@@ -347,6 +373,51 @@ impl<'e> Evaluator<'e> {
             }
         }
         None
+    }
+
+    /// `{c["name"] for c in inspector.get_columns("t")}` (or a list, or
+    /// `c.get("name")`), and the same over `get_indexes`: the names the
+    /// inspector lists.
+    fn inspector_names(
+        &self,
+        elt: &Expr,
+        generators: &[Comprehension],
+        depth: usize,
+    ) -> Option<Value> {
+        let [g] = generators else {
+            return None;
+        };
+        if !g.ifs.is_empty() {
+            return None;
+        }
+        let Expr::Name(var) = &g.target else {
+            return None;
+        };
+        if !is_name_of(elt, var.id.as_str()) {
+            return None;
+        }
+        let Expr::Call(call) = &g.iter else {
+            return None;
+        };
+        let Expr::Attribute(a) = &*call.func else {
+            return None;
+        };
+        if self.value_at(&a.value, depth + 1)? != Value::Inspector {
+            return None;
+        }
+        let table = self.string(call.arguments.args.first()?)?;
+        match a.attr.id.as_str() {
+            "get_columns" => Some(Value::ColumnNames(table)),
+            "get_indexes" => Some(Value::IndexNames(table)),
+            _ => None,
+        }
+    }
+
+    /// Whether `name` is a helper function the migration (or a module it
+    /// imports) defines, which hides a builtin of that name.
+    fn is_helper(&self, name: &str) -> bool {
+        self.functions.is_some_and(|fs| fs.contains_key(name))
+            || self.imported.is_some_and(|fs| fs.contains_key(name))
     }
 
     /// The same evaluator inside a helper's scope.
@@ -616,39 +687,101 @@ impl<'e> Evaluator<'e> {
             Expr::Dict(d) => {
                 let mut items = Vec::new();
                 for item in d.iter() {
-                    let key = self.value_at(item.key.as_ref()?, depth + 1)?;
-                    items.push((key, self.value_at(&item.value, depth + 1)?));
+                    match item.key.as_ref() {
+                        Some(key) => {
+                            let key = self.value_at(key, depth + 1)?;
+                            let value = self.value_at(&item.value, depth + 1)?;
+                            dict_insert(&mut items, key, value);
+                        }
+                        // `{**others, "k": v}`
+                        None => match self.value_at(&item.value, depth + 1)? {
+                            Value::Dict(others) => {
+                                for (k, v) in others {
+                                    dict_insert(&mut items, k, v);
+                                }
+                            }
+                            _ => return None,
+                        },
+                    }
                 }
                 Value::Dict(items)
             }
-            // `{c["name"] for c in inspector.get_columns("t")}` (or a list,
-            // or `c.get("name")`), and the same over `get_indexes`.
-            Expr::SetComp(ruff_python_ast::ExprSetComp {
+            // `[(t, "id") for t in tables if t != "user"]`, over sequences
+            // miglint knows.
+            Expr::ListComp(ruff_python_ast::ExprListComp {
                 elt, generators, ..
             })
-            | Expr::ListComp(ruff_python_ast::ExprListComp {
+            | Expr::SetComp(ruff_python_ast::ExprSetComp {
                 elt, generators, ..
-            }) if generators.len() == 1 && generators[0].ifs.is_empty() => {
-                let g = &generators[0];
-                let Expr::Name(var) = &g.target else {
-                    return None;
-                };
-                if !is_name_of(elt, var.id.as_str()) {
-                    return None;
+            })
+            | Expr::Generator(ruff_python_ast::ExprGenerator {
+                elt, generators, ..
+            }) => match self.inspector_names(elt, generators, depth) {
+                Some(names) => names,
+                None => Value::Seq(self.comprehension(Elt::One(elt), generators, depth)?),
+            },
+            // `{new: old for old, new in renames.items()}`
+            Expr::DictComp(dc) => {
+                let key = dc.key.as_deref()?;
+                let mut pairs = Vec::new();
+                for pair in self.comprehension(Elt::Pair(key, &dc.value), &dc.generators, depth)? {
+                    let Value::Seq(kv) = pair else { return None };
+                    let [k, v]: [Value; 2] = kv.try_into().ok()?;
+                    dict_insert(&mut pairs, k, v);
                 }
-                let Expr::Call(call) = &g.iter else {
-                    return None;
-                };
-                let Expr::Attribute(a) = &*call.func else {
-                    return None;
-                };
-                if self.value_at(&a.value, depth + 1)? != Value::Inspector {
-                    return None;
+                Value::Dict(pairs)
+            }
+            // `renames[table]`, `pair[0]`, `pair[-1]`
+            Expr::Subscript(sub) if !sub.slice.is_slice_expr() => {
+                match (
+                    self.value_at(&sub.value, depth + 1)?,
+                    self.value_at(&sub.slice, depth + 1)?,
+                ) {
+                    (Value::Dict(pairs), key) => {
+                        pairs.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)?
+                    }
+                    (Value::Seq(items), Value::Int(i)) => {
+                        let at = if i < 0 { i + items.len() as i64 } else { i };
+                        items.into_iter().nth(usize::try_from(at).ok()?)?
+                    }
+                    _ => return None,
                 }
-                let table = self.string(call.arguments.args.first()?)?;
-                match a.attr.id.as_str() {
-                    "get_columns" => Value::ColumnNames(table),
-                    "get_indexes" => Value::IndexNames(table),
+            }
+            // `zip(old, new)`, `enumerate(names)`
+            Expr::Call(c)
+                if c.arguments.keywords.is_empty()
+                    && !c.arguments.args.is_empty()
+                    && let Expr::Name(n) = &*c.func
+                    && matches!(n.id.as_str(), "zip" | "enumerate")
+                    && !self.is_helper(n.id.as_str()) =>
+            {
+                let seqs = c
+                    .arguments
+                    .args
+                    .iter()
+                    .map(|a| self.value_at(a, depth + 1)?.items())
+                    .collect::<Option<Vec<Vec<Value>>>>()?;
+                match (n.id.as_str(), seqs.as_slice()) {
+                    ("enumerate", [items]) => Value::Seq(
+                        items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| {
+                                Some(Value::Seq(vec![
+                                    Value::Int(i64::try_from(i).ok()?),
+                                    v.clone(),
+                                ]))
+                            })
+                            .collect::<Option<_>>()?,
+                    ),
+                    ("zip", _) => {
+                        let n = seqs.iter().map(Vec::len).min().unwrap_or(0);
+                        Value::Seq(
+                            (0..n)
+                                .map(|i| Value::Seq(seqs.iter().map(|s| s[i].clone()).collect()))
+                                .collect(),
+                        )
+                    }
                     _ => return None,
                 }
             }
@@ -896,8 +1029,107 @@ impl<'e> Evaluator<'e> {
         Some(v)
     }
 
+    /// The items of a literal list, tuple or set, `*others` spliced in.
     fn all(&self, elts: &[Expr], depth: usize) -> Option<Vec<Value>> {
-        elts.iter().map(|e| self.value_at(e, depth + 1)).collect()
+        let mut out = Vec::new();
+        for e in elts {
+            match e {
+                Expr::Starred(s) => out.extend(self.value_at(&s.value, depth + 1)?.items()?),
+                _ => out.push(self.value_at(e, depth + 1)?),
+            }
+        }
+        Some(out)
+    }
+
+    /// The same evaluator over another environment (a comprehension's).
+    fn scoped<'s>(&'s self, env: &'s Env) -> Evaluator<'s> {
+        Evaluator {
+            env,
+            dialect: self.dialect,
+            batch_alias: self.batch_alias,
+            functions: self.functions,
+            imported: self.imported,
+            calls: self.calls,
+            foreign: self.foreign,
+            op_aliases: self.op_aliases,
+        }
+    }
+
+    /// What a comprehension makes, item by item (a key and value pair for
+    /// a dict's): each `for` over a sequence miglint knows, each `if`
+    /// decided. Unknown when any of them is not, or when an item is an
+    /// expression kept by where it stands (a call), which names the loop
+    /// variable miglint would no longer have.
+    fn comprehension(
+        &self,
+        elt: Elt<'_>,
+        generators: &[Comprehension],
+        depth: usize,
+    ) -> Option<Vec<Value>> {
+        let mut env = self.env.clone();
+        env.push();
+        let mut out = Vec::new();
+        self.generate(elt, generators, &mut env, depth, &mut out)?;
+        Some(out)
+    }
+
+    fn generate(
+        &self,
+        elt: Elt<'_>,
+        generators: &[Comprehension],
+        env: &mut Env,
+        depth: usize,
+        out: &mut Vec<Value>,
+    ) -> Option<()> {
+        let Some((g, rest)) = generators.split_first() else {
+            let ev = self.scoped(env);
+            let item = match elt {
+                Elt::One(e) => ev.value_at(e, depth + 1)?,
+                Elt::Pair(k, v) => {
+                    Value::Seq(vec![ev.value_at(k, depth + 1)?, ev.value_at(v, depth + 1)?])
+                }
+            };
+            if item.holds_item() || out.len() >= MAX_ITEMS {
+                return None;
+            }
+            out.push(item);
+            return Some(());
+        };
+        if g.is_async {
+            return None;
+        }
+        let items = self.scoped(env).value_at(&g.iter, depth + 1)?.items()?;
+        'items: for item in items {
+            bind_target(env, &g.target, Some(item));
+            let ev = self.scoped(env);
+            for test in &g.ifs {
+                if !ev.truth(test)? {
+                    continue 'items;
+                }
+            }
+            self.generate(elt, rest, env, depth, out)?;
+        }
+        Some(())
+    }
+}
+
+/// What a comprehension makes of each binding.
+#[derive(Clone, Copy)]
+enum Elt<'x> {
+    One(&'x Expr),
+    /// A dict comprehension's key and value.
+    Pair(&'x Expr, &'x Expr),
+}
+
+/// How many items a comprehension may make before miglint stops reading it.
+const MAX_ITEMS: usize = 1000;
+
+/// Sets `key` in a dict's pairs as Python does: a key given twice keeps its
+/// first place and its last value.
+fn dict_insert(pairs: &mut Vec<(Value, Value)>, key: Value, value: Value) {
+    match pairs.iter_mut().find(|(k, _)| *k == key) {
+        Some(pair) => pair.1 = value,
+        None => pairs.push((key, value)),
     }
 }
 
@@ -928,9 +1160,16 @@ pub fn dialect_name(dialect: Dialect) -> &'static str {
     }
 }
 
-/// Binds a `for` target (a name or a tuple of names) to one item.
+/// Binds an assignment's or a `for`'s target (a name or a tuple of names)
+/// to one item; a target inside a container (`d[k] = v`, `obj.x = v`)
+/// changes that container, which is then no longer known.
 pub fn bind_target(env: &mut Env, target: &Expr, item: Option<Value>) {
     match target {
+        Expr::Subscript(_) | Expr::Attribute(_) => {
+            if let Some(name) = root_name(target) {
+                env.forget(name);
+            }
+        }
         Expr::Name(n) => env.bind(n.id.as_str(), item),
         Expr::Tuple(t) => {
             let parts = item
@@ -949,5 +1188,15 @@ pub fn bind_target(env: &mut Env, target: &Expr, item: Option<Value>) {
             }
         }
         _ => {}
+    }
+}
+
+/// The name an attribute or subscript chain starts from (`d` of `d[k].x`).
+pub fn root_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(n) => Some(n.id.as_str()),
+        Expr::Attribute(a) => root_name(&a.value),
+        Expr::Subscript(s) => root_name(&s.value),
+        _ => None,
     }
 }
