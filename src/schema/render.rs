@@ -7,49 +7,157 @@ use serde::Serialize;
 
 use crate::schema::{ColumnState, Index, Schema, Table};
 
-/// Words that must be quoted to be used as names.
+/// SQLite's keywords (`sqlite3_keyword_name`, SQLite 3.40), sorted: a name
+/// that is one is quoted, as SQLAlchemy quotes it (a column named `commit`
+/// is a syntax error unquoted).
 const RESERVED: &[&str] = &[
+    "abort",
+    "action",
     "add",
+    "after",
     "all",
     "alter",
+    "always",
+    "analyze",
     "and",
     "as",
+    "asc",
+    "attach",
+    "autoincrement",
+    "before",
+    "begin",
+    "between",
     "by",
+    "cascade",
+    "case",
+    "cast",
     "check",
+    "collate",
     "column",
+    "commit",
+    "conflict",
     "constraint",
     "create",
+    "cross",
+    "current",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "database",
     "default",
+    "deferrable",
+    "deferred",
     "delete",
+    "desc",
+    "detach",
     "distinct",
+    "do",
     "drop",
+    "each",
+    "else",
+    "end",
+    "escape",
+    "except",
+    "exclude",
+    "exclusive",
+    "exists",
+    "explain",
+    "fail",
+    "filter",
+    "first",
+    "following",
+    "for",
+    "foreign",
     "from",
+    "full",
+    "generated",
+    "glob",
     "group",
+    "groups",
+    "having",
+    "if",
+    "ignore",
+    "immediate",
     "in",
     "index",
+    "indexed",
+    "initially",
+    "inner",
     "insert",
+    "instead",
+    "intersect",
     "into",
     "is",
+    "isnull",
     "join",
     "key",
+    "last",
+    "left",
+    "like",
     "limit",
+    "match",
+    "materialized",
+    "natural",
+    "no",
     "not",
+    "nothing",
+    "notnull",
     "null",
+    "nulls",
+    "of",
+    "offset",
     "on",
     "or",
     "order",
+    "others",
+    "outer",
+    "over",
+    "partition",
+    "plan",
+    "pragma",
+    "preceding",
     "primary",
+    "query",
+    "raise",
+    "range",
+    "recursive",
     "references",
+    "regexp",
+    "reindex",
+    "release",
+    "rename",
+    "replace",
+    "restrict",
+    "returning",
+    "right",
+    "rollback",
+    "row",
+    "rows",
+    "savepoint",
     "select",
     "set",
     "table",
+    "temp",
+    "temporary",
+    "then",
+    "ties",
     "to",
     "transaction",
+    "trigger",
+    "unbounded",
     "union",
     "unique",
     "update",
+    "using",
+    "vacuum",
     "values",
+    "view",
+    "virtual",
+    "when",
     "where",
+    "window",
+    "with",
+    "without",
 ];
 
 /// A name, quoted only when SQLite needs it quoted.
@@ -59,7 +167,9 @@ pub fn ident(name: &str) -> String {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !RESERVED.contains(&name.to_ascii_lowercase().as_str());
+        && RESERVED
+            .binary_search(&name.to_ascii_lowercase().as_str())
+            .is_err();
     if plain {
         name.to_string()
     } else {
@@ -320,6 +430,19 @@ mod tests {
         assert_eq!(ident("users"), "users");
         assert_eq!(ident("order"), "\"order\"");
         assert_eq!(ident("my table"), "\"my table\"");
+        // Every SQLite keyword, not only the common ones: zenml's
+        // `code_reference.commit` made `CREATE TABLE` a syntax error.
+        assert_eq!(ident("commit"), "\"commit\"");
+        assert_eq!(ident("Action"), "\"Action\"");
+        assert!(
+            RESERVED.windows(2).all(|w| w[0] < w[1]),
+            "sorted, for binary_search"
+        );
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for word in RESERVED {
+            let sql = format!("CREATE TABLE {} ({} TEXT)", ident(word), ident(word));
+            conn.execute_batch(&sql).unwrap();
+        }
     }
 
     #[test]
