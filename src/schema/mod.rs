@@ -30,6 +30,11 @@ pub struct ColumnState {
     pub type_unknown: bool,
     pub nullable: bool,
     pub default: Option<String>,
+    /// The declared default is one miglint cannot read
+    /// ([`replay::default_known`]): `default` is then `None`, and the
+    /// default is never compared.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub default_unknown: bool,
     pub primary_key: bool,
     pub unique: bool,
     /// `GENERATED ALWAYS AS (...)` / `sa.Computed(...)`: written by the
@@ -418,7 +423,10 @@ fn table_differences(before: &Table, after: &Table, out: &mut Vec<String>) {
                         if c.nullable { "nullable" } else { "NOT NULL" }
                     ));
                 }
-                if normalize_default(&a.default) != normalize_default(&c.default) {
+                if !a.default_unknown
+                    && !c.default_unknown
+                    && stored_default(a) != stored_default(c)
+                {
                     out.push(format!(
                         "column `{t}.{}` has default {} instead of {}",
                         c.name,
@@ -475,6 +483,35 @@ fn same_fk(a: &ForeignKey, b: &ForeignKey) -> bool {
 }
 
 /// A default as SQLite keeps it: without outer parentheses or spacing.
+/// The value SQLite gives a column from its DEFAULT, as far as the text
+/// says: the column's type affinity applies as it does to an inserted value
+/// (`'-1'` in an INTEGER column is -1, `false` is 0, `1` in a TEXT column
+/// is `'1'`), so two spellings of one value are one default.
+fn stored_default(c: &ColumnState) -> Option<String> {
+    let d = normalize_default(&c.default)?;
+    let ty = c.sql_type.as_deref().unwrap_or("").to_ascii_uppercase();
+    // SQLite's affinity rules, in their order.
+    let text = !ty.contains("INT") && ["CHAR", "CLOB", "TEXT"].iter().any(|k| ty.contains(k));
+    let blob = !ty.contains("INT") && !text && (ty.is_empty() || ty.contains("BLOB"));
+    let numeric = !text && !blob;
+    let quoted = d
+        .strip_prefix('\'')
+        .and_then(|r| r.strip_suffix('\''))
+        .filter(|r| !r.contains('\''));
+    let number = |v: &str| v.parse::<f64>().ok().filter(|n| n.is_finite());
+    let bare = match d.to_ascii_lowercase().as_str() {
+        "true" => Some("1".to_string()),
+        "false" => Some("0".to_string()),
+        _ => number(&d).map(|_| d.clone()),
+    };
+    Some(match (bare, quoted) {
+        (Some(n), _) if numeric => format!("{}", number(&n)?),
+        (None, Some(q)) if numeric && number(q).is_some() => format!("{}", number(q)?),
+        (Some(n), _) if text => format!("'{n}'"),
+        _ => d,
+    })
+}
+
 fn normalize_default(d: &Option<String>) -> Option<String> {
     d.as_deref().map(|d| {
         let d = d.trim();
@@ -490,4 +527,42 @@ fn normalize_type(t: &Option<String>) -> String {
         .unwrap_or("")
         .to_ascii_uppercase()
         .replace(' ', "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(sql_type: &str, default: &str) -> ColumnState {
+        ColumnState {
+            name: "c".into(),
+            sql_type: Some(sql_type.into()),
+            type_unknown: false,
+            nullable: true,
+            default: Some(default.into()),
+            default_unknown: false,
+            primary_key: false,
+            unique: false,
+            generated: false,
+            origin: Span::new(crate::source::FileId(0), 0, 0),
+        }
+    }
+
+    /// airflow's downgrades write `server_default="-1"` where the upgrade
+    /// had `sa.text("-1")`: one value in an INTEGER column, not a change.
+    #[test]
+    fn defaults_are_compared_as_the_value_sqlite_stores() {
+        let same = |t: &str, a: &str, b: &str| {
+            stored_default(&column(t, a)) == stored_default(&column(t, b))
+        };
+        assert!(same("INTEGER", "'-1'", "-1"));
+        assert!(same("BOOLEAN", "'0'", "(false)"));
+        assert!(same("FLOAT", "'1.50'", "1.5"));
+        assert!(same("VARCHAR(10)", "1", "'1'"));
+        assert!(!same("VARCHAR(10)", "'01'", "1"));
+        assert!(!same("INTEGER", "'-1'", "'0'"));
+        assert!(!same("INTEGER", "'a'", "0"));
+        assert!(!same("BLOB", "'1'", "1"));
+        assert!(same("DATETIME", "(CURRENT_TIMESTAMP)", "CURRENT_TIMESTAMP"));
+    }
 }

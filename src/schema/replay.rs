@@ -791,17 +791,32 @@ fn enum_length(args: &str) -> Option<usize> {
     values.iter().map(|v| v.chars().count()).max()
 }
 
-/// The DEFAULT SQLite stores for a `server_default=` written in Python.
-pub fn sql_default(flavour: Flavour, declared: Option<&str>) -> Option<String> {
+/// The DEFAULT the database stores for a `server_default=` written in
+/// Python (SQL as given for the other flavours); `None` for none, and for
+/// one miglint cannot read ([`default_known`]).
+pub fn sql_default(flavour: Flavour, declared: Option<&str>, postgres: bool) -> Option<String> {
     let declared = declared?.trim();
     if flavour != Flavour::Alembic {
         return Some(declared.to_string());
     }
-    if declared == "None" {
-        return None;
+    python_default(declared, postgres)?
+}
+
+/// Whether miglint reads what a `server_default=` stores: a string, SQL in
+/// `text("...")`, `func.now()`, `false()` / `true()`. A call or name of the
+/// application's (`server_default=current_timestamp_sql()`) is not read,
+/// never copied as SQL: the default is then unknown, and not compared.
+pub fn default_known(flavour: Flavour, declared: Option<&str>) -> bool {
+    match declared {
+        Some(d) if flavour == Flavour::Alembic => python_default(d.trim(), false).is_some(),
+        _ => true,
     }
-    if declared.ends_with("func.now()") || declared.ends_with("func.current_timestamp()") {
-        return Some("CURRENT_TIMESTAMP".into());
+}
+
+/// `Some(default)` when miglint reads the Python, else `None`.
+fn python_default(declared: &str, postgres: bool) -> Option<Option<String>> {
+    if declared == "None" {
+        return Some(None);
     }
     let unquote = |s: &str| -> Option<String> {
         let s = s.trim();
@@ -809,17 +824,38 @@ pub fn sql_default(flavour: Flavour, declared: Option<&str>) -> Option<String> {
         (matches!(q, '"' | '\'') && s.ends_with(q) && s.len() >= 2)
             .then(|| s[1..s.len() - 1].to_string())
     };
-    if let Some(inner) = declared
-        .strip_prefix("sa.text(")
-        .or_else(|| declared.strip_prefix("text("))
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        return Some(unquote(inner).unwrap_or_else(|| inner.to_string()));
-    }
     if let Some(s) = unquote(declared) {
-        return Some(format!("'{}'", s.replace('\'', "''")));
+        return Some(Some(format!("'{}'", s.replace('\'', "''"))));
     }
-    Some(declared.to_string())
+    if let Some(inner) = call_args(declared, "text") {
+        return Some(Some(unquote(inner)?));
+    }
+    let no_args = |name: &str| call_args(declared, name).is_some_and(|a| a.trim().is_empty());
+    if (no_args("now") || no_args("current_timestamp")) && declared.contains("func.") {
+        return Some(Some("CURRENT_TIMESTAMP".into()));
+    }
+    // SQLAlchemy writes `false()` / `true()` as 0 / 1 where booleans are
+    // not native (SQLite).
+    for (name, native, number) in [("false", "false", "0"), ("true", "true", "1")] {
+        if no_args(name) {
+            return Some(Some(if postgres { native } else { number }.to_string()));
+        }
+    }
+    None
+}
+
+/// The arguments' text of `name(...)` or `a.b.name(...)`, when `text` is
+/// that call and nothing else.
+fn call_args<'t>(text: &'t str, name: &str) -> Option<&'t str> {
+    let open = text.find('(')?;
+    let callee = &text[..open];
+    let dotted = callee
+        .split('.')
+        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if !dotted || callee.rsplit('.').next() != Some(name) {
+        return None;
+    }
+    text[open + 1..].strip_suffix(')')
 }
 
 fn column_state(flavour: Flavour, c: &Column, postgres: bool) -> ColumnState {
@@ -828,7 +864,8 @@ fn column_state(flavour: Flavour, c: &Column, postgres: bool) -> ColumnState {
         sql_type: declared_sql_type(flavour, c.type_name.as_deref(), postgres),
         type_unknown: !type_known(flavour, c.type_name.as_deref(), postgres),
         nullable: c.nullable,
-        default: sql_default(flavour, c.default.as_deref()),
+        default: sql_default(flavour, c.default.as_deref(), postgres),
+        default_unknown: !default_known(flavour, c.default.as_deref()),
         primary_key: c.primary_key,
         unique: c.unique,
         generated: c.generated,
@@ -887,14 +924,7 @@ pub fn refused_only_with_rows(op: &Operation, flavour: Flavour) -> Option<&str> 
     let sql = if op.sql.is_some() {
         declared.to_string()
     } else if flavour == Flavour::Alembic && !op.in_batch {
-        let readable = declared.ends_with("func.now()")
-            || declared.ends_with("func.current_timestamp()")
-            || declared.starts_with("sa.text(")
-            || declared.starts_with("text(");
-        if !readable {
-            return None;
-        }
-        sql_default(flavour, Some(declared))?
+        sql_default(flavour, Some(declared), false)?
     } else {
         return None;
     };
@@ -1975,7 +2005,8 @@ fn alter_column(
         col.type_unknown = !type_known(flavour, Some(ty), cx.postgres);
     }
     if let Some(d) = &changes.default {
-        col.default = sql_default(flavour, d.as_deref());
+        col.default = sql_default(flavour, d.as_deref(), cx.postgres);
+        col.default_unknown = !default_known(flavour, d.as_deref());
     }
     let Some(new) = changes.new_name.clone() else {
         return;
@@ -2205,11 +2236,38 @@ mod tests {
 
     #[test]
     fn server_defaults_map_as_sqlite_stores_them() {
-        let d = |s| sql_default(Flavour::Alembic, Some(s));
+        let d = |s| sql_default(Flavour::Alembic, Some(s), false);
         assert_eq!(d("sa.func.now()").unwrap(), "CURRENT_TIMESTAMP");
+        assert_eq!(
+            d("db.func.current_timestamp()").unwrap(),
+            "CURRENT_TIMESTAMP"
+        );
         assert_eq!(d("\"active\"").unwrap(), "'active'");
         assert_eq!(d("sa.text(\"0\")").unwrap(), "0");
+        assert_eq!(
+            d("db.text(\"CURRENT_TIMESTAMP\")").unwrap(),
+            "CURRENT_TIMESTAMP"
+        );
+        assert_eq!(d("sa.false()").unwrap(), "0");
+        assert_eq!(d("sa.sql.expression.true()").unwrap(), "1");
+        assert_eq!(
+            sql_default(Flavour::Alembic, Some("sa.false()"), true).unwrap(),
+            "false"
+        );
         assert_eq!(d("None"), None);
+        assert!(default_known(Flavour::Alembic, Some("None")));
+        // The application's own SQL, and text of a name: not read, never
+        // copied into SQL as Python.
+        for unread in [
+            "get_sql_current_timestamp()",
+            "sa.text(DEFAULT_SQL)",
+            "sa.func.lower(\"X\")",
+            "0",
+        ] {
+            assert_eq!(d(unread), None, "{unread}");
+            assert!(!default_known(Flavour::Alembic, Some(unread)), "{unread}");
+        }
+        assert!(default_known(Flavour::YoyoSql, Some("lower('X')")));
     }
 }
 

@@ -620,12 +620,15 @@ def compare_schema(mig, real):
             d.append("nullable")
         if r[5] != bool(m["primary_key"]):
             d.append("pk")
-        if (database_default(r[4]) is None) != (m["default"] is None):
+        # So is a default miglint says it cannot read.
+        if m.get("default_unknown"):
+            unknown_type.append(".".join(key) + " default")
+        elif (database_default(r[4]) is None) != (m["default"] is None):
             d.append("default")
         if d:
             diff.append([*key, d, [r[2], r[3], r[4], r[5]], [m["type"], not m["nullable"], m["default"], m["primary_key"]]])
             why.update(d)
-        elif not m.get("type_unknown"):
+        elif not m.get("type_unknown") and not m.get("default_unknown"):
             eq += 1
     both = rt & set(mt)
     out["columns"] = {
@@ -908,7 +911,7 @@ def markdown(report):
                    f"{s['indexes']['equal']}, different {s['indexes']['different']}, only {DB} {len(s['indexes']['only_database'])}, "
                    f"only miglint {len(s['indexes']['only_miglint'])}; fks equal {s['fks']['equal']}, only {DB} "
                    f"{len(s['fks']['only_database'])}, only miglint {len(s['fks']['only_miglint'])}; unknown to miglint: "
-                   f"tables {len(s['tables']['unknown'])}, column types {len(s['columns']['unknown'])}, "
+                   f"tables {len(s['tables']['unknown'])}, column types or defaults {len(s['columns']['unknown'])}, "
                    f"index names {len(s['indexes']['unknown'])}\n")
         md = r.get("model_drift")
         if md:
