@@ -1303,7 +1303,7 @@ fn names_kept_by_an_inspector_list_are_decided_one_by_one() {
 
 /// What miglint cannot read is marked in `miglint schema`, never guessed:
 /// a type a module makes at run time (`__getattr__`), an `Enum` whose
-/// values come from elsewhere, a table whose constraint is dropped by the
+/// values come from elsewhere, a default the project's code makes, a table whose constraint is dropped by the
 /// name the inspector gives at run time, and the list of tables once one
 /// is renamed from such a name. No round trip is judged on the unread type
 /// (it once read `StringID(length=30)` as a type named `STRINGID`, and
@@ -1315,8 +1315,8 @@ fn what_miglint_cannot_read_is_marked_in_the_schema_not_guessed() {
         dir.path(),
         &[
             (
-                "from migrations.db_types import STATES, StringID\n",
-                "    op.create_table(\"jobs\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"kind\", StringID(length=30)), sa.Column(\"state\", sa.Enum(*STATES, native_enum=False)), sa.Column(\"name\", sa.String(36)), sa.UniqueConstraint(\"name\", name=\"uq_jobs_name\"))",
+                "from migrations.db_types import STATES, StringID, now_sql\n",
+                "    op.create_table(\"jobs\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"kind\", StringID(length=30)), sa.Column(\"state\", sa.Enum(*STATES, native_enum=False)), sa.Column(\"name\", sa.String(36)), sa.Column(\"at\", sa.DateTime(), server_default=now_sql()), sa.Column(\"done\", sa.Boolean(), server_default=sa.false()), sa.UniqueConstraint(\"name\", name=\"uq_jobs_name\"))",
                 "    op.drop_table(\"jobs\")",
             ),
             (
@@ -1345,7 +1345,7 @@ fn what_miglint_cannot_read_is_marked_in_the_schema_not_guessed() {
             ),
             (
                 "migrations/db_types.py",
-                b"import sqlalchemy as sa\n\nSTATES = (\"queued\", \"running\")\n\n\ndef __getattr__(name):\n    if name == \"StringID\":\n        return sa.String\n    raise AttributeError(name)\n",
+                b"import sqlalchemy as sa\n\nSTATES = (\"queued\", \"running\")\n\n\ndef now_sql():\n    return sa.text(\"CURRENT_TIMESTAMP\")\n\n\ndef __getattr__(name):\n    if name == \"StringID\":\n        return sa.String\n    raise AttributeError(name)\n",
             ),
         ],
     );
@@ -1373,6 +1373,12 @@ fn what_miglint_cannot_read_is_marked_in_the_schema_not_guessed() {
     assert_eq!(column(0, "state")["type_unknown"], true, "{json}");
     assert_eq!(column(0, "name")["type"], "VARCHAR(36)", "{json}");
     assert!(column(0, "name").get("type_unknown").is_none(), "{json}");
+    // A default made by the project's own code: unknown, never its Python
+    // text as SQL. SQLAlchemy's `false()` is 0 on SQLite.
+    assert_eq!(column(0, "at")["default_unknown"], true, "{json}");
+    assert!(column(0, "at")["default"].is_null(), "{json}");
+    assert_eq!(column(0, "done")["default"], "0", "{json}");
+    assert!(column(0, "done").get("default_unknown").is_none(), "{json}");
     // Altered to a type miglint knows: known again.
     assert!(column(1, "kind").get("type_unknown").is_none(), "{json}");
     assert!(at(1).get("uncertain").is_none(), "{json}");
