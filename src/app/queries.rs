@@ -28,6 +28,10 @@ pub struct ColumnUse {
     pub table: String,
     pub column: String,
     pub span: Span,
+    /// Other columns of the same table that the same condition requires
+    /// equal to a value (`WHERE id = ? AND owner = ?` gives `owner` the
+    /// column `id`): a key among them finds the rows without this column.
+    pub alongside: Vec<String>,
 }
 
 /// A declarative model: its table and attribute → column names.
@@ -111,8 +115,48 @@ struct UseFinder<'a, 'f> {
 }
 
 impl UseFinder<'_, '_> {
-    /// `Model.attr` anywhere inside `expr`.
-    fn model_attributes(&mut self, expr: &Expr) {
+    /// `Model.attr == value` terms that `args` (ANDed, as `where` and
+    /// `filter` take them, or inside `and_(...)`) require: table and column.
+    fn equalities(&self, args: &[Expr]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for a in args {
+            match a {
+                Expr::Call(c) if callee_name(c) == Some("and_") => {
+                    out.extend(self.equalities(&c.arguments.args));
+                }
+                Expr::Compare(c) if c.ops.len() == 1 && c.ops[0] == ruff_python_ast::CmpOp::Eq => {
+                    let (l, r) = (
+                        self.model_column(&c.left),
+                        self.model_column(&c.comparators[0]),
+                    );
+                    // A join condition (a column on each side) finds no row
+                    // by itself.
+                    if let (Some(column), None) | (None, Some(column)) = (l, r) {
+                        out.push(column);
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// `Model.attr`: the table and column it stands for.
+    fn model_column(&self, expr: &Expr) -> Option<(String, String)> {
+        let Expr::Attribute(a) = expr else {
+            return None;
+        };
+        let Expr::Name(n) = &*a.value else {
+            return None;
+        };
+        let model = self.models.get(n.id.as_str())?;
+        let column = model.columns.get(a.attr.id.as_str())?;
+        Some((model.table.clone(), column.clone()))
+    }
+
+    /// `Model.attr` anywhere inside `expr`, with the equalities the same
+    /// condition requires.
+    fn model_attributes(&mut self, expr: &Expr, equal: &[(String, String)]) {
         struct Attrs<'m> {
             models: &'m HashMap<String, Model>,
             found: Vec<(String, String, ruff_text_size::TextRange)>,
@@ -139,6 +183,7 @@ impl UseFinder<'_, '_> {
         v.visit_expr(expr);
         for (table, column, range) in v.found {
             self.out.push(ColumnUse {
+                alongside: alongside(equal, &table, &column),
                 table,
                 column,
                 span: self.py.span(range),
@@ -176,9 +221,15 @@ impl UseFinder<'_, '_> {
             return;
         }
         match name {
-            "where" | "filter" | "order_by" => {
+            "where" | "filter" => {
+                let equal = self.equalities(&call.arguments.args);
                 for a in call.arguments.args.iter() {
-                    self.model_attributes(a);
+                    self.model_attributes(a, &equal);
+                }
+            }
+            "order_by" => {
+                for a in call.arguments.args.iter() {
+                    self.model_attributes(a, &[]);
                 }
             }
             "filter_by" => {
@@ -189,16 +240,24 @@ impl UseFinder<'_, '_> {
                     return;
                 };
                 let table = model.table.clone();
-                for kw in &call.arguments.keywords {
-                    if let Some(arg) = &kw.arg
-                        && let Some(column) = model.columns.get(arg.id.as_str())
-                    {
-                        self.out.push(ColumnUse {
-                            table: table.clone(),
-                            column: column.clone(),
-                            span: self.py.span(kw.range),
-                        });
-                    }
+                let named: Vec<(&ruff_python_ast::Keyword, &String)> = call
+                    .arguments
+                    .keywords
+                    .iter()
+                    .filter_map(|kw| Some((kw, model.columns.get(kw.arg.as_ref()?.id.as_str())?)))
+                    .collect();
+                // `filter_by(a=x, b=y)` requires each equal.
+                let equal: Vec<(String, String)> = named
+                    .iter()
+                    .map(|(_, c)| (table.clone(), (*c).clone()))
+                    .collect();
+                for (kw, column) in named {
+                    self.out.push(ColumnUse {
+                        table: table.clone(),
+                        column: column.clone(),
+                        span: self.py.span(kw.range),
+                        alongside: alongside(&equal, &table, column),
+                    });
                 }
             }
             _ => {}
@@ -305,36 +364,101 @@ pub fn sql_uses(text: &str, map: &OffsetMap, file: FileId) -> Vec<ColumnUse> {
             }
             _ => continue,
         }
-        let mut visit = |e: &SqlExpr| {
+        let resolve = |e: &SqlExpr| -> Option<ColumnUse> {
             let (qualifier, ident) = match e {
                 SqlExpr::Identifier(i) => (None, i),
                 SqlExpr::CompoundIdentifier(parts) if parts.len() >= 2 => (
                     Some(parts[parts.len() - 2].value.as_str()),
                     &parts[parts.len() - 1],
                 ),
-                _ => return ControlFlow::<()>::Continue(()),
+                _ => return None,
             };
-            if let Some(table) = scope.resolve(qualifier) {
-                let start = offset(ident.span.start);
-                let end = offset(ident.span.end);
-                out.push(ColumnUse {
-                    table,
-                    column: ident.value.clone(),
-                    span: Span::new(file, map.to_file(start), map.to_file(end)),
-                });
-            }
-            ControlFlow::Continue(())
+            let table = scope.resolve(qualifier)?;
+            let start = offset(ident.span.start);
+            let end = offset(ident.span.end);
+            Some(ColumnUse {
+                table,
+                column: ident.value.clone(),
+                span: Span::new(file, map.to_file(start), map.to_file(end)),
+                alongside: Vec::new(),
+            })
         };
-        for e in exprs {
-            let _ = sqlparser::ast::visit_expressions(e, &mut visit);
+        // The WHERE clause's `column = value` terms, ANDed at its top.
+        let mut equal = Vec::new();
+        for e in &exprs {
+            sql_equalities(e, &scope, &mut equal);
         }
+        let mut filtered = Vec::new();
+        for e in &exprs {
+            uses(*e, &resolve, &mut filtered);
+        }
+        for u in &mut filtered {
+            u.alongside = alongside(&equal, &u.table, &u.column);
+        }
+        out.append(&mut filtered);
         for j in joins {
-            let _ = sqlparser::ast::visit_expressions(&j.join_operator, &mut visit);
+            uses(&j.join_operator, &resolve, &mut out);
         }
         if let Some(ob) = order_by {
-            let _ = sqlparser::ast::visit_expressions(ob, &mut visit);
+            uses(ob, &resolve, &mut out);
         }
     }
+    out
+}
+
+/// The columns named in `v`, as `resolve` finds their tables.
+fn uses<V: sqlparser::ast::Visit>(
+    v: &V,
+    resolve: &impl Fn(&SqlExpr) -> Option<ColumnUse>,
+    into: &mut Vec<ColumnUse>,
+) {
+    let _ = sqlparser::ast::visit_expressions(v, |x: &SqlExpr| {
+        into.extend(resolve(x));
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// The `column = value` terms an SQL condition requires (through `AND`
+/// and parentheses, never `OR`): table and column.
+fn sql_equalities(e: &SqlExpr, scope: &Scope, out: &mut Vec<(String, String)>) {
+    let column = |e: &SqlExpr| match e {
+        SqlExpr::Identifier(i) => Some((None, i.value.clone())),
+        SqlExpr::CompoundIdentifier(parts) if parts.len() >= 2 => Some((
+            Some(parts[parts.len() - 2].value.clone()),
+            parts[parts.len() - 1].value.clone(),
+        )),
+        _ => None,
+    };
+    match e {
+        SqlExpr::Nested(inner) => sql_equalities(inner, scope, out),
+        SqlExpr::BinaryOp { left, op, right } => match op {
+            sqlparser::ast::BinaryOperator::And => {
+                sql_equalities(left, scope, out);
+                sql_equalities(right, scope, out);
+            }
+            sqlparser::ast::BinaryOperator::Eq => {
+                // A column on each side is a join condition.
+                if let (Some((q, c)), None) | (None, Some((q, c))) = (column(left), column(right))
+                    && let Some(table) = scope.resolve(q.as_deref())
+                {
+                    out.push((table, c));
+                }
+            }
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+/// The columns of `table` in `equal`, other than `column`.
+fn alongside(equal: &[(String, String)], table: &str, column: &str) -> Vec<String> {
+    let mut out: Vec<String> = equal
+        .iter()
+        .filter(|(t, c)| t.eq_ignore_ascii_case(table) && !c.eq_ignore_ascii_case(column))
+        .map(|(_, c)| c.clone())
+        .collect();
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -547,6 +671,39 @@ mod tests {
                 ("orders".to_string(), "created_at".to_string())
             ]
         );
+    }
+
+    /// The equalities each use stands beside, the way the rule sees them.
+    fn alongside_in(sql: &str) -> Vec<(String, Vec<String>)> {
+        sql_uses(sql, &OffsetMap::identity_at(0), FileId(0))
+            .into_iter()
+            .map(|u| (u.column, u.alongside))
+            .collect()
+    }
+
+    #[test]
+    fn equalities_anded_in_the_where_clause_are_kept_beside_each_use() {
+        let v = |s: &[&str]| s.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            alongside_in("UPDATE auth SET mfa = ? WHERE id = ? AND (password = ? AND active)"),
+            [
+                ("id".to_string(), v(&["password"])),
+                ("password".to_string(), v(&["id"])),
+                ("active".to_string(), v(&["id", "password"])),
+            ]
+        );
+        // Never through OR, never a join condition, never for ORDER BY.
+        assert_eq!(
+            alongside_in("SELECT 1 FROM t WHERE id = ? OR owner = ? ORDER BY at"),
+            [
+                ("id".to_string(), v(&[])),
+                ("owner".to_string(), v(&[])),
+                ("at".to_string(), v(&[]))
+            ]
+        );
+        let joined =
+            alongside_in("SELECT 1 FROM a JOIN b ON b.a_id = a.id WHERE a.id = ? AND b.x = 1");
+        assert!(joined.contains(&("x".to_string(), v(&[]))), "{joined:?}");
     }
 
     #[test]

@@ -63,6 +63,31 @@ fn leads_an_index(schema: &Schema, table: &Table, column: &str) -> bool {
             .any(|ix| ix.columns.first().is_some_and(|c| same(c)))
 }
 
+/// Whether the equalities `alongside` a use pin a key of `table` (its
+/// primary key, a UNIQUE column, constraint or whole-table unique index):
+/// SQLite then finds the row by that key, and this column needs no index
+/// for that query (`WHERE id = ? AND password = ?`).
+fn found_by_a_key(schema: &Schema, table: &Table, alongside: &[String]) -> bool {
+    if alongside.is_empty() {
+        return false;
+    }
+    fn all_in<S: AsRef<str>>(cols: &[S], alongside: &[String]) -> bool {
+        !cols.is_empty()
+            && cols
+                .iter()
+                .all(|c| alongside.iter().any(|a| a.eq_ignore_ascii_case(c.as_ref())))
+    }
+    let pinned = |cols: &[String]| all_in(cols, alongside);
+    all_in(&table.primary_key_columns(), alongside)
+        || alongside
+            .iter()
+            .any(|a| table.column(a).is_some_and(|c| c.unique))
+        || table.unique_constraints.iter().any(|u| pinned(&u.columns))
+        || schema
+            .indexes_of(&table.name)
+            .any(|ix| ix.unique && ix.where_clause.is_none() && pinned(&ix.columns))
+}
+
 /// Why a column needs an index: the first query using it (and how many), or
 /// that it is a foreign key, or that the configuration says so.
 enum Reason {
@@ -77,6 +102,13 @@ impl Rule for FilteredColumnIndex {
         let mut wanted: BTreeMap<(String, String), Reason> = BTreeMap::new();
         for u in &set.queries {
             let key = (u.table.to_ascii_lowercase(), u.column.to_ascii_lowercase());
+            if schema
+                .tables
+                .get(&key.0)
+                .is_some_and(|t| found_by_a_key(schema, t, &u.alongside))
+            {
+                continue;
+            }
             match wanted.get_mut(&key) {
                 Some(Reason::Query { count, .. }) => *count += 1,
                 Some(_) => {}
