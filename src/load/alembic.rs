@@ -79,6 +79,9 @@ pub fn load(file: &SourceFile, id: FileId, stem: String, dialect: Dialect) -> Mi
         reader.imported = imported.functions();
         reader.types = imported.types();
         reader.class_types = imported.class_types();
+        for (name, value) in imported.constants(dialect) {
+            reader.env.bind(name, Some(value));
+        }
         for (name, table, columns) in imported.tables() {
             reader.env.bind(name, Some(Value::Model(table)));
             reader.model_columns.insert(name, columns);

@@ -165,6 +165,11 @@ impl Env {
         }
     }
 
+    /// What `name` holds, if known.
+    pub fn lookup(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+
     fn get(&self, name: &str) -> Option<&Value> {
         self.scopes
             .iter()
@@ -410,6 +415,21 @@ impl<'e> Evaluator<'e> {
             "get_columns" => Some(Value::ColumnNames(table)),
             "get_indexes" => Some(Value::IndexNames(table)),
             _ => None,
+        }
+    }
+
+    /// An evaluator of another file's module-level values: no helpers,
+    /// nothing kept by position.
+    pub fn detached(env: &'e Env, dialect: Dialect) -> Evaluator<'e> {
+        Evaluator {
+            env,
+            dialect,
+            batch_alias: None,
+            functions: None,
+            imported: None,
+            calls: 0,
+            foreign: true,
+            op_aliases: &[],
         }
     }
 

@@ -14,8 +14,9 @@ use ruff_python_ast::{Expr, ModModule, PySourceType, Stmt, StmtClassDef, StmtFun
 use ruff_python_parser::{Parsed, parse_unchecked_source};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::load::eval::{Functions, is_dotted};
+use crate::load::eval::{Env, Evaluator, Functions, Value, is_dotted};
 use crate::load::python::{assignment, callee_name};
+use crate::project::config::Dialect;
 
 /// Modules larger than this are not read for helpers.
 const MAX_MODULE_BYTES: u64 = 256 * 1024;
@@ -70,16 +71,23 @@ impl Imported {
                     let local = alias.asname.as_ref().unwrap_or(&alias.name);
                     (local.to_string(), alias.name.to_string())
                 })
-                .filter(|(local, _)| called.contains(local.as_str()))
+                .filter(|(local, original)| {
+                    called.contains(local.as_str()) || is_constant_name(original)
+                })
                 .collect();
             if names.is_empty() {
                 continue;
             }
-            looked = true;
+            // Only constants imported: looked for in the project only.
+            let helpers = names
+                .iter()
+                .any(|(local, _)| called.contains(local.as_str()));
+            looked |= helpers;
             let module = import.module.as_ref().map(|m| m.as_str());
             let Some(file) = module_file(path, module, import.level) else {
                 continue;
             };
+            looked = true;
             if std::fs::metadata(&file).map_or(true, |m| m.len() > MAX_MODULE_BYTES) {
                 continue;
             }
@@ -135,6 +143,56 @@ impl Imported {
 }
 
 impl Imported {
+    /// The constants the migration imports (`MAX_NAME = 255`, `PREFIX =
+    /// "ix_"`, a name made from them with an f-string or `+`), by the name
+    /// it imports them under: what each module assigns them once, at its
+    /// top level, to a value miglint evaluates. A name assigned twice, or
+    /// to anything else, is not given.
+    pub fn constants(&self, dialect: Dialect) -> Vec<(&str, Value)> {
+        let mut out = Vec::new();
+        for Module { names, parsed, .. } in &self.modules {
+            let mut env = Env::new();
+            let mut twice: HashSet<&str> = HashSet::new();
+            let mut seen: HashSet<&str> = HashSet::new();
+            for stmt in &parsed.syntax().body {
+                let (target, value) = match stmt {
+                    Stmt::Assign(a) if a.targets.len() == 1 => (&a.targets[0], Some(&*a.value)),
+                    Stmt::AnnAssign(a) => (&*a.target, a.value.as_deref()),
+                    Stmt::AugAssign(a) => (&*a.target, None),
+                    _ => continue,
+                };
+                let Expr::Name(n) = target else {
+                    continue;
+                };
+                let name = n.id.as_str();
+                if !seen.insert(name) {
+                    twice.insert(name);
+                }
+                let ev = Evaluator::detached(&env, dialect);
+                let value = value.and_then(|v| ev.value(v));
+                env.bind(name, value);
+            }
+            for (local, original) in names {
+                if !is_constant_name(original) || twice.contains(original.as_str()) {
+                    continue;
+                }
+                if let Some(v) = env.lookup(original)
+                    && matches!(
+                        v,
+                        Value::Str(_)
+                            | Value::Int(_)
+                            | Value::Bool(_)
+                            | Value::Seq(_)
+                            | Value::Dict(_)
+                    )
+                {
+                    out.push((local.as_str(), v.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// The column types these modules define, by name: `TypeDecorator`
     /// subclasses (what each stores, as written there: `impl = Text`) and
     /// module-level aliases (`StringID = sa.String`). A type stub beside
@@ -315,6 +373,16 @@ pub fn type_decorator_impl(class: &StmtClassDef) -> Option<TextRange> {
 /// The bare names called anywhere in `suite` (`helper(...)`), those given
 /// to a `Column(...)` (a type: `Column("meta", JSONField)`), and those whose
 /// `__tablename__` is read.
+/// `MAX_LEN`, `DEFAULT_NAME`: a name written as a constant (PEP 8), which
+/// a migration may import from the project to use as a value.
+fn is_constant_name(name: &str) -> bool {
+    name.len() > 1
+        && name.chars().any(|c| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 fn called_names(suite: &[Stmt]) -> HashSet<&str> {
     struct Calls<'a>(HashSet<&'a str>);
     impl<'a> Visitor<'a> for Calls<'a> {
