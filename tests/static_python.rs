@@ -1469,56 +1469,47 @@ fn comprehensions_zip_and_subscripts_are_read_as_python_runs_them() {
 /// level: a length, a prefix, a default. One assigned twice is not given.
 #[test]
 fn constants_imported_from_the_project_are_read() {
-    let dir = tempfile::tempdir().unwrap();
-    chain(
-        dir.path(),
-        &[(
-            "from app.limits import NAME_LEN, PREFIX, DEFAULT_STATE, TABLE\n",
-            "    op.create_table(TABLE, sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"name\", sa.String(NAME_LEN)), sa.Column(\"state\", sa.String(8), server_default=sa.text(f\"'{DEFAULT_STATE}'\")))\n    op.create_index(f\"{PREFIX}_jobs_name\", TABLE, [\"name\"])",
-            "    op.drop_table(TABLE)",
-        )],
-    );
-    write_tree(
-        dir.path(),
-        &[
-            (
-                "alembic.ini",
-                b"[alembic]\nscript_location = migrations\nprepend_sys_path = %(here)s\n",
-            ),
-            ("app/__init__.py", b""),
-            (
-                "app/limits.py",
-                b"BASE = 32\nNAME_LEN = BASE * 2 if False else 64\nPREFIX = \"ix\"\nDEFAULT_STATE = \"queued\"\nTABLE = \"jobs\"\nTABLE = \"jobs\"\n",
-            ),
-        ],
+    // A project whose migration imports `names` from `app/limits.py`, and
+    // names its table `table` (a literal, or an imported constant).
+    let project = |names: &str, table: &str, limits: &[u8]| {
+        let dir = tempfile::tempdir().unwrap();
+        chain(
+            dir.path(),
+            &[(
+                &format!("from app.limits import {names}\n"),
+                &format!(
+                    "    op.create_table({table}, sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"name\", sa.String(NAME_LEN)), sa.Column(\"state\", sa.String(8), server_default=sa.text(f\"'{{DEFAULT_STATE}}'\")))\n    op.create_index(f\"{{PREFIX}}_jobs_name\", {table}, [\"name\"])"
+                ),
+                &format!("    op.drop_table({table})"),
+            )],
+        );
+        write_tree(
+            dir.path(),
+            &[
+                (
+                    "alembic.ini",
+                    b"[alembic]\nscript_location = migrations\nprepend_sys_path = %(here)s\n",
+                ),
+                ("app/__init__.py", b""),
+                ("app/limits.py", limits),
+            ],
+        );
+        dir
+    };
+    let dir = project(
+        "NAME_LEN, PREFIX, DEFAULT_STATE, TABLE",
+        "TABLE",
+        b"BASE = 32\nNAME_LEN = BASE * 2 if False else 64\nPREFIX = \"ix\"\nDEFAULT_STATE = \"queued\"\nTABLE = \"jobs\"\nTABLE = \"jobs\"\n",
     );
     let (sql, facts, notes) = replay(dir.path());
     assert!(facts.is_empty(), "{facts:#?}");
     // TABLE is assigned twice in its module: not read, and said so.
     assert!(!notes.is_empty(), "{notes:#?}");
     assert!(!sql.contains("CREATE TABLE jobs"), "{sql}");
-    let dir2 = tempfile::tempdir().unwrap();
-    chain(
-        dir2.path(),
-        &[(
-            "from app.limits import NAME_LEN, PREFIX, DEFAULT_STATE\n",
-            "    op.create_table(\"jobs\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"name\", sa.String(NAME_LEN)), sa.Column(\"state\", sa.String(8), server_default=sa.text(f\"'{DEFAULT_STATE}'\")))\n    op.create_index(f\"{PREFIX}_jobs_name\", \"jobs\", [\"name\"])",
-            "    op.drop_table(\"jobs\")",
-        )],
-    );
-    write_tree(
-        dir2.path(),
-        &[
-            (
-                "alembic.ini",
-                b"[alembic]\nscript_location = migrations\nprepend_sys_path = %(here)s\n",
-            ),
-            ("app/__init__.py", b""),
-            (
-                "app/limits.py",
-                b"NAME_LEN = 64\nPREFIX = \"ix\"\nDEFAULT_STATE = \"queued\"\n",
-            ),
-        ],
+    let dir2 = project(
+        "NAME_LEN, PREFIX, DEFAULT_STATE",
+        "\"jobs\"",
+        b"NAME_LEN = 64\nPREFIX = \"ix\"\nDEFAULT_STATE = \"queued\"\n",
     );
     let (sql, facts, notes) = replay(dir2.path());
     assert!(facts.is_empty(), "{facts:#?}");

@@ -365,14 +365,7 @@ pub fn sql_uses(text: &str, map: &OffsetMap, file: FileId) -> Vec<ColumnUse> {
             _ => continue,
         }
         let resolve = |e: &SqlExpr| -> Option<ColumnUse> {
-            let (qualifier, ident) = match e {
-                SqlExpr::Identifier(i) => (None, i),
-                SqlExpr::CompoundIdentifier(parts) if parts.len() >= 2 => (
-                    Some(parts[parts.len() - 2].value.as_str()),
-                    &parts[parts.len() - 1],
-                ),
-                _ => return None,
-            };
+            let (qualifier, ident) = column_ref(e)?;
             let table = scope.resolve(qualifier)?;
             let start = offset(ident.span.start);
             let end = offset(ident.span.end);
@@ -406,6 +399,19 @@ pub fn sql_uses(text: &str, map: &OffsetMap, file: FileId) -> Vec<ColumnUse> {
     out
 }
 
+/// A column named in SQL: its qualifier (a table or alias), if any, and
+/// its name.
+fn column_ref(e: &SqlExpr) -> Option<(Option<&str>, &sqlparser::ast::Ident)> {
+    match e {
+        SqlExpr::Identifier(i) => Some((None, i)),
+        SqlExpr::CompoundIdentifier(parts) if parts.len() >= 2 => Some((
+            Some(parts[parts.len() - 2].value.as_str()),
+            &parts[parts.len() - 1],
+        )),
+        _ => None,
+    }
+}
+
 /// The columns named in `v`, as `resolve` finds their tables.
 fn uses<V: sqlparser::ast::Visit>(
     v: &V,
@@ -421,14 +427,6 @@ fn uses<V: sqlparser::ast::Visit>(
 /// The `column = value` terms an SQL condition requires (through `AND`
 /// and parentheses, never `OR`): table and column.
 fn sql_equalities(e: &SqlExpr, scope: &Scope, out: &mut Vec<(String, String)>) {
-    let column = |e: &SqlExpr| match e {
-        SqlExpr::Identifier(i) => Some((None, i.value.clone())),
-        SqlExpr::CompoundIdentifier(parts) if parts.len() >= 2 => Some((
-            Some(parts[parts.len() - 2].value.clone()),
-            parts[parts.len() - 1].value.clone(),
-        )),
-        _ => None,
-    };
     match e {
         SqlExpr::Nested(inner) => sql_equalities(inner, scope, out),
         SqlExpr::BinaryOp { left, op, right } => match op {
@@ -438,10 +436,11 @@ fn sql_equalities(e: &SqlExpr, scope: &Scope, out: &mut Vec<(String, String)>) {
             }
             sqlparser::ast::BinaryOperator::Eq => {
                 // A column on each side is a join condition.
-                if let (Some((q, c)), None) | (None, Some((q, c))) = (column(left), column(right))
-                    && let Some(table) = scope.resolve(q.as_deref())
+                if let (Some((q, c)), None) | (None, Some((q, c))) =
+                    (column_ref(left), column_ref(right))
+                    && let Some(table) = scope.resolve(q)
                 {
-                    out.push((table, c));
+                    out.push((table, c.value.clone()));
                 }
             }
             _ => {}

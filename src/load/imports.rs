@@ -370,9 +370,6 @@ pub fn type_decorator_impl(class: &StmtClassDef) -> Option<TextRange> {
     })
 }
 
-/// The bare names called anywhere in `suite` (`helper(...)`), those given
-/// to a `Column(...)` (a type: `Column("meta", JSONField)`), and those whose
-/// `__tablename__` is read.
 /// `MAX_LEN`, `DEFAULT_NAME`: a name written as a constant (PEP 8), which
 /// a migration may import from the project to use as a value.
 fn is_constant_name(name: &str) -> bool {
@@ -383,6 +380,9 @@ fn is_constant_name(name: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The bare names called anywhere in `suite` (`helper(...)`), those given
+/// to a `Column(...)` (a type: `Column("meta", JSONField)`), and those whose
+/// `__tablename__` is read.
 fn called_names(suite: &[Stmt]) -> HashSet<&str> {
     struct Calls<'a>(HashSet<&'a str>);
     impl<'a> Visitor<'a> for Calls<'a> {

@@ -482,7 +482,6 @@ fn same_fk(a: &ForeignKey, b: &ForeignKey) -> bool {
             .all(|(x, y)| x.eq_ignore_ascii_case(y))
 }
 
-/// A default as SQLite keeps it: without outer parentheses or spacing.
 /// The value SQLite gives a column from its DEFAULT, as far as the text
 /// says: the column's type affinity applies as it does to an inserted value
 /// (`'-1'` in an INTEGER column is -1, `false` is 0, `1` in a TEXT column
@@ -512,6 +511,7 @@ fn stored_default(c: &ColumnState) -> Option<String> {
     })
 }
 
+/// A default as SQLite keeps it: without outer parentheses or spacing.
 fn normalize_default(d: &Option<String>) -> Option<String> {
     d.as_deref().map(|d| {
         let d = d.trim();

@@ -795,11 +795,7 @@ fn enum_length(args: &str) -> Option<usize> {
 /// Python (SQL as given for the other flavours); `None` for none, and for
 /// one miglint cannot read ([`default_known`]).
 pub fn sql_default(flavour: Flavour, declared: Option<&str>, postgres: bool) -> Option<String> {
-    let declared = declared?.trim();
-    if flavour != Flavour::Alembic {
-        return Some(declared.to_string());
-    }
-    python_default(declared, postgres)?
+    column_default(flavour, declared, postgres).0
 }
 
 /// Whether miglint reads what a `server_default=` stores: a string, SQL in
@@ -807,9 +803,22 @@ pub fn sql_default(flavour: Flavour, declared: Option<&str>, postgres: bool) -> 
 /// application's (`server_default=current_timestamp_sql()`) is not read,
 /// never copied as SQL: the default is then unknown, and not compared.
 pub fn default_known(flavour: Flavour, declared: Option<&str>) -> bool {
-    match declared {
-        Some(d) if flavour == Flavour::Alembic => python_default(d.trim(), false).is_some(),
-        _ => true,
+    column_default(flavour, declared, false).1
+}
+
+/// [`sql_default`] and [`default_known`] in one reading.
+fn column_default(
+    flavour: Flavour,
+    declared: Option<&str>,
+    postgres: bool,
+) -> (Option<String>, bool) {
+    match declared.map(str::trim) {
+        None => (None, true),
+        Some(d) if flavour != Flavour::Alembic => (Some(d.to_string()), true),
+        Some(d) => match python_default(d, postgres) {
+            Some(default) => (default, true),
+            None => (None, false),
+        },
     }
 }
 
@@ -859,13 +868,14 @@ fn call_args<'t>(text: &'t str, name: &str) -> Option<&'t str> {
 }
 
 fn column_state(flavour: Flavour, c: &Column, postgres: bool) -> ColumnState {
+    let (default, default_known) = column_default(flavour, c.default.as_deref(), postgres);
     ColumnState {
         name: c.name.clone(),
         sql_type: declared_sql_type(flavour, c.type_name.as_deref(), postgres),
         type_unknown: !type_known(flavour, c.type_name.as_deref(), postgres),
         nullable: c.nullable,
-        default: sql_default(flavour, c.default.as_deref(), postgres),
-        default_unknown: !default_known(flavour, c.default.as_deref()),
+        default,
+        default_unknown: !default_known,
         primary_key: c.primary_key,
         unique: c.unique,
         generated: c.generated,
@@ -2005,8 +2015,9 @@ fn alter_column(
         col.type_unknown = !type_known(flavour, Some(ty), cx.postgres);
     }
     if let Some(d) = &changes.default {
-        col.default = sql_default(flavour, d.as_deref(), cx.postgres);
-        col.default_unknown = !default_known(flavour, d.as_deref());
+        let (default, known) = column_default(flavour, d.as_deref(), cx.postgres);
+        col.default = default;
+        col.default_unknown = !known;
     }
     let Some(new) = changes.new_name.clone() else {
         return;
