@@ -1523,4 +1523,19 @@ fn constants_imported_from_the_project_are_read() {
     }
     common::real_tool_applies(dir.path()).unwrap();
     common::real_tool_applies(dir2.path()).unwrap();
+    // Rebound in a branch the module runs at import time: which value
+    // holds is not known, so the length is not read.
+    let dir3 = project(
+        "NAME_LEN, PREFIX, DEFAULT_STATE",
+        "\"jobs\"",
+        b"import os\nNAME_LEN = 64\nif os.environ.get(\"WIDE\"):\n    NAME_LEN = 128\nPREFIX = \"ix\"\nDEFAULT_STATE = \"queued\"\n",
+    );
+    let (sql, facts, _) = replay(dir3.path());
+    assert!(facts.is_empty(), "{facts:#?}");
+    assert!(!sql.contains("VARCHAR(64)"), "{sql}");
+    assert!(
+        sql.contains("CREATE INDEX ix_jobs_name ON jobs (name)"),
+        "{sql}"
+    );
+    common::real_tool_applies(dir3.path()).unwrap();
 }

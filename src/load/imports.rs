@@ -9,8 +9,10 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use ruff_python_ast::visitor::{Visitor, walk_expr};
-use ruff_python_ast::{Expr, ModModule, PySourceType, Stmt, StmtClassDef, StmtFunctionDef};
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{
+    Expr, ExprContext, ModModule, PySourceType, Stmt, StmtClassDef, StmtFunctionDef,
+};
 use ruff_python_parser::{Parsed, parse_unchecked_source};
 use ruff_text_size::{Ranged, TextRange};
 
@@ -151,29 +153,31 @@ impl Imported {
     pub fn constants(&self, dialect: Dialect) -> Vec<(&str, Value)> {
         let mut out = Vec::new();
         for Module { names, parsed, .. } in &self.modules {
+            let body = &parsed.syntax().body;
+            let bound = bindings(body);
             let mut env = Env::new();
-            let mut twice: HashSet<&str> = HashSet::new();
-            let mut seen: HashSet<&str> = HashSet::new();
-            for stmt in &parsed.syntax().body {
+            for stmt in body {
                 let (target, value) = match stmt {
-                    Stmt::Assign(a) if a.targets.len() == 1 => (&a.targets[0], Some(&*a.value)),
-                    Stmt::AnnAssign(a) => (&*a.target, a.value.as_deref()),
-                    Stmt::AugAssign(a) => (&*a.target, None),
+                    Stmt::Assign(a) if a.targets.len() == 1 => (&a.targets[0], &*a.value),
+                    Stmt::AnnAssign(a) => match a.value.as_deref() {
+                        Some(value) => (&*a.target, value),
+                        None => continue,
+                    },
                     _ => continue,
                 };
                 let Expr::Name(n) = target else {
                     continue;
                 };
                 let name = n.id.as_str();
-                if !seen.insert(name) {
-                    twice.insert(name);
-                }
-                let ev = Evaluator::detached(&env, dialect);
-                let value = value.and_then(|v| ev.value(v));
+                // Bound anywhere else too (again, in a branch, by an
+                // import, a loop, `global`): not known.
+                let value = (bound.get(name) == Some(&1))
+                    .then(|| Evaluator::detached(&env, dialect).value(value))
+                    .flatten();
                 env.bind(name, value);
             }
             for (local, original) in names {
-                if !is_constant_name(original) || twice.contains(original.as_str()) {
+                if !is_constant_name(original) {
                     continue;
                 }
                 if let Some(v) = env.lookup(original)
@@ -368,6 +372,73 @@ pub fn type_decorator_impl(class: &StmtClassDef) -> Option<TextRange> {
         }
         _ => None,
     })
+}
+
+/// How many times each name is bound at a module's top level: assigned
+/// (in any form, in branches and loops too), imported, defined, or
+/// declared `global` in one of its functions.
+fn bindings(body: &[Stmt]) -> HashMap<&str, usize> {
+    struct Bound<'a> {
+        count: HashMap<&'a str, usize>,
+        in_function: bool,
+    }
+    impl<'a> Bound<'a> {
+        fn add(&mut self, name: &'a str) {
+            *self.count.entry(name).or_default() += 1;
+        }
+    }
+    impl<'a> Visitor<'a> for Bound<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(f) => {
+                    if !self.in_function {
+                        self.add(f.name.id.as_str());
+                    }
+                    let was = std::mem::replace(&mut self.in_function, true);
+                    self.visit_body(&f.body);
+                    self.in_function = was;
+                }
+                Stmt::ClassDef(c) => {
+                    if !self.in_function {
+                        self.add(c.name.id.as_str());
+                    }
+                }
+                Stmt::Global(g) => {
+                    for name in &g.names {
+                        self.add(name.id.as_str());
+                    }
+                }
+                Stmt::Import(i) if !self.in_function => {
+                    for alias in &i.names {
+                        let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                        self.add(local.as_str().split('.').next().unwrap_or_default());
+                    }
+                }
+                Stmt::ImportFrom(i) if !self.in_function => {
+                    for alias in &i.names {
+                        self.add(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
+                    }
+                }
+                _ => walk_stmt(self, stmt),
+            }
+        }
+
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if !self.in_function
+                && let Expr::Name(n) = expr
+                && n.ctx == ExprContext::Store
+            {
+                self.add(n.id.as_str());
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut b = Bound {
+        count: HashMap::new(),
+        in_function: false,
+    };
+    b.visit_body(body);
+    b.count
 }
 
 /// `MAX_LEN`, `DEFAULT_NAME`: a name written as a constant (PEP 8), which
